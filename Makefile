@@ -1,0 +1,41 @@
+# Sales Science Workbook: two commands do everything on a fresh machine.
+#   make report   set up .venv (first use) and build the month's report on the bundled sample data
+#   make test     set up .venv (first use) and run the tests
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   ?= data/sample
+KERNEL := sales-science-workbook
+
+.PHONY: setup report validate test lab sample bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "Sales Science Workbook"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/sales-workbook report --data $(DATA)
+
+validate: $(STAMP)
+	$(BIN)/sales-workbook validate $(DATA)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lab: $(STAMP)
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab notebooks/
+
+sample: $(STAMP)
+	$(BIN)/sales-workbook sample --out $(DATA)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) reports/*/ .pytest_cache
