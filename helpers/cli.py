@@ -1,0 +1,80 @@
+"""The ``sales-workbook`` command.
+
+Subcommands import their modules lazily so that ``sales-workbook --help`` and the report's
+start-up stay fast.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, default=None,
+                   help="workbook.toml to use (default: $SALES_WORKBOOK_CONFIG or the project's workbook.toml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sales-workbook",
+        description="Sales Science Workbook: validate sales data, generate a sample organisation, build reports.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a data folder against the data contract")
+    p.add_argument("data_dir", type=Path, nargs="?", default=None,
+                   help="data folder (default: the configured one)")
+    _add_config(p)
+
+    p = sub.add_parser("sample", help="generate a synthetic organisation with planted truth")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the one data/sample was made with)")
+    p.add_argument("--reps", type=int, default=None, help="number of quota-carrying reps")
+    p.add_argument("--months", type=int, default=None, help="months of history")
+    p.add_argument("--out", type=Path, required=True, help="folder to write (created; existing tables replaced)")
+    p.add_argument("--format", choices=("parquet", "csv", "csv.gz"), default=None, help="file format of the tables")
+
+    p = sub.add_parser("report", help="run the notebooks and build the month's (or the day's) HTML report")
+    p.add_argument("--month", default=None, help="YYYY-MM (default: the last complete month in the data)")
+    p.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD the report is as of")
+    p.add_argument("--data", type=Path, default=None, help="data folder (overrides the config)")
+    p.add_argument("--out", type=Path, default=None, help="reports folder (default: the configured one)")
+    p.add_argument("--only", nargs="+", default=None, metavar="NN", help="run only these notebooks, e.g. 03 05")
+    p.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel")
+    p.add_argument("--daily", action="store_true", help="daily mode: only notebooks that declare one")
+    _add_config(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .config import ConfigError
+
+    try:
+        if args.command == "validate":
+            from .validate import cli_validate
+
+            return cli_validate(data_dir=args.data_dir, config_path=args.config)
+        if args.command == "sample":
+            from .sample import cli_sample
+
+            return cli_sample(seed=args.seed, reps=args.reps, months=args.months, out=args.out, fmt=args.format)
+        if args.command == "report":
+            from .report import cli_report
+
+            return cli_report(month=args.month, as_of=args.as_of, config_path=args.config, data_dir=args.data,
+                              out_dir=args.out, only=args.only, jobs=args.jobs, daily=args.daily)
+    except ConfigError as exc:
+        print(f"sales-workbook: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sales-workbook: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
