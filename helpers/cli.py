@@ -51,9 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .config import ConfigError
+    from .config import ConfigError, load_config
 
     try:
+        if getattr(args, "config", None) is not None or args.command in ("validate", "report"):
+            load_config(args.config)  # fail fast, before any data is read, on a bad configuration
         if args.command == "validate":
             from .validate import cli_validate
 

@@ -115,7 +115,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any], path: Path, prefix: s
         dotted = f"{prefix}{key}"
         if key not in base:
             hint = difflib.get_close_matches(key, list(base), n=1)
-            suggestion = f" Did you mean {prefix}{hint[0]!r}?" if hint else f" Known keys: {', '.join(sorted(base))}."
+            suggestion = f" Did you mean '{prefix}{hint[0]}'?" if hint else f" Known keys: {', '.join(sorted(base))}."
             raise ConfigError(f"{path}: unknown setting {dotted!r}.{suggestion}")
         if isinstance(base[key], dict) and key != "follow_up_attempts":
             if not isinstance(value, dict):
