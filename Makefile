@@ -26,7 +26,7 @@ validate: $(STAMP)
 	$(BIN)/sales-workbook validate $(DATA)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --nbval-lax tests notebooks
 
 lab: $(STAMP)
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab notebooks/
