@@ -385,6 +385,23 @@ class DatabaseSource(DataSource):
         return digest.hexdigest()
 
 
+def _drop_table_if_exists(con: Any, name: str, schema: str | None) -> None:
+    """DROP TABLE IF EXISTS, compiled for the backend's dialect.
+
+    Ibis 12's ``drop_table`` and ``create_table(overwrite=True)`` emit an empty ``DROP TABLE``
+    with sqlglot >= 30 (``Drop`` takes ``tables=[...]`` there), so the statement is built here.
+    """
+    import sqlglot as sg
+    import sqlglot.expressions as sge
+
+    table = sg.table(name, db=schema, quoted=True)
+    if "tables" in sge.Drop.arg_types:
+        drop = sge.Drop(kind="TABLE", tables=[table], exists=True)
+    else:  # older sqlglot
+        drop = sge.Drop(kind="TABLE", this=table, exists=True)
+    con.raw_sql(drop.sql(con.dialect))
+
+
 def open_source(config: WorkbookConfig | None = None, *, data_dir: str | Path | None = None,
                 url: str | None = None) -> DataSource:
     """Open the data the analyses read.
@@ -403,7 +420,7 @@ def open_source(config: WorkbookConfig | None = None, *, data_dir: str | Path | 
 
         config = load_config()
         schema = config.schema
-    env_url = os.environ.get(config.url_env or DEFAULT_URL_ENV, "").strip()
+    env_url = config.database_url
     if env_url:
         return DatabaseSource(env_url, schema=schema)
     return FolderSource(config.data_dir)
@@ -434,7 +451,8 @@ def load_folder_into_database(data_dir: str | Path, url: str, schema: str | None
         kwargs = {"database": schema} if schema else {}
         for name in names:  # a handful of tables, not rows
             data = folder.table(name).to_pyarrow()
-            target.con.create_table(name, obj=data, schema=contract_schema(name), overwrite=True, **kwargs)
+            _drop_table_if_exists(target.con, name, schema)
+            target.con.create_table(name, obj=data, schema=contract_schema(name), **kwargs)
         return names
     finally:
         folder.close()
