@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import ibis
+import ibis.common.exceptions as ibis_exc
 import ibis.expr.datatypes as dt
 
 from .contract import FILE_SUFFIXES, TABLE_ORDER, TABLES, Table
@@ -358,13 +359,24 @@ class DatabaseSource(DataSource):
         if self._table_names is None:
             kwargs = {"database": self.schema} if self.schema else {}
             try:
-                names = set(self.con.list_tables(**kwargs))
+                if self.con.name == "duckdb":
+                    # Ibis 12's DuckDB list_tables calls an API DuckDB 2 removed: probe each table
+                    names = {name for name in TABLE_ORDER if self._probe(name)}
+                else:
+                    names = set(self.con.list_tables(**kwargs))
             except Exception as exc:  # noqa: BLE001
                 raise DataSourceError(
                     f"cannot list the tables of {self.description}: {_scrub(str(exc), self._url)}"
                 ) from None
             self._table_names = names & set(TABLE_ORDER)
         return self._table_names
+
+    def _probe(self, name: str) -> bool:
+        try:
+            self._raw_table(name)
+        except ibis_exc.TableNotFound:
+            return False
+        return True
 
     def _raw_table(self, name: str) -> ibis.Table:
         kwargs = {"database": self.schema} if self.schema else {}
@@ -451,8 +463,11 @@ def load_folder_into_database(data_dir: str | Path, url: str, schema: str | None
         kwargs = {"database": schema} if schema else {}
         for name in names:  # a handful of tables, not rows
             data = folder.table(name).to_pyarrow()
+            # drop, create empty, insert: Ibis 12's create_table(obj=...) issues a malformed DROP
+            # with sqlglot >= 30 (see _drop_table_if_exists)
             _drop_table_if_exists(target.con, name, schema)
-            target.con.create_table(name, obj=data, schema=contract_schema(name), **kwargs)
+            target.con.create_table(name, schema=contract_schema(name), **kwargs)
+            target.con.insert(name, data, **kwargs)
         return names
     finally:
         folder.close()

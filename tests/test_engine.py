@@ -1,0 +1,175 @@
+"""The data engine: folder sources read every file format with the contract's types,
+sources are chosen in the documented order, and credentials never leak."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import ibis.expr.datatypes as dt
+import pandas as pd
+import pytest
+
+from helpers.config import load_config
+from helpers.engine import (
+    DatabaseSource,
+    DataSourceError,
+    FolderSource,
+    MissingColumnError,
+    MissingTableError,
+    contract_schema,
+    load_folder_into_database,
+    open_source,
+    redact_url,
+)
+
+REPS_CSV = "rep_id,name,role,hire_date,leave_date\nr1,Ann,ae,2024-01-01,\nr2,Bob,sdr,2024-02-01,2024-09-30\n"
+ACTIVITIES_CSV = (
+    "activity_id,rep_id,lead_id,occurred_at,activity_type,outcome,meeting_kind,crm_note\n"
+    "a1,r1,l1,2024-03-01T10:00:00Z,call,connected,,x\n"
+    "a2,r1,l1,2024-03-01T12:00:00+02:00,meeting,held,demo,y\n"
+    "a3,r2,l2,2024-03-01 10:00:00,email,sent,,z\n"
+)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "reps.csv").write_text(REPS_CSV, encoding="utf-8")
+    with gzip.open(data / "activities.csv.gz", "wt", encoding="utf-8") as handle:
+        handle.write(ACTIVITIES_CSV)
+    return data
+
+
+def _config(tmp_path: Path, data_dir: Path, url_env: str = "TEST_SALES_DB_URL") -> object:
+    toml = tmp_path / "workbook.toml"
+    toml.write_text(f'[data]\ndir = "{data_dir}"\nurl_env = "{url_env}"\n', encoding="utf-8")
+    return load_config(toml)
+
+
+def test_folder_lists_tables_in_contract_order(folder: Path) -> None:
+    source = open_source(data_dir=folder)
+    assert source.kind == "folder"
+    assert source.tables() == ["reps", "activities"]
+    assert source.has("activities") and not source.has("deals")
+
+
+def test_every_column_has_the_contract_type(folder: Path) -> None:
+    source = open_source(data_dir=folder)
+    for name in ("reps", "activities"):
+        assert source.table(name).schema() == contract_schema(name)
+    assert source.table("activities").schema()["occurred_at"] == dt.Timestamp(timezone="UTC")
+
+
+def test_csv_timestamps_with_offsets_are_converted_and_naive_ones_taken_as_utc(folder: Path) -> None:
+    acts = open_source(data_dir=folder).read("activities")
+    expected = pd.to_datetime(["2024-03-01T10:00:00Z"] * 3, utc=True)
+    assert list(acts["occurred_at"]) == list(expected)  # 12:00+02:00 and naive 10:00 are both 10:00 UTC
+    assert str(acts["occurred_at"].dtype) == "datetime64[us, UTC]"
+
+
+def test_empty_cells_are_missing_and_extra_columns_dropped(folder: Path) -> None:
+    source = open_source(data_dir=folder)
+    acts = source.read("activities")
+    assert "crm_note" not in acts.columns
+    assert acts["meeting_kind"].isna().tolist() == [True, False, True]
+    reps = source.read("reps")
+    assert reps["leave_date"].isna().tolist() == [True, False]
+    assert reps["hire_date"].iloc[1] == pd.Timestamp("2024-02-01")
+
+
+def test_optional_columns_left_out_of_the_file_are_typed_nulls(folder: Path) -> None:
+    reps = open_source(data_dir=folder).read("reps")
+    assert {"team", "manager_id", "segment"} <= set(reps.columns)
+    assert reps["team"].isna().all()
+
+
+def test_missing_required_column_names_table_and_column(tmp_path: Path) -> None:
+    (tmp_path / "reps.csv").write_text("rep_id,name,hire_date\nr1,Ann,2024-01-01\n", encoding="utf-8")
+    with pytest.raises(MissingColumnError, match=r"'reps'.*role"):
+        open_source(data_dir=tmp_path).table("reps")
+
+
+def test_missing_table_error_names_table_and_source(folder: Path) -> None:
+    source = open_source(data_dir=folder)
+    with pytest.raises(MissingTableError) as info:
+        source.table("deals")
+    assert info.value.table == "deals"
+    assert "'deals'" in str(info.value) and str(folder) in str(info.value)
+    assert isinstance(info.value, KeyError)
+
+
+def test_unknown_table_and_unknown_column_are_explained(folder: Path) -> None:
+    source = open_source(data_dir=folder)
+    with pytest.raises(DataSourceError, match="not a table of the data contract"):
+        source.has("opportunities")
+    with pytest.raises(DataSourceError, match="no column"):
+        source.read("reps", columns=["rep_id", "salary"])
+    assert list(source.read("reps", columns=["name"]).columns) == ["name"]
+
+
+def test_missing_folder_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(DataSourceError, match="does not exist"):
+        open_source(data_dir=tmp_path / "nope")
+
+
+def test_parquet_wins_over_csv_and_gives_identical_frames(folder: Path, tmp_path: Path) -> None:
+    csv_frame = open_source(data_dir=folder).read("activities")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "activities.csv").write_text("garbage that would fail to parse\n", encoding="utf-8")
+    # naive timestamps in the Parquet file are taken as UTC, like naive CSV values
+    csv_frame.assign(occurred_at=csv_frame.occurred_at.dt.tz_localize(None)).to_parquet(
+        other / "activities.parquet")
+    source = open_source(data_dir=other)
+    assert source.file("activities").name == "activities.parquet"
+    pd.testing.assert_frame_equal(source.read("activities"), csv_frame)
+
+
+def test_folder_fingerprint_follows_contents(folder: Path) -> None:
+    before = FolderSource(folder).fingerprint()
+    assert FolderSource(folder).fingerprint() == before
+    (folder / "reps.csv").write_text(REPS_CSV + "r3,Cy,ae,2024-03-01,\n", encoding="utf-8")
+    assert FolderSource(folder).fingerprint() != before
+
+
+def test_load_into_a_duckdb_database_and_read_back_identically(folder: Path, tmp_path: Path) -> None:
+    url = f"duckdb://{tmp_path / 'crm.duckdb'}"
+    assert load_folder_into_database(folder, url) == ["reps", "activities"]
+    assert load_folder_into_database(folder, url) == ["reps", "activities"]  # replacing is fine
+    db = open_source(url=url)
+    assert db.kind == "database"
+    assert db.tables() == ["reps", "activities"]
+    for name in db.tables():
+        pd.testing.assert_frame_equal(db.read(name), open_source(data_dir=folder).read(name))
+    before = db.fingerprint()
+    db.close()
+    (folder / "reps.csv").write_text(REPS_CSV + "r3,Cy,ae,2024-03-01,\n", encoding="utf-8")
+    load_folder_into_database(folder, url)
+    assert open_source(url=url).fingerprint() != before
+
+
+def test_source_precedence(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"duckdb://{tmp_path / 'crm.duckdb'}"
+    load_folder_into_database(folder, url, tables=["reps"])
+    config = _config(tmp_path, folder)
+    monkeypatch.delenv("TEST_SALES_DB_URL", raising=False)
+    assert open_source(config).kind == "folder"  # config's folder
+    monkeypatch.setenv("TEST_SALES_DB_URL", url)
+    from_env = open_source(config)
+    assert from_env.kind == "database" and from_env.tables() == ["reps"]
+    from_env.close()
+    assert open_source(config, data_dir=folder).kind == "folder"  # explicit folder beats the env var
+    explicit = open_source(config, data_dir=folder, url=url)  # explicit URL beats everything
+    assert explicit.kind == "database"
+
+
+def test_password_is_redacted() -> None:
+    url = "postgres://analyst:s3cr3t-pw@db.example:5432/crm"
+    assert redact_url(url) == "postgres://analyst:***@db.example:5432/crm"
+    assert redact_url("duckdb:///tmp/x.duckdb") == "duckdb:///tmp/x.duckdb"
+    with pytest.raises(DataSourceError) as info:
+        DatabaseSource("postgres://analyst:s3cr3t-pw@127.0.0.1:1/crm")  # nothing listens on port 1
+    assert "s3cr3t-pw" not in str(info.value)
+    assert "analyst:***@127.0.0.1:1" in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
