@@ -263,6 +263,21 @@ def _close_match(name: str, candidates: list[str]) -> tuple[str | None, bool]:
     return (match[0], False) if match else (None, False)
 
 
+def _guess_table(stem: str) -> str | None:
+    """The contract table a stray file probably holds: ``Sales Reps`` -> reps, ``activity`` -> activities."""
+    norm = _normalise_name(stem)
+    guess, _ = _close_match(norm, list(TABLES))
+    if guess:
+        return guess
+    tokens = norm.split("_")
+    for name in TABLES:
+        singular = name[:-3] + "y" if name.endswith("ies") else name.rstrip("s")
+        if norm.endswith("_" + name) or norm.startswith(name + "_") or norm in (singular, name.replace("_", "")) \
+                or tokens[-1] in (name, singular):
+            return name
+    return None
+
+
 def _discover(data_dir: Path, problems: list[Problem]) -> dict[str, Path]:
     """Table name -> the one file holding it; file-level problems appended."""
     tables: dict[str, Path] = {}
@@ -290,7 +305,7 @@ def _discover(data_dir: Path, problems: list[Problem]) -> dict[str, Path]:
     for path in strays:
         split = _split_suffix(path.name)
         stem = split[0] if split else path.name.split(".")[0]
-        guess, _ = _close_match(stem, list(TABLES))
+        guess = _guess_table(stem)
         hint = "Remove it from the data folder, or rename it if it holds one of the contract's tables."
         if guess and guess not in tables:
             target = guess + (split[1].lower() if split else ".csv")
@@ -554,7 +569,8 @@ def _type_hint(kind: str, samples: list[str]) -> tuple[str, str]:
     if kind == "timestamp":
         return "wrong_type", ("write timestamps as ISO 8601: 2024-03-05T14:30:00Z, 2024-03-05 14:30:00 (taken as "
                               "UTC) or 2024-03-05T14:30:00+02:00 (converted to UTC).")
-    return "wrong_type", f"write {_TYPE_PHRASES.get(kind, kind)}."
+    return "wrong_type", {"date": "write dates as YYYY-MM-DD, e.g. 2024-03-05.",
+                          "bool": "write true or false."}.get(kind, f"write {_TYPE_PHRASES.get(kind, kind)}.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -728,6 +744,8 @@ def _read_parquet_chunks(table: Table, path: Path, columns: list[str],
             if kind in ("date", "timestamp") and (pa_arrow.types.is_integer(arr.type)
                                                   or pa_arrow.types.is_floating(arr.type)):
                 arr = pc.cast(arr, pa_arrow.string())  # probably Excel serials: parsed as text, reported
+            if pa_arrow.types.is_string(arr.type) or pa_arrow.types.is_large_string(arr.type):
+                arr = pc.if_else(pc.equal(pc.utf8_trim_whitespace(arr), ""), None, arr)  # "" = empty, as in CSV
             values = arr.to_pandas()
             data[name] = pd.Series(values.to_numpy() if isinstance(values, pd.Series) else values,
                                    index=index, dtype=getattr(values, "dtype", None))
@@ -883,10 +901,10 @@ def _finding_problems(scan: _TableScan, rules: dict[str, dict[str, Any]], now: p
         elif code.startswith(("wrong_type:", "excel_date:", "date_format:")):
             base, kind = code.split(":")
             _, hint = _type_hint(kind, list(f.values))
-            what = {"excel_date": "Excel serial dates, not dates",
-                    "date_format": f"not {_TYPE_PHRASES.get(kind, kind)}"}.get(base, f"not {_TYPE_PHRASES.get(kind, kind)}")
+            what = ("hold Excel serial day numbers, not dates" if base == "excel_date"
+                    else f"are not {_TYPE_PHRASES.get(kind, kind)}")
             out.append(scan.problem("error", column, f,
-                                    f"{rows_word} hold {what}: {_values_text(f.values)}.",
+                                    f"{rows_word} {what}: {_values_text(f.values)}.",
                                     hint[0].upper() + hint[1:], base))
         elif code == "missing_value":
             out.append(scan.problem("error", column, f, f"{rows_word} have no {column}, which is required.",
