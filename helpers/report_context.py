@@ -51,7 +51,6 @@ TIME_COLUMNS: dict[str, str] = {
     "deals": "created_at",
     "customers": "start_date",
     "experiments": "start_date",
-    "reps": "hire_date",
 }
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -181,11 +180,12 @@ class ReportContext:
     # ----------------------------------------------------------------- placeholder summaries
     def overview_table(self) -> "pd.DataFrame":
         """:meth:`table_overview` with headings a reader understands."""
-        period = self.as_of.isoformat() if self.daily else self.month_label
-        return self.table_overview().rename(columns={
-            "table": "Table", "present": "Present", "rows_total": "Rows in all the data",
-            "rows_in_month": f"Rows in {period}" if not self.daily else f"Rows in {self.as_of:%B %Y}",
-        }).set_index("Table")
+        overview = self.table_overview()
+        shown = overview.astype(object).where(overview.notna(), "\u2013")  # a dash where a count does not apply
+        shown["present"] = overview["present"].map({True: "yes", False: "no"})
+        shown = shown.rename(columns={"table": "Table", "present": "In the data", "rows_total": "Rows in all the data",
+                                      "rows_in_month": f"Rows in {self.month_label}"})
+        return shown.set_index("Table").rename_axis(None)
 
     def rep_activity_table(self, *, top: int = 15) -> "pd.DataFrame":
         """The reps who logged the most sales touches in the month (counted in the engine)."""
@@ -199,7 +199,7 @@ class ReportContext:
         return table.rename(columns={"name": "Rep", "role": "Role", "activities": "Touches", "calls": "Calls",
                                      "connects": "Connects", "meetings_held": "Meetings held",
                                      "leads_worked": "Leads worked"})[
-            ["Rep", "Role", "Touches", "Calls", "Connects", "Meetings held", "Leads worked"]].set_index("Rep")
+            ["Rep", "Role", "Touches", "Calls", "Connects", "Meetings held", "Leads worked"]].set_index("Rep").rename_axis(None)
 
     def experiment_table(self) -> "pd.DataFrame":
         """Every registered experiment: name, unit, metric, dates and units assigned so far."""
@@ -212,7 +212,7 @@ class ReportContext:
         table = joined.order_by("start_date").to_pandas()
         return table.rename(columns={"name": "Experiment", "unit": "Unit", "metric": "Metric",
                                      "start_date": "Started", "end_date": "Ended", "units": "Units assigned",
-                                     "measured": "Outcomes measured"}).set_index("Experiment")
+                                     "measured": "Outcomes measured"}).set_index("Experiment").rename_axis(None)
 
     def table_overview(self) -> "pd.DataFrame":
         """Rows per table in total and in the report's month (counted in the engine, not in Python)."""
@@ -241,20 +241,34 @@ class ReportContext:
         fig.tight_layout()
         return fig
 
-    def record_placeholder(self, main_table: str, *, what: str, issue: str) -> None:
-        """Headline and key figure of a placeholder report: the main table's rows in the month, with n."""
+    def latest_experiment_text(self) -> str:
+        """'The latest experiment is <name>, started <date>.' (empty without experiments)."""
+        experiments = self.source.table("experiments")
+        latest = experiments.order_by([experiments.start_date.desc(), experiments.experiment_id]).limit(1).to_pandas()
+        if latest.empty:
+            return ""
+        row = latest.iloc[0]
+        return f"The latest is \u201c{row['name']}\u201d, started {_as_date(row['start_date'])}."
+
+    def record_placeholder(self, main_table: str, *, what: str, issue: str, detail: str = "") -> None:
+        """Headline and key figure of a placeholder report: the main table's rows in the month.
+
+        ``detail`` (a sentence, may contain text from the data) is added to the headline.
+        """
         overview = self.table_overview()
         row = overview.loc[overview["table"] == main_table]
-        in_month = None if row.empty else row["rows_in_month"].iloc[0]
-        total = None if row.empty else row["rows_total"].iloc[0]
+        in_month = None if row.empty or pd_isna(row["rows_in_month"].iloc[0]) else row["rows_in_month"].iloc[0]
+        total = None if row.empty or pd_isna(row["rows_total"].iloc[0]) else row["rows_total"].iloc[0]
         period = self.as_of.isoformat() if self.daily else self.month_label
         if in_month is None or total is None:
             self.results.headline(f"No {what} in the data yet: the table {main_table} is empty or absent.")
         else:
-            self.results.headline(f"{int(in_month):,} {what} in {period} ({int(total):,} in all the data); "
-                                  f"the full analysis arrives with {issue}.")
+            self.results.headline(f"{int(in_month):,} {what} in {period} ({int(total):,} in all the data). "
+                                  f"{detail + ' ' if detail else ''}The full analysis arrives with {issue}.")
         self.results.key_figure(f"{main_table}_in_month", f"{what.capitalize()} in {period}",
-                                None if in_month is None else int(in_month), unit="", n=None if total is None else int(total))
+                                None if in_month is None else int(in_month))
+        if total is not None:
+            self.results.figure(f"{main_table}_total", f"{what.capitalize()} in all the data", int(total))
         self.results.results.placeholder = True
         self.results.results.tables = {t: (None if pd_isna(r) else int(r))
                                        for t, r in zip(overview["table"], overview["rows_total"])}

@@ -32,6 +32,7 @@ _EXTERNAL = re.compile(
 _HEADING = re.compile(r"<h([1-3])(?P<attrs>[^>]*)>(?P<body>.*?)</h\1>", re.IGNORECASE | re.DOTALL)
 _ID = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
 _TAG = re.compile(r"<[^>]+>")
+_FIRST_H2 = re.compile(r"<h2[\s>]", re.IGNORECASE)
 
 
 class OfflineViolation(RuntimeError):
@@ -138,7 +139,13 @@ def render_report_html(nb: Any, *, title: str, organisation: str, period: str, f
                  "report_period": period, "report_footer": footer, "report_css": report_css()}
     page, _ = exporter.from_notebook_node(_leadership_notebook(nb), resources=resources)
     page, nav = table_of_contents(page)
-    page = page.replace("<!--TOC-->", nav, 1)
+    page = page.replace("<!--TOC-->", "", 1)
+    if nav:  # after the title and introduction, before the first section
+        first_section = _FIRST_H2.search(page)
+        marker = page.rfind("jp-MarkdownCell", 0, first_section.start()) if first_section else -1
+        cell_start = page.rfind("<div", 0, marker) if marker > 0 else -1
+        at = cell_start if cell_start > 0 else (first_section.start() if first_section else page.find("<main>") + 6)
+        page = page[:at] + nav + "\n" + page[at:]
     return ensure_offline(page, what=f"the report {title!r}")
 
 

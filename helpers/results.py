@@ -185,6 +185,7 @@ def save_results(results: Results, path: str | os.PathLike[str]) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are read by other tools and people
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
