@@ -893,21 +893,23 @@ def _finding_problems(scan: _TableScan, rules: dict[str, dict[str, Any]], now: p
     for (code, column), f in scan.findings.items():
         n = f.count
         rows_word = f"{n:,} row{'s' * (n != 1)}"
+        one = n == 1
+        have, are, hold = ("has", "is", "holds") if one else ("have", "are", "hold")
         col = table.column(column) if column else None
         if code == "empty_rows":
             out.append(scan.problem("warning", None, f, f"{rows_word} with every cell empty (blank lines or "
-                                    f"leftover spreadsheet rows) are ignored.",
+                                    f"leftover spreadsheet rows) {are} ignored.",
                                     "Delete them to silence this warning.", code))
         elif code.startswith(("wrong_type:", "excel_date:", "date_format:")):
             base, kind = code.split(":")
             _, hint = _type_hint(kind, list(f.values))
-            what = ("hold Excel serial day numbers, not dates" if base == "excel_date"
-                    else f"are not {_TYPE_PHRASES.get(kind, kind)}")
+            what = (f"{hold} Excel serial day numbers, not dates" if base == "excel_date"
+                    else f"{are} not {_TYPE_PHRASES.get(kind, kind)}")
             out.append(scan.problem("error", column, f,
                                     f"{rows_word} {what}: {_values_text(f.values)}.",
                                     hint[0].upper() + hint[1:], base))
         elif code == "missing_value":
-            out.append(scan.problem("error", column, f, f"{rows_word} have no {column}, which is required.",
+            out.append(scan.problem("error", column, f, f"{rows_word} {have} no {column}, which is required.",
                                     f"Fill in {column} ({col.description if col else ''}) or remove those rows.",
                                     code))
         elif code == "unknown_value":
@@ -923,7 +925,7 @@ def _finding_problems(scan: _TableScan, rules: dict[str, dict[str, Any]], now: p
                 hint += (" Scorecard traits come from the configuration ([hiring] traits in workbook.toml): add "
                          "the trait there if your scorecard really rates it.")
             out.append(scan.problem("error", column, f,
-                                    f"{rows_word} have a value that is not allowed: {_values_text(f.values)}. "
+                                    f"{rows_word} {have} a value that is not allowed: {_values_text(f.values)}. "
                                     f"Allowed: {', '.join(allowed)}.", hint, code))
         elif code == "out_of_range":
             lo, hi = rules[column]["min"], rules[column]["max"]
@@ -934,11 +936,11 @@ def _finding_problems(scan: _TableScan, rules: dict[str, dict[str, Any]], now: p
                 hint = (f"Scores use the scorecard's {lo:g}-{hi:g} scale ([hiring] score_min and score_max in "
                         f"workbook.toml); rescale scores recorded on another scale.")
             out.append(scan.problem("error", column, f,
-                                    f"{rows_word} are out of range: {_values_text(f.values)}; must be {bounds}.",
+                                    f"{rows_word} {are} out of range: {_values_text(f.values)}; must be {bounds}.",
                                     hint, code))
         elif code == "future":
             out.append(scan.problem("error", column, f,
-                                    f"{rows_word} are in the future (after {now:%Y-%m-%d %H:%M} UTC): "
+                                    f"{rows_word} {are} in the future (after {now:%Y-%m-%d %H:%M} UTC): "
                                     f"{_values_text(f.values, with_counts=False)}.",
                                     "Timestamps must be UTC or carry their offset (e.g. +02:00); a local time "
                                     "written without offset is read as UTC. Check the export's time zone, or "
@@ -946,21 +948,21 @@ def _finding_problems(scan: _TableScan, rules: dict[str, dict[str, Any]], now: p
         elif code.startswith("order:"):
             earlier = code.split(":", 1)[1]
             out.append(scan.problem("error", column, f,
-                                    f"{rows_word} have {column} before {earlier} ({column} < {earlier}: "
+                                    f"{rows_word} {have} {column} before {earlier} ({column} < {earlier}: "
                                     f"{_values_text(f.values, with_counts=False)}).",
                                     f"{column} cannot precede {earlier}: correct one of the two, or leave "
                                     f"{column} empty if it is not known.", "order"))
         elif code == "closed_without_date":
             out.append(scan.problem("warning", column, f,
-                                    f"{rows_word} are won or lost but have no closed_at; they are left out of "
+                                    f"{rows_word} {are} won or lost but {have} no closed_at; they are left out of "
                                     f"time-to-close and monthly figures.", "Fill in closed_at from the CRM.", code))
         elif code == "open_with_date":
             out.append(scan.problem("warning", column, f,
-                                    f"{rows_word} are open but have a closed_at.",
+                                    f"{rows_word} {are} open but {have} a closed_at.",
                                     "Set status to won or lost, or clear closed_at.", code))
         else:
             out.append(scan.problem("error", column, f,
-                                    f"{rows_word} fail the check {code}: {_values_text(f.values)}.", "", code))
+                                    f"{rows_word} fail{'s' * one} the check {code}: {_values_text(f.values)}.", "", code))
     if scan.months and table.name in MONTH_COLUMNS:
         lo, hi = min(scan.months), max(scan.months)
         gaps = sorted(set(range(lo, hi + 1)) - scan.months)
@@ -1061,7 +1063,7 @@ def _cross_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, Path], store
                 more = f" and {n_values - len(values):,} more" if n_values > len(values) else ""
                 out.append(Problem(
                     "error", name, file_name, col.name, [r[0] for r in first],
-                    f"{total:,} row{'s' * (total != 1)} name a {col.name} that is not in "
+                    f"{total:,} row{'s' * (total != 1)} name{'s' * (total == 1)} a {col.name} that is not in "
                     f"{tables[parent].name} ({parent_col}): {shown}{more}.",
                     f"Add the missing {parent} to {tables[parent].name}, or correct the ids (spaces, "
                     f"case and leading zeros matter: ids are compared as text).",
@@ -1076,7 +1078,7 @@ def _cross_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, Path], store
             first = con.execute(f"SELECT r._row, r.rep_id {source} ORDER BY r._row LIMIT {MAX_ROWS_SHOWN}").fetchall()
             out.append(Problem(
                 "warning", "reps", tables["reps"].name, "rep_id", [r[0] for r in first],
-                f"{total:,} selling rep{'s' * (total != 1)} (role sdr or ae) have no activity in "
+                f"{total:,} selling rep{'s' * (total != 1)} (role sdr or ae) {'has' if total == 1 else 'have'} no activity in "
                 f"{tables['activities'].name}: {', '.join(repr(r[1]) for r in first)}"
                 f"{' ...' if total > len(first) else ''}.",
                 "Fine for reps hired after the export or who left before it; otherwise their activities are "
