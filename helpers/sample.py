@@ -76,11 +76,11 @@ CERTIFICATIONS = {"connected": "cert_connect", "discovery": "cert_discovery", "d
 
 # ---------------------------------------------------------------- planted truth: funnel
 STAGES = ("connected", "discovery", "demo", "won")  # names of [[funnel.stages]] in the config
-TALENT_STAGE_EFFECT = 0.12  # log multiplier of each stage's rate per sd of performance index
+TALENT_STAGE_EFFECT = 0.09  # log multiplier of each stage's rate per sd of performance index
 STAGE_NOISE_SD = 0.07
-WEAK_STAGE_MULTIPLIER = 0.55
-PRESSURE_WON_MULTIPLIER = 1.5
-PRESSURE_MRR_MULTIPLIER = 1.2
+WEAK_STAGE_MULTIPLIER = 0.5
+PRESSURE_WON_MULTIPLIER = 1.4
+PRESSURE_MRR_MULTIPLIER = 1.15
 PRESSURE_CHURN_MULTIPLIER = 3.5
 MAX_STAGE_P = 0.97
 LEADS_PER_REP_MONTH = 100
