@@ -414,6 +414,27 @@ def _drop_table_if_exists(con: Any, name: str, schema: str | None) -> None:
     con.raw_sql(drop.sql(con.dialect))
 
 
+def _copy_into_postgres(con: Any, name: str, schema: str | None, batches: Any, names: list[str]) -> None:
+    """Stream Arrow record batches into PostgreSQL with COPY (CSV written by Arrow).
+
+    Ibis inserts row by row (executemany); COPY is about ten times faster on large tables.
+    """
+    import io
+
+    import pyarrow.csv as pa_csv
+    import sqlglot as sg
+
+    target = sg.table(name, db=schema, quoted=True).sql("postgres")
+    columns = ", ".join(sg.to_identifier(c, quoted=True).sql("postgres") for c in names)
+    options = pa_csv.WriteOptions(include_header=False)
+    with con.con.cursor() as cursor, con.con.transaction():
+        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+            for batch in batches:
+                buffer = io.BytesIO()
+                pa_csv.write_csv(batch, buffer, write_options=options)
+                copy.write(buffer.getvalue())
+
+
 def open_source(config: WorkbookConfig | None = None, *, data_dir: str | Path | None = None,
                 url: str | None = None) -> DataSource:
     """Open the data the analyses read.
@@ -462,12 +483,17 @@ def load_folder_into_database(data_dir: str | Path, url: str, schema: str | None
         names = [t for t in (tables or folder.tables()) if folder.has(t)]
         kwargs = {"database": schema} if schema else {}
         for name in names:  # a handful of tables, not rows
-            data = folder.table(name).to_pyarrow()
             # drop, create empty, insert: Ibis 12's create_table(obj=...) issues a malformed DROP
             # with sqlglot >= 30 (see _drop_table_if_exists)
             _drop_table_if_exists(target.con, name, schema)
             target.con.create_table(name, schema=contract_schema(name), **kwargs)
-            target.con.insert(name, data, **kwargs)
+            if target.con.name == "postgres":
+                # to_pyarrow, not to_pyarrow_batches: the latter calls an API DuckDB 2 removed
+                data = folder.table(name).to_pyarrow()
+                _copy_into_postgres(target.con, name, schema, data.to_batches(max_chunksize=200_000),
+                                    data.schema.names)
+            else:
+                target.con.insert(name, folder.table(name).to_pyarrow(), **kwargs)
         return names
     finally:
         folder.close()
