@@ -747,8 +747,8 @@ def _read_parquet_chunks(table: Table, path: Path, columns: list[str],
             if pa_arrow.types.is_string(arr.type) or pa_arrow.types.is_large_string(arr.type):
                 arr = pc.if_else(pc.equal(pc.utf8_trim_whitespace(arr), ""), None, arr)  # "" = empty, as in CSV
             values = arr.to_pandas()
-            data[name] = pd.Series(values.to_numpy() if isinstance(values, pd.Series) else values,
-                                   index=index, dtype=getattr(values, "dtype", None))
+            data[name] = (values.set_axis(index) if isinstance(values, pd.Series)
+                          else pd.Series(values, index=index))
         yield pd.DataFrame(data, index=index)
 
 
@@ -1001,11 +1001,11 @@ def _store_keys(con: duckdb.DuckDBPyConnection, table: Table, typed: pd.DataFram
         created.add(table.name)
     if not len(typed):
         return
-    frame = pd.DataFrame({"_row": typed.index.to_numpy(dtype=np.int64)})
+    arrays = {"_row": pa_arrow.array(typed.index.to_numpy(dtype=np.int64))}
     for k in keys:
-        frame[k] = typed[k].astype("str").to_numpy()
-        frame.loc[typed[k].isna().to_numpy(), k] = None
-    chunk = pa_arrow.Table.from_pandas(frame, preserve_index=False)
+        values = typed[k] if typed[k].dtype == "str" else typed[k].astype("str").where(typed[k].notna())
+        arrays[k] = pa_arrow.array(values, type=pa_arrow.string(), from_pandas=True)
+    chunk = pa_arrow.table(arrays)
     con.register("_chunk", chunk)
     try:
         con.execute(f'INSERT INTO "{table.name}" SELECT * FROM _chunk')
