@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -130,7 +129,8 @@ def _scrub(text: str, url: str) -> str:
         password = urlsplit(url).password
     except ValueError:
         password = None
-    text = text.replace(url, redact_url(url))
+    if url:
+        text = text.replace(url, redact_url(url))
     if password:
         text = text.replace(password, "***")
     return re.sub(r"password=\S+", "password=***", text)
@@ -349,6 +349,22 @@ class DatabaseSource(DataSource):
         where = f" schema {self.schema}" if self.schema else ""
         super().__init__(con, f"database {redact_url(url)}{where}")
         self._table_names: set[str] | None = None
+
+    @classmethod
+    def from_backend(cls, con: Any, *, schema: str | None = None, description: str | None = None) -> DatabaseSource:
+        """Wrap an already-connected Ibis backend (e.g. ``ibis.pyspark.connect(spark_session)``).
+
+        For engines reached through an object rather than a URL; ``description`` is what
+        error messages call the source.
+        """
+        source = cls.__new__(cls)
+        source._url = ""
+        source.schema = schema or None
+        name = getattr(con, "name", type(con).__name__)
+        where = f" schema {source.schema}" if source.schema else ""
+        DataSource.__init__(source, con, description or f"{name} backend{where}")
+        source._table_names = None
+        return source
 
     @property
     def url(self) -> str:

@@ -173,3 +173,15 @@ def test_password_is_redacted() -> None:
     assert "s3cr3t-pw" not in str(info.value)
     assert "analyst:***@127.0.0.1:1" in str(info.value)
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_wrap_an_existing_ibis_backend(folder: Path, tmp_path: Path) -> None:
+    import ibis
+
+    path = tmp_path / "spark_stand_in.duckdb"
+    load_folder_into_database(folder, f"duckdb://{path}", tables=["activities"])
+    source = DatabaseSource.from_backend(ibis.duckdb.connect(str(path)), description="our lakehouse")
+    assert source.tables() == ["activities"]
+    assert source.read("activities")["activity_id"].tolist() == ["a1", "a2", "a3"]
+    with pytest.raises(MissingTableError, match="our lakehouse"):
+        source.table("reps")
