@@ -181,7 +181,9 @@ class ReportContext:
     def overview_table(self) -> "pd.DataFrame":
         """:meth:`table_overview` with headings a reader understands."""
         overview = self.table_overview()
-        shown = overview.astype(object).where(overview.notna(), "\u2013")  # a dash where a count does not apply
+        shown = overview.astype(object)
+        for column in ("rows_total", "rows_in_month"):  # thousands separators; a dash where a count does not apply
+            shown[column] = overview[column].map(lambda v: "\u2013" if pd_isna(v) else f"{int(v):,}")
         shown["present"] = overview["present"].map({True: "yes", False: "no"})
         shown = shown.rename(columns={"table": "Table", "present": "In the data", "rows_total": "Rows in all the data",
                                       "rows_in_month": f"Rows in {self.month_label}"})
