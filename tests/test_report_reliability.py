@@ -1,0 +1,134 @@
+"""Reliability of the report command: interrupts leave nothing, re-runs are idempotent, daily mode."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import helpers.report as report_module
+from helpers.cli import main
+from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from helpers.report import build_report
+from helpers.results import load_results
+from test_report_support import write_tiny_org
+
+PYTHON = Path(sys.executable)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    return write_tiny_org(tmp_path_factory.mktemp("reliability") / "data")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_interrupt_while_publishing_leaves_the_previous_month_intact(tiny_data, tmp_path, monkeypatch):
+    out = tmp_path / "reports"
+    (out / "2026-09").mkdir(parents=True)
+    (out / "2026-09" / "index.html").write_text("the complete previous run of September")
+    (out / "2026-08").mkdir()
+    (out / "2026-08" / "index.html").write_text("August")
+    before = snapshot(out)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_module, "_write_index", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_report(data_dir=tiny_data, out_dir=out, only=["04"], progress=False)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in out.iterdir()) == ["2026-08", "2026-09"]  # no .tmp-* folder left
+
+
+SLEEPY = """
+import os, pathlib, time
+pathlib.Path(os.environ["SSW_TEST_MARKER"]).write_text(str(os.getpid()))
+time.sleep(120)
+"""
+
+
+def test_sigterm_stops_the_kernels_and_writes_nothing(tiny_data, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(NOTEBOOKS_DIR / "04_compensation_churn_quartiles.ipynb", notebooks)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SLEEPY)])
+    nb.metadata["kernelspec"] = {"name": "sales-science-workbook", "display_name": "SSW", "language": "python"}
+    nb.metadata["sales_workbook"] = {"title": "Slow", "needs": ["reps"], "uses": [], "daily": False}
+    nbformat.write(nb, notebooks / "09_slow.ipynb")
+    out, marker = tmp_path / "reports", tmp_path / "kernel.pid"
+    script = textwrap.dedent(f"""
+        from helpers.report import build_report
+        build_report(data_dir={str(tiny_data)!r}, out_dir={str(out)!r}, notebooks_dir={str(notebooks)!r},
+                     jobs=2, progress=False)
+    """)
+    proc = subprocess.Popen([str(PYTHON), "-c", script], cwd=PROJECT_ROOT,
+                            env={**os.environ, "SSW_TEST_MARKER": str(marker)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert marker.exists(), proc.stderr.read().decode() if proc.poll() is not None else "kernel never started"
+        assert any(p.name.startswith(".tmp-2026-09") for p in out.iterdir())  # the run is under way
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert list(out.iterdir()) == [], "an interrupted run leaves no month and no temporary folder"
+    kernel_pid = int(marker.read_text())
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(kernel_pid, 0)
+
+
+def test_rerunning_a_month_is_idempotent(tiny_data, tmp_path, capsys):
+    out = tmp_path / "reports"
+    args = ["report", "--data", str(tiny_data), "--out", str(out), "--only", "04", "--month", "2026-08"]
+    assert main(args) == 0
+    first = snapshot(out / "2026-08")
+    assert main(args) == 0
+    second = snapshot(out / "2026-08")
+    assert sorted(first) == sorted(second) == [
+        "04_compensation_churn_quartiles.html", "04_compensation_churn_quartiles.ipynb",
+        "04_compensation_churn_quartiles.json", "index.html", "run.json"]
+    a = load_results(out / "2026-08" / "04_compensation_churn_quartiles.json")
+    b = load_results(out / "2026-08" / "04_compensation_churn_quartiles.json")
+    assert (a.headline, a.key_figure, a.tables) == (b.headline, b.key_figure, b.tables)
+    assert first["04_compensation_churn_quartiles.html"] == second["04_compensation_churn_quartiles.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["2026-08"]
+    assert "Index: " in capsys.readouterr().out
+
+
+def test_daily_mode_runs_only_daily_notebooks_into_the_days_folder(tiny_data, tmp_path):
+    out = tmp_path / "reports"
+    result = build_report(data_dir=tiny_data, out_dir=out, daily=True, as_of="2026-09-30", progress=False)
+    assert result.folder == out / "daily" / "2026-09-30" and result.ok
+    assert [r.notebook for r in result.runs] == ["05_lead_value_and_sla"]
+    res = load_results(result.folder / "05_lead_value_and_sla.json")
+    assert res.mode == "daily" and res.as_of == "2026-09-30" and res.month == "2026-09"
+    manifest = json.loads((result.folder / "run.json").read_text())
+    assert manifest["mode"] == "daily"
+    assert "Daily dashboard, 2026-09-30" in (result.folder / "index.html").read_text()
+
+
+def test_bad_requests_exit_2_with_a_fix(tiny_data, tmp_path, capsys):
+    assert main(["report", "--data", str(tiny_data), "--out", str(tmp_path), "--month", "Oct 2026"]) == 2
+    assert "YYYY-MM" in capsys.readouterr().err
+    assert main(["report", "--data", str(tiny_data), "--out", str(tmp_path), "--only", "42"]) == 2
+    assert "choose from" in capsys.readouterr().err
+    assert main(["report", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
