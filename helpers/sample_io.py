@@ -51,7 +51,8 @@ def _as_text(table: pa.Table) -> pa.Table:
     columns = []
     for field, column in zip(table.schema, table.columns):
         if pa.types.is_timestamp(field.type):
-            column = pc.strftime(column, format="%Y-%m-%dT%H:%M:%SZ")
+            seconds = pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False)  # %S would print microseconds
+            column = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
         elif pa.types.is_date(field.type):
             column = pc.strftime(column, format="%Y-%m-%d")
         columns.append(column)
