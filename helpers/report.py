@@ -234,51 +234,74 @@ def _run_one(spec: NotebookSpec, *, folder: Path, parameters: dict[str, Any], ke
     """Execute, render and read back one notebook. Never raises for a notebook's own failure."""
     import logging
 
-    import nbformat
     import papermill as pm
 
     logging.getLogger("papermill").setLevel(logging.ERROR)  # its per-cell INFO/WARNING lines drown the summary
-
-    from .report_html import render_report_html
-    from .results import ResultsError, load_results
-
     run = NotebookRun(notebook=spec.stem, number=spec.number, title=spec.title, state="ok")
-    ipynb_name, results_name, html_name = f"{spec.stem}.ipynb", f"{spec.stem}.json", f"{spec.stem}.html"
     started = time.perf_counter()
     try:
         if cancelled.is_set():
             raise ReportError("cancelled before it started")
-        pm.execute_notebook(str(spec.path), str(folder / ipynb_name),
-                            parameters={**parameters, "results_path": results_name}, kernel_name=kernel_name,
+        pm.execute_notebook(str(spec.path), str(folder / f"{spec.stem}.ipynb"),
+                            parameters={**parameters, "results_path": f"{spec.stem}.json"}, kernel_name=kernel_name,
                             progress_bar=False, log_output=False, cwd=str(folder), start_timeout=120,
                             kernel_manager_class=_tracked_kernel_manager_class())
     except Exception as exc:  # noqa: BLE001 - isolate: the card reports it, the other notebooks go on
         run.state, run.error = "failed", _error_summary(exc)
     run.execute_seconds = round(time.perf_counter() - started, 3)
-    if (folder / ipynb_name).exists():
-        run.files["ipynb"] = ipynb_name
-    if run.state == "ok":
-        try:
-            results = load_results(folder / results_name)
-            run.files["results"] = results_name
-            run.headline = results.headline
-            run.key_figure = asdict(results.key_figure) if results.key_figure else None
-            run.warnings = list(results.warnings)
-            render_started = time.perf_counter()
-            nb = nbformat.read(folder / ipynb_name, as_version=4)
-            run.cells_seconds = _cells_seconds(nb)
-            with _RENDER_LOCK:  # nbconvert exporters keep state; rendering is CPU-bound anyway
-                page = render_report_html(nb, title=spec.title, organisation=organisation, period=period_text,
-                                          footer=f"Sales Science Workbook {__version__} \u00b7 {spec.stem}")
-            (folder / html_name).write_text(page, encoding="utf-8")
-            run.files["html"] = html_name
-            run.render_seconds = round(time.perf_counter() - render_started, 3)
-        except ResultsError as exc:
-            run.state, run.error = "failed", f"The notebook ran but its results are unusable: {exc}"
-        except Exception as exc:  # noqa: BLE001 - a rendering failure is this report's failure only
-            run.state, run.error = "failed", f"Rendering the report failed: {_error_summary(exc)}"
+    _finish_run(run, spec, folder=folder, organisation=organisation, period_text=period_text)
     run.seconds = round(time.perf_counter() - started, 3)
     return run
+
+
+def _papermill_error(nb: Any) -> str:
+    """The error summary of a notebook papermill executed and marked as failed (else empty)."""
+    if not nb.metadata.get("papermill", {}).get("exception"):
+        return ""
+    for cell in nb.cells:  # the failing cell carries an error output
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return _error_summary(type("CellError", (Exception,), {
+                    "ename": out.get("ename"), "evalue": out.get("evalue"),
+                    "exec_count": cell.get("execution_count")})())
+    return "the notebook raised an exception (see the executed notebook)"
+
+
+def _finish_run(run: NotebookRun, spec: NotebookSpec, *, folder: Path, organisation: str, period_text: str) -> None:
+    """After execution: read the results file, render the leadership HTML, record files and timings."""
+    import nbformat
+
+    from .report_html import render_report_html
+    from .results import ResultsError, load_results
+
+    ipynb_name, results_name, html_name = f"{spec.stem}.ipynb", f"{spec.stem}.json", f"{spec.stem}.html"
+    if (folder / ipynb_name).exists():
+        run.files["ipynb"] = ipynb_name
+    if run.state != "ok":
+        return
+    try:
+        render_started = time.perf_counter()
+        nb = nbformat.read(folder / ipynb_name, as_version=4)
+        failure = _papermill_error(nb)
+        if failure:
+            run.state, run.error = "failed", failure
+            return
+        results = load_results(folder / results_name)
+        run.files["results"] = results_name
+        run.headline = results.headline
+        run.key_figure = asdict(results.key_figure) if results.key_figure else None
+        run.warnings = list(results.warnings)
+        run.cells_seconds = _cells_seconds(nb)
+        with _RENDER_LOCK:  # nbconvert exporters keep state; rendering is CPU-bound anyway
+            page = render_report_html(nb, title=spec.title, organisation=organisation, period=period_text,
+                                      footer=f"Sales Science Workbook {__version__} \u00b7 {spec.stem}")
+        (folder / html_name).write_text(page, encoding="utf-8")
+        run.files["html"] = html_name
+        run.render_seconds = round(time.perf_counter() - render_started, 3)
+    except ResultsError as exc:
+        run.state, run.error = "failed", f"The notebook ran but its results are unusable: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a rendering failure is this report's failure only
+        run.state, run.error = "failed", f"Rendering the report failed: {_error_summary(exc)}"
 
 
 # ----------------------------------------------------------------------------- the folder
@@ -324,11 +347,12 @@ def _card(run: NotebookRun) -> dict[str, Any]:
     }
 
 
-def _write_index(folder: Path, *, mode: str, label: str, month: str, as_of: str, organisation: str,
-                 fingerprint: str, data_description: str, runs: list[NotebookRun], wall_seconds: float,
-                 jobs: int) -> None:
+def _write_index(folder: Path, plan: "_Plan", *, runs: list[NotebookRun], wall_seconds: float, jobs: int) -> None:
     from .report_html import render_index_html
 
+    mode, label, month, as_of = plan.mode, plan.label, plan.month, plan.as_of
+    organisation, fingerprint = plan.config.organisation, plan.fingerprint
+    data_description = plan.data_description
     counts = {s: sum(r.state == s for r in runs) for s in ("ok", "failed", "skipped")}
     heading = (f"Daily dashboard, {label}" if mode == "daily" else f"Monthly sales science report, {_month_label(month)}")
     summary = (f"{counts['ok']} report(s) ready, {counts['failed']} failed, {counts['skipped']} skipped "
@@ -384,22 +408,31 @@ def _raise_interrupt(signum: int, frame: Any) -> None:  # noqa: ARG001 - signal 
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def build_report(*, month: str | None = None, as_of: str | None = None, config_path: str | Path | None = None,
-                 data_dir: str | Path | None = None, out_dir: str | Path | None = None,
-                 only: list[str] | None = None, jobs: int = 1, daily: bool = False,
-                 notebooks_dir: str | Path | None = None, kernel_name: str = KERNEL_NAME,
-                 progress: bool = True) -> ReportResult:
-    """Run the notebooks and publish ``<out>/YYYY-MM/`` (or ``<out>/daily/YYYY-MM-DD/``) atomically.
+@dataclass
+class _Plan:
+    """Everything decided before the first kernel starts."""
 
-    Raises :class:`ReportError` for a request that cannot be honoured (bad month, unknown
-    notebook, missing data folder); a notebook's own failure is reported in the result instead.
-    """
+    config: Any
+    specs: list[NotebookSpec]
+    runs: dict[str, NotebookRun]  # pre-filled with the skipped ones
+    mode: Literal["monthly", "daily"]
+    daily: bool
+    month: str
+    as_of: str
+    label: str
+    final: Path
+    fingerprint: str
+    data_description: str
+    parameters: dict[str, Any]
+    period_text: str
+
+
+def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | None, data_dir: str | Path | None,
+          out_dir: str | Path | None, only: list[str] | None, daily: bool,
+          notebooks_dir: str | Path | None) -> _Plan:
     from .config import load_config
     from .engine import DataSourceError, open_source
 
-    wall_started = time.perf_counter()
-    if jobs < 1:
-        raise ReportError(f"--jobs {jobs}: give a positive number of notebooks to run in parallel")
     config = load_config(config_path)
     if data_dir is not None:
         config = config.with_data_dir(data_dir)
@@ -419,26 +452,45 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
         raise ReportError(str(exc)) from None
     finally:
         source.close()
-
-    mode: Literal["monthly", "daily"] = "daily" if daily else "monthly"
+    runs = {s.stem: NotebookRun(notebook=s.stem, number=s.number, title=s.title, state="skipped",
+                                skip_reason="needs " + ", ".join(missing[s.stem]))
+            for s in specs if missing[s.stem]}
     label = as_of_day if daily else month
     parent = out_root / "daily" if daily else out_root
     parent.mkdir(parents=True, exist_ok=True)
-    final = parent / label
-    tmp = parent / f".tmp-{label}-{secrets.token_hex(4)}"
-    tmp.mkdir()
     parameters: dict[str, Any] = {
         "month": month, "as_of": as_of_day,
         "config_path": str(config.source_file) if config.source_file else "",
         "data_dir": str(config.data_dir) if data_dir is not None else "",
     }
-    period_text = f"Daily, as of {as_of_day}" if daily else f"{_month_label(month)} (as of {as_of_day})"
-    runs: dict[str, NotebookRun] = {}
-    for spec in specs:
-        if missing[spec.stem]:
-            runs[spec.stem] = NotebookRun(notebook=spec.stem, number=spec.number, title=spec.title, state="skipped",
-                                          skip_reason="needs " + ", ".join(missing[spec.stem]))
+    if daily:
+        parameters["daily"] = True
+    return _Plan(config=config, specs=specs, runs=runs, mode="daily" if daily else "monthly", daily=daily,
+                 month=month, as_of=as_of_day, label=label, final=parent / label, fingerprint=fingerprint,
+                 data_description=data_description, parameters=parameters,
+                 period_text=f"Daily, as of {as_of_day}" if daily else f"{_month_label(month)} (as of {as_of_day})")
+
+
+def build_report(*, month: str | None = None, as_of: str | None = None, config_path: str | Path | None = None,
+                 data_dir: str | Path | None = None, out_dir: str | Path | None = None,
+                 only: list[str] | None = None, jobs: int = 1, daily: bool = False,
+                 notebooks_dir: str | Path | None = None, kernel_name: str = KERNEL_NAME,
+                 progress: bool = True) -> ReportResult:
+    """Run the notebooks and publish ``<out>/YYYY-MM/`` (or ``<out>/daily/YYYY-MM-DD/``) atomically.
+
+    Raises :class:`ReportError` for a request that cannot be honoured (bad month, unknown
+    notebook, missing data folder); a notebook's own failure is reported in the result instead.
+    """
+    wall_started = time.perf_counter()
+    if jobs < 1:
+        raise ReportError(f"--jobs {jobs}: give a positive number of notebooks to run in parallel")
+    plan = _plan(month=month, as_of=as_of, config_path=config_path, data_dir=data_dir, out_dir=out_dir, only=only,
+                 daily=daily, notebooks_dir=notebooks_dir)
+    specs, runs, label, daily = plan.specs, plan.runs, plan.label, plan.daily
+    config, month, as_of_day = plan.config, plan.month, plan.as_of
+    tmp = plan.final.parent / f".tmp-{label}-{secrets.token_hex(4)}"
     to_run = [s for s in specs if s.stem not in runs]
+    period_text = plan.period_text
 
     cancelled = threading.Event()
     in_main = threading.current_thread() is threading.main_thread()
@@ -447,6 +499,7 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
     futures: dict[Future[NotebookRun], NotebookSpec] = {}
     bar = None
     try:
+        tmp.mkdir()
         from tqdm import tqdm
 
         bar = tqdm(total=len(specs), desc=f"report {label}", unit="notebook", file=sys.stderr,
@@ -456,9 +509,9 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
             if progress:
                 bar.write(f"  skipped  {skipped.notebook}  ({skipped.skip_reason})", file=sys.stderr)
         for spec in to_run:
-            futures[pool.submit(_run_one, spec, folder=tmp, parameters=dict(parameters, **(
-                {"daily": True} if daily else {})), kernel_name=kernel_name, organisation=config.organisation,
-                period_text=period_text, cancelled=cancelled)] = spec
+            futures[pool.submit(_run_one, spec, folder=tmp, parameters=plan.parameters, kernel_name=kernel_name,
+                                organisation=config.organisation, period_text=period_text,
+                                cancelled=cancelled)] = spec
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -474,10 +527,8 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
                               + (f"\n           {run.error}" if run.error else ""), file=sys.stderr)
         ordered = [runs[s.stem] for s in specs]
         wall = time.perf_counter() - wall_started
-        _write_index(tmp, mode=mode, label=label, month=month, as_of=as_of_day, organisation=config.organisation,
-                     fingerprint=fingerprint, data_description=data_description, runs=ordered, wall_seconds=wall,
-                     jobs=jobs)
-        _publish(tmp, final)
+        _write_index(tmp, plan, runs=ordered, wall_seconds=wall, jobs=jobs)
+        _publish(tmp, plan.final)
     except BaseException:
         cancelled.set()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -491,8 +542,52 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
             bar.close()
         if in_main and previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
-    return ReportResult(folder=final, mode=mode, label=label, month=month, as_of=as_of_day, runs=ordered,
-                        wall_seconds=round(time.perf_counter() - wall_started, 3), fingerprint=fingerprint)
+    return ReportResult(folder=plan.final, mode=plan.mode, label=label, month=month, as_of=as_of_day, runs=ordered,
+                        wall_seconds=round(time.perf_counter() - wall_started, 3), fingerprint=plan.fingerprint)
+
+
+def publish_executed(staging: str | Path, *, month: str | None = None, as_of: str | None = None,
+                     config_path: str | Path | None = None, data_dir: str | Path | None = None,
+                     out_dir: str | Path | None = None, daily: bool = False,
+                     notebooks_dir: str | Path | None = None) -> ReportResult:
+    """Publish notebooks another scheduler already executed (e.g. Airflow's PapermillOperator).
+
+    ``staging`` holds ``NN_topic.ipynb`` executed with papermill and the ``NN_topic.json`` results
+    they wrote. This renders the HTML, writes the index and moves the month into place exactly as
+    :func:`build_report` does; a notebook missing from ``staging`` is marked failed ("not executed")
+    unless its tables are absent (skipped). ``staging`` itself is left as it is.
+    """
+    wall_started = time.perf_counter()
+    staging = Path(staging)
+    if not staging.is_dir():
+        raise ReportError(f"staging folder {staging} does not exist: point it at the executed notebooks")
+    plan = _plan(month=month, as_of=as_of, config_path=config_path, data_dir=data_dir, out_dir=out_dir, only=None,
+                 daily=daily, notebooks_dir=notebooks_dir)
+    tmp = plan.final.parent / f".tmp-{plan.label}-{secrets.token_hex(4)}"
+    try:
+        tmp.mkdir()
+        runs = dict(plan.runs)
+        for spec in plan.specs:  # six notebooks, not events
+            if spec.stem in runs:
+                continue
+            run = NotebookRun(notebook=spec.stem, number=spec.number, title=spec.title, state="ok")
+            for suffix in (".ipynb", ".json"):
+                if (staging / f"{spec.stem}{suffix}").exists():
+                    shutil.copy2(staging / f"{spec.stem}{suffix}", tmp / f"{spec.stem}{suffix}")
+            if not (tmp / f"{spec.stem}.ipynb").exists():
+                run.state, run.error = "failed", f"not executed: {spec.stem}.ipynb is not in {staging}"
+            _finish_run(run, spec, folder=tmp, organisation=plan.config.organisation, period_text=plan.period_text)
+            runs[spec.stem] = run
+        ordered = [runs[s.stem] for s in plan.specs]
+        wall = time.perf_counter() - wall_started
+        _write_index(tmp, plan, runs=ordered, wall_seconds=wall, jobs=0)
+        _publish(tmp, plan.final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ReportResult(folder=plan.final, mode=plan.mode, label=plan.label, month=plan.month, as_of=plan.as_of,
+                        runs=ordered, wall_seconds=round(time.perf_counter() - wall_started, 3),
+                        fingerprint=plan.fingerprint)
 
 
 def format_summary(result: ReportResult) -> str:

@@ -132,3 +132,27 @@ def test_bad_requests_exit_2_with_a_fix(tiny_data, tmp_path, capsys):
     assert main(["report", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_notebooks_executed_elsewhere_are_published_like_our_own(tiny_data, tmp_path):
+    """The Airflow path: papermill runs a notebook (as PapermillOperator does), then publish_executed."""
+    import papermill as pm
+
+    from helpers.report import publish_executed
+
+    staging, out = tmp_path / "staging", tmp_path / "reports"
+    staging.mkdir()
+    pm.execute_notebook(str(NOTEBOOKS_DIR / "04_compensation_churn_quartiles.ipynb"),
+                        str(staging / "04_compensation_churn_quartiles.ipynb"), kernel_name="sales-science-workbook",
+                        parameters={"month": "2026-09", "as_of": "2026-09-30", "data_dir": str(tiny_data),
+                                    "results_path": str(staging / "04_compensation_churn_quartiles.json")},
+                        progress_bar=False)
+    result = publish_executed(staging, month="2026-09", data_dir=tiny_data, out_dir=out)
+    states = {r.notebook: r.state for r in result.runs}
+    assert states["04_compensation_churn_quartiles"] == "ok"
+    assert states["01_trait_discovery"] == "skipped"  # tables absent: skipped, not "not executed"
+    assert states["03_funnel_coaching"] == "failed"
+    assert "not executed" in next(r.error for r in result.runs if r.notebook == "03_funnel_coaching")
+    assert (result.folder / "04_compensation_churn_quartiles.html").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["2026-09"]
+    assert (staging / "04_compensation_churn_quartiles.ipynb").exists()  # staging left as it was

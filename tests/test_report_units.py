@@ -144,3 +144,14 @@ def test_publish_replaces_a_month_whole_and_touches_nothing_else(tmp_path):
     assert [p.name for p in (tmp_path / "2026-10").iterdir()] == ["index.html"]
     assert (tmp_path / "2026-10" / "index.html").read_text() == "new run"
     assert (tmp_path / "2026-09" / "index.html").read_text() == "september"
+
+
+def test_a_notebook_papermill_marked_as_failed_is_recognised():
+    from helpers.report import _papermill_error
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0", execution_count=3)])
+    nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                                                  traceback=[])]
+    assert _papermill_error(nb) == ""  # papermill did not flag it: not our call
+    nb.metadata["papermill"] = {"exception": True}
+    assert _papermill_error(nb) == "ZeroDivisionError: division by zero (in cell [3])"
