@@ -219,7 +219,18 @@ class DataSource:
                     f"its columns are {', '.join(expr.columns)}."
                 )
             expr = expr.select(*columns)
-        return expr.to_pandas()
+        try:
+            return expr.to_pandas()
+        except Exception as exc:  # noqa: BLE001 - re-raised with the table named and a way forward
+            raise DataSourceError(
+                f"cannot read table {name!r} from {self.description}: {self._explain(exc)} "
+                f"Run `sales-workbook validate` for every offending row."
+            ) from None
+
+    def _explain(self, exc: Exception) -> str:
+        """The engine's message, cut before its generic advice (which is about DuckDB options)."""
+        text = str(exc).split("Possible solutions:")[0].split("This type was auto-detected")[0]
+        return " ".join(text.split())
 
     def close(self) -> None:
         """Release the connection."""
@@ -365,6 +376,9 @@ class DatabaseSource(DataSource):
         DataSource.__init__(source, con, description or f"{name} backend{where}")
         source._table_names = None
         return source
+
+    def _explain(self, exc: Exception) -> str:
+        return _scrub(super()._explain(exc), self._url)
 
     @property
     def url(self) -> str:

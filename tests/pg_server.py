@@ -12,6 +12,7 @@ Usage::
 """
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -92,6 +93,7 @@ class PgServer:
 
     def start(self) -> PgServer:
         self.tmp = Path(tempfile.mkdtemp(prefix="sales-workbook-pg-"))
+        atexit.register(self.stop)  # never leave a server behind, even if the caller forgets
         pwfile = self.tmp / "pw"
         pwfile.write_text(self.password + "\n")
         if self._owner is not None:

@@ -185,3 +185,14 @@ def test_wrap_an_existing_ibis_backend(folder: Path, tmp_path: Path) -> None:
     assert source.read("activities")["activity_id"].tolist() == ["a1", "a2", "a3"]
     with pytest.raises(MissingTableError, match="our lakehouse"):
         source.table("reps")
+
+
+def test_unparseable_cell_names_table_line_and_value(tmp_path: Path) -> None:
+    (tmp_path / "activities.csv").write_text(
+        "activity_id,rep_id,lead_id,occurred_at,activity_type,outcome\na1,r1,l1,yesterday,call,connected\n",
+        encoding="utf-8")
+    with pytest.raises(DataSourceError) as info:
+        open_source(data_dir=tmp_path).read("activities")
+    message = str(info.value)
+    assert "'activities'" in message and "yesterday" in message and "occurred_at" in message
+    assert "sales-workbook validate" in message and "auto-detected" not in message
