@@ -22,6 +22,7 @@ is never printed.
 """
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import re
@@ -75,9 +76,6 @@ _CSV_TYPES: dict[str, str] = {
     "month": "VARCHAR",
     "bool": "BOOLEAN",
 }
-
-DEFAULT_URL_ENV = "SALES_WORKBOOK_DB_URL"
-
 
 class DataSourceError(RuntimeError):
     """The data source cannot be opened or read; the message says how to fix it."""
@@ -333,8 +331,6 @@ def _csv_header(path: Path) -> list[str]:
             line = handle.readline()
     except (OSError, UnicodeDecodeError) as exc:
         raise DataSourceError(f"cannot read the header of {path}: {exc}. Save the file as UTF-8 CSV.") from None
-    import csv
-
     header = next(csv.reader([line]), [])
     header = [h.strip() for h in header]
     if not header or not any(header):
