@@ -60,6 +60,10 @@ class ReportParameterError(ValueError):
     """A notebook parameter is malformed; the message says what to pass instead."""
 
 
+class MissingInputError(RuntimeError):
+    """The data lacks a table this report needs (the pipeline skips such a report instead of running it)."""
+
+
 def parse_month(month: str) -> str:
     """``'2026-10'`` stays as is; anything else raises :class:`ReportParameterError`."""
     month = str(month).strip()
@@ -393,6 +397,10 @@ def _context(notebook: str, config: "WorkbookConfig", source: Any, *, month: str
         first, after = month_bounds(month)
         as_of_day = parse_as_of(as_of) if as_of else after - timedelta(days=1)
     spec = ANALYSIS_TABLES[notebook]
+    absent = [t for t in spec["needs"] if not source.has(t)]
+    if absent:
+        raise MissingInputError(f"{notebook} needs the table(s) {', '.join(absent)}, absent from {source!r}. Add them to "
+                                "the export (columns in docs/data-contract.md), or leave this report out.")
     recorder = ResultsRecorder(results_path or None, notebook=notebook, title=REPORT_TITLES[notebook], month=month,
                                as_of=as_of_day.isoformat(), mode="daily" if daily else "monthly",
                                organisation=config.organisation)
@@ -401,5 +409,5 @@ def _context(notebook: str, config: "WorkbookConfig", source: Any, *, month: str
                          results=recorder, needs=tuple(spec["needs"]), uses=tuple(spec["uses"]))
 
 
-__all__ = ["ReportContext", "ReportParameterError", "REPORT_TITLES", "compute_monthly_counts",
+__all__ = ["MissingInputError", "ReportContext", "ReportParameterError", "REPORT_TITLES", "compute_monthly_counts",
            "compute_table_overview", "month_bounds", "parse_as_of", "parse_month", "start_report"]

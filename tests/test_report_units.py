@@ -155,3 +155,16 @@ def test_a_notebook_papermill_marked_as_failed_is_recognised():
     assert _papermill_error(nb) == ""  # papermill did not flag it: not our call
     nb.metadata["papermill"] = {"exception": True}
     assert _papermill_error(nb) == "ZeroDivisionError: division by zero (in cell [3])"
+
+
+def test_a_notebook_run_by_hand_on_incomplete_data_says_which_table_is_missing(tmp_path):
+    from helpers.report_context import MissingInputError, start_report
+    from test_report_support import write_tiny_org
+
+    data = write_tiny_org(tmp_path / "data")
+    with pytest.raises(MissingInputError, match="needs the table.*hiring_scores"):
+        start_report("01_trait_discovery", data_dir=str(data))
+    report = start_report("04_compensation_churn_quartiles", data_dir=str(data))
+    assert report.month == "2026-09" and report.as_of.isoformat() == "2026-09-30" and report.results.path is None
+    overview = report.table_overview()
+    assert overview.set_index("table").loc["customers", "rows_total"] == len(report.source.read("customers"))
