@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 
 import nbformat
 import pytest
 
+from conftest import EXPECTED_OUTPUTS, read_with_expected_outputs
 from helpers.contract import ANALYSIS_TABLES
 from helpers.paths import KERNEL_NAME, NOTEBOOKS_DIR
 from helpers.report import discover_notebooks
@@ -60,17 +62,29 @@ def test_parameters_are_checked_by_the_helper_in_the_next_cell(notebook):
         assert f"{name}={name}" in code[1].source
 
 
-def test_outputs_stripped_except_nbval_expectations(notebook):
+def test_committed_notebooks_carry_no_outputs(notebook):
     path, nb = notebook
     for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        if cell.source.startswith("# NBVAL_CHECK_OUTPUT"):
-            assert cell.outputs and all(o.output_type == "stream" for o in cell.outputs), \
-                f"{path.name}: a checked cell commits its expected text output"
-            continue
-        assert cell.outputs == [], f"{path.name}: commit notebooks without outputs"
-        assert cell.execution_count is None, f"{path.name}: commit notebooks without execution counts"
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: commit notebooks without outputs"
+            assert cell.execution_count is None, f"{path.name}: commit notebooks without execution counts"
+
+
+def test_every_checked_cell_has_its_expected_output_on_record(notebook):
+    """nbval compares `# NBVAL_CHECK_OUTPUT` cells with tests/notebook_outputs.json (see conftest.py)."""
+    path, nb = notebook
+    expected = json.loads(EXPECTED_OUTPUTS.read_text()).get(path.stem, {})
+    checked = [c.id for c in nb.cells if c.cell_type == "code" and c.source.startswith("# NBVAL_CHECK_OUTPUT")]
+    assert checked, f"{path.name}: at least one deterministic cell is checked by nbval"
+    assert sorted(checked) == sorted(expected), f"{path.name}: run tests/update_notebook_outputs.py"
+    assert all(expected[i] and all(o["output_type"] == "stream" for o in expected[i]) for i in checked)
+
+
+def test_nbval_sees_the_expected_outputs():
+    path = NOTEBOOKS[0]
+    nb = read_with_expected_outputs(path, 4)
+    checked = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# NBVAL_CHECK_OUTPUT")]
+    assert checked and all(c.outputs and c.execution_count == 1 for c in checked)
 
 
 def test_cells_are_short_and_logic_lives_in_helpers(notebook):
@@ -88,6 +102,7 @@ def test_checked_outputs_and_daily_mode_match_what_the_pipeline_sees():
     assert [s.stem for s in specs if s.daily] == ["05_lead_value_and_sla"]
     for spec in specs:
         nb = nbformat.read(spec.path, as_version=4)
+        nb = read_with_expected_outputs(spec.path, 4)
         checked = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# NBVAL_CHECK_OUTPUT"))
         expected = [f"needs {t}: present" for t in spec.needs] + [f"uses  {t}: present" for t in spec.uses]
         assert "".join(o.text for o in checked.outputs).splitlines() == expected
