@@ -9,13 +9,10 @@ with ``python tests/update_notebook_outputs.py``.
 from __future__ import annotations
 
 import json
-import os
 import types
 from pathlib import Path
 
 import nbformat
-
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 EXPECTED_OUTPUTS = Path(__file__).resolve().parent / "tests" / "notebook_outputs.json"
 
