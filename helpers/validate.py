@@ -67,6 +67,8 @@ Severity = Literal["error", "warning", "info"]
 
 #: rows read at a time; bounds memory whatever the file size
 CHUNK_ROWS = 500_000
+#: DuckDB's working memory for the cross-row checks; beyond it, it spills to a temporary folder
+DUCKDB_MEMORY_LIMIT = "1GB"
 #: offending rows listed in a problem (the total count is always given)
 MAX_ROWS_SHOWN = 5
 #: distinct offending values quoted in a message
@@ -85,7 +87,7 @@ MONTH_COLUMNS: dict[str, str] = {
     "deals": "created_at",
     "quotas": "month",
 }
-_LOOKS_LIKE_TABLE = (".xlsx", ".xls", ".xlsm", ".tsv", ".txt", ".json", ".ods")
+_LOOKS_LIKE_TABLE = (".xlsx", ".xls", ".xlsm", ".ods", ".tsv")
 _SAVE_AS_CSV = "In Excel: File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'."
 
 
@@ -1118,7 +1120,7 @@ def validate_folder(data_dir: str | Path | None = None, config: WorkbookConfig |
     stored: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="sales-workbook-validate-") as spill:
-        con = duckdb.connect(":memory:", config={"temp_directory": spill, "memory_limit": "2GB", "threads": 2})
+        con = duckdb.connect(":memory:", config={"temp_directory": spill, "memory_limit": DUCKDB_MEMORY_LIMIT, "threads": 2})
         try:
             created: set[str] = set()
             for name, path in report.tables.items():
