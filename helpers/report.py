@@ -408,6 +408,21 @@ def _raise_interrupt(signum: int, frame: Any) -> None:  # noqa: ARG001 - signal 
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _validate_before_run(config: Any) -> None:
+    """The same check as ``sales-workbook validate``, before any kernel starts or anything is written."""
+    from .validate import DataValidationError, check_folder
+
+    if not Path(config.data_dir).is_dir():
+        raise ReportError(f"data folder {config.data_dir} does not exist; pass --data DIR or set [data] dir")
+    try:
+        validation = check_folder(config.data_dir, config)
+    except DataValidationError as exc:
+        raise ReportError(f"the data in {config.data_dir} failed validation, so no report was written.\n"
+                          f"{exc.report.format()}") from None
+    for problem in validation.warnings:
+        print(f"warning: {problem}", file=sys.stderr)
+
+
 @dataclass
 class _Plan:
     """Everything decided before the first kernel starts."""
@@ -438,6 +453,8 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
         config = config.with_data_dir(data_dir)
     out_root = Path(out_dir).resolve() if out_dir is not None else config.output_dir
     specs = discover_notebooks(Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR, only=only, daily=daily)
+    if data_dir is not None or config.database_url is None:
+        _validate_before_run(config)
     try:
         source = open_source(config, data_dir=config.data_dir if data_dir is not None else None)
     except DataSourceError as exc:
