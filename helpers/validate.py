@@ -173,7 +173,8 @@ class ValidationReport:
 
     def summary(self) -> str:
         """One line: verdict, counts, tables found with row counts."""
-        found = ", ".join(f"{name} ({_count(self.row_counts.get(name, 0), 'row')})" for name in self.tables) or "none"
+        found = ", ".join(f"{name} ({_count(self.row_counts[name], 'row') if name in self.row_counts else 'unreadable'})"
+                          for name in self.tables) or "none"
         n_err, n_warn = len(self.errors), len(self.warnings)
         verdict = "OK" if self.ok else "NOT OK"
         return (f"{verdict}: {n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)}. "
@@ -696,14 +697,34 @@ def _read_csv_chunks(table: str, path: Path, columns: list[str], scan: "_TableSc
     except UnicodeDecodeError:
         raise _FileProblem(_encoding_problem(table, path)) from None
     except pd.errors.ParserError as exc:
-        raise _FileProblem(Problem(
-            "error", table, path.name, None, [], f"the file is not valid CSV: {exc}",
-            "Look at the line named: usually a quote that is not closed, or a cell with an unquoted comma. "
-            f"{_SAVE_AS_CSV}", code="csv_syntax")) from None
+        raise _FileProblem(_csv_syntax_problem(table, path, str(exc))) from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise _FileProblem(Problem(
             "error", table, path.name, None, [], f"the file cannot be read: {exc}",
             "Export or compress it again (gzip).", code="unreadable")) from None
+
+
+def _csv_syntax_problem(table: str, path: Path, parser_message: str) -> Problem:
+    """The CSV parser's complaint, with the file line it concerns."""
+    text = parser_message.strip().removeprefix("Error tokenizing data. C error: ")
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    quote = re.search(r"EOF inside string starting at row (\d+)", text)
+    if fields:
+        expected, line, saw = (int(g) for g in fields.groups())
+        return Problem("error", table, path.name, None, [line],
+                       f"the line has {saw} cells but the header has {expected}.",
+                       "A cell probably holds a comma without being quoted: put the cell in double quotes, or "
+                       f"re-export the file (quoting is automatic in Excel's CSV export). {_SAVE_AS_CSV}",
+                       code="csv_syntax")
+    if quote:
+        line = int(quote.group(1)) + 1  # the parser counts lines from 0
+        return Problem("error", table, path.name, None, [line],
+                       "a quoted cell starting on this line is never closed (a double quote is missing), so the "
+                       "rest of the file reads as one cell.",
+                       'Close the quote, or write a double quote inside a quoted cell as two ("").',
+                       code="csv_syntax")
+    return Problem("error", table, path.name, None, [], f"the file is not valid CSV: {text}",
+                   f"Re-export the file. {_SAVE_AS_CSV}", code="csv_syntax")
 
 
 def _read_parquet_chunks(table: Table, path: Path, columns: list[str],
@@ -1049,7 +1070,7 @@ def _cross_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, Path], store
             if parent not in stored:
                 out.append(Problem(
                     "info", name, file_name, col.name, [],
-                    f"{col.name} could not be checked against {parent}.{parent_col}: table {parent} is not present.",
+                    f"{col.name} could not be checked against {parent}.{parent_col}: table {parent} is missing or could not be read.",
                     "", code="reference_unchecked"))
                 continue
             if parent_col not in stored[parent]:
@@ -1161,7 +1182,6 @@ def validate_folder(data_dir: str | Path | None = None, config: WorkbookConfig |
                     if name in created:
                         con.execute(f'DROP TABLE "{name}"')
                         created.discard(name)
-                    report.row_counts[name] = scan.row_count
                     report.problems.extend(scan.problems)
                     continue
                 report.row_counts[name] = scan.row_count

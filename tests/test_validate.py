@@ -606,3 +606,46 @@ def test_no_problem_is_reported_twice_for_one_cell(tmp_path, config):
     report = run(tmp_path, config, tables)
     assert [p.code for p in report.errors] == ["wrong_type"], report.format()
     assert os.path.basename(str(report.tables["reps"])) == "reps.csv"
+
+
+# ------------------------------------------------------------------------------------------
+# broken CSV syntax and file names
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("chunk_rows", [3, 500_000])
+def test_row_with_too_many_cells_names_its_line(tmp_path, config, monkeypatch, chunk_rows):
+    monkeypatch.setattr(validate_module, "CHUNK_ROWS", chunk_rows)
+    tables = valid_tables()
+    acts = pd.concat([tables["activities"]] * 2, ignore_index=True)
+    acts["activity_id"] = [f"A{i}" for i in range(len(acts))]
+    tables["activities"] = acts
+    folder = write_folder(tmp_path / "data", tables)
+    path = folder / "activities.csv"
+    lines = path.read_text().splitlines()
+    lines[8] += ",Acme, Inc."  # line 9
+    path.write_text("\n".join(lines) + "\n")
+    report = validate_folder(folder, config, now=NOW)
+    problem = only(report, "csv_syntax")
+    assert_located(problem, "activities.csv", None, [9])
+    assert "9 cells but the header has 7" in problem.message and "quote" in problem.hint
+    assert "activities (unreadable)" in report.summary()
+
+
+def test_unclosed_quote_names_its_line(tmp_path, config):
+    folder = write_folder(tmp_path / "data")
+    path = folder / "leads.csv"
+    lines = path.read_text().splitlines()
+    lines[2] = 'L2,"2024-01-20'  # line 3
+    path.write_text("\n".join(lines) + "\n")
+    problem = only(validate_folder(folder, config, now=NOW), "csv_syntax")
+    assert_located(problem, "leads.csv", None, [3])
+    assert "never closed" in problem.message
+
+
+def test_upper_case_suffix_is_not_taken_for_a_table(tmp_path, config):
+    folder = write_folder(tmp_path / "data")
+    (folder / "deals.csv").rename(folder / "deals.CSV")
+    report = validate_folder(folder, config, now=NOW)
+    assert "deals" not in report.tables
+    assert "rename it to deals.csv" in only(report, "unknown_file").hint
+    note = only(report, "reference_unchecked", "info")
+    assert note.file == "customers.csv" and "deals" in note.message
