@@ -66,8 +66,7 @@ def build_folder(folder: Path, *, rows: int, reps: int, leads: int, fmt: str, se
         with _writer(folder / f"reps{suffix}", reps_table.schema, fmt) as w:
             w.write_table(reps_table)
 
-    lead_schema = None
-    with_writer = None
+    leads_writer = None
     for start in range(0, leads, BLOCK):
         n = min(BLOCK, leads - start)
         batch = pa.table({
@@ -79,11 +78,10 @@ def build_folder(folder: Path, *, rows: int, reps: int, leads: int, fmt: str, se
             "first_offer": _pick(rng, ("demo_request", "free_trial", "ebook", "outbound"), n),
             "owner_rep_id": pc.take(rep_ids, pa.array(rng.integers(0, reps, n))),
         })
-        if with_writer is None:
-            lead_schema = batch.schema
-            with_writer = _writer(folder / f"leads{suffix}", lead_schema, fmt)
-        with_writer.write_table(batch)
-    with_writer.close()
+        if leads_writer is None:
+            leads_writer = _writer(folder / f"leads{suffix}", batch.schema, fmt)
+        leads_writer.write_table(batch)
+    leads_writer.close()
 
     writer = None
     for start in range(0, rows, BLOCK):

@@ -87,7 +87,8 @@ def _table_section(table: Table, hiring: dict) -> list[str]:
         lines.append(f"- **Referenced by:** {', '.join(referenced_by)}")
     lines += [
         "",
-        "| Column | Type | Required | May be empty | Allowed values / range | References | Meaning | Used by notebook |",
+        "| Column | Type | Required | May be empty | Allowed values / range | References | Meaning "
+        "| Used by notebook |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for col in table.columns:

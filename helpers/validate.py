@@ -173,8 +173,9 @@ class ValidationReport:
 
     def summary(self) -> str:
         """One line: verdict, counts, tables found with row counts."""
-        found = ", ".join(f"{name} ({_count(self.row_counts[name], 'row') if name in self.row_counts else 'unreadable'})"
-                          for name in self.tables) or "none"
+        sizes = {name: _count(self.row_counts[name], "row") if name in self.row_counts else "unreadable"
+                 for name in self.tables}
+        found = ", ".join(f"{name} ({size})" for name, size in sizes.items()) or "none"
         n_err, n_warn = len(self.errors), len(self.warnings)
         verdict = "OK" if self.ok else "NOT OK"
         return (f"{verdict}: {n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)}. "
@@ -324,7 +325,7 @@ def _discover(data_dir: Path, problems: list[Problem]) -> dict[str, Path]:
         hint = ("Export the team roster (one row per rep: rep_id, name, role, hire_date) as reps.csv. "
                 "See docs/data-contract.md.")
         if "reps" in claimed:
-            hint = "A file that looks like the reps table is there under another name (see below): rename it."
+            hint = "A file that looks like the reps table is there under another name (see the warnings): rename it."
         problems.append(Problem(
             "error", "reps", None, None, [],
             f"required table reps not found: expected reps.csv, reps.csv.gz or reps.parquet in {data_dir}.",
@@ -476,7 +477,8 @@ def _parse(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
         else:
             typed = raw.astype("str").where(present)
         return typed, pd.Series(False, index=raw.index)
-    if kind in ("int", "float") and pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+    native_number = pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
+    if kind in ("int", "float") and native_number:
         numbers = raw.astype("float64")
         bad = present & ~np.isfinite(numbers.fillna(0))
     elif kind in ("int", "float"):
@@ -985,7 +987,8 @@ def _finding_problems(scan: _TableScan, rules: dict[str, dict[str, Any]], now: p
                                     "Set status to won or lost, or clear closed_at.", code))
         else:
             out.append(scan.problem("error", column, f,
-                                    f"{rows_word} fail{'s' * one} the check {code}: {_values_text(f.values)}.", "", code))
+                                    f"{rows_word} fail{'s' * one} the check {code}: {_values_text(f.values)}.",
+                                    "", code))
     if scan.months and table.name in MONTH_COLUMNS:
         lo, hi = min(scan.months), max(scan.months)
         gaps = sorted(set(range(lo, hi + 1)) - scan.months)
@@ -1070,7 +1073,8 @@ def _cross_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, Path], store
             if parent not in stored:
                 out.append(Problem(
                     "info", name, file_name, col.name, [],
-                    f"{col.name} could not be checked against {parent}.{parent_col}: table {parent} is missing or could not be read.",
+                    f"{col.name} could not be checked against {parent}.{parent_col}: table {parent} is missing "
+                    f"or could not be read.",
                     "", code="reference_unchecked"))
                 continue
             if parent_col not in stored[parent]:
@@ -1101,7 +1105,8 @@ def _cross_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, Path], store
             first = con.execute(f"SELECT r._row, r.rep_id {source} ORDER BY r._row LIMIT {MAX_ROWS_SHOWN}").fetchall()
             out.append(Problem(
                 "warning", "reps", tables["reps"].name, "rep_id", [r[0] for r in first],
-                f"{total:,} selling rep{'s' * (total != 1)} (role sdr or ae) {'has' if total == 1 else 'have'} no activity in "
+                f"{total:,} selling rep{'s' * (total != 1)} (role sdr or ae) {'has' if total == 1 else 'have'} "
+                f"no activity in "
                 f"{tables['activities'].name}: {', '.join(repr(r[1]) for r in first)}"
                 f"{' ...' if total > len(first) else ''}.",
                 "Fine for reps hired after the export or who left before it; otherwise their activities are "
@@ -1141,7 +1146,8 @@ def validate_folder(data_dir: str | Path | None = None, config: WorkbookConfig |
     stored: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="sales-workbook-validate-") as spill:
-        con = duckdb.connect(":memory:", config={"temp_directory": spill, "memory_limit": DUCKDB_MEMORY_LIMIT, "threads": 2})
+        con = duckdb.connect(":memory:", config={"temp_directory": spill, "memory_limit": DUCKDB_MEMORY_LIMIT,
+                                                 "threads": 2})
         try:
             created: set[str] = set()
             for name, path in report.tables.items():
