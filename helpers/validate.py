@@ -88,6 +88,8 @@ MONTH_COLUMNS: dict[str, str] = {
     "quotas": "month",
 }
 _LOOKS_LIKE_TABLE = (".xlsx", ".xls", ".xlsm", ".ods", ".tsv")
+_PREVIEW_BYTES = 200  # bytes of the offending line quoted in the message
+_SCAN_BLOCK_BYTES = 1 << 22  # bytes decoded at a time when looking for the first non-UTF-8 byte
 _SAVE_AS_CSV = "In Excel: File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)'."
 
 
@@ -344,30 +346,42 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
 
 
 def _first_bad_utf8(path: Path) -> tuple[int, int, bytes] | None:
-    """(line, byte offset, the offending line's bytes) of the first byte that is not UTF-8."""
-    carry = b""
+    """(line, byte offset, the offending line's bytes) of the first byte that is not UTF-8.
+
+    Reads the file in blocks, so it works on files of any size; a multi-byte character split
+    between two blocks is carried over, not mistaken for a bad byte.
+    """
+    carry = b""  # an incomplete character at the end of the previous block
+    current_line = b""  # bytes of the line being read, for the message (capped)
     line, offset = 1, 0
+
+    def advance(valid: bytes) -> None:
+        nonlocal line, offset, current_line
+        newline = valid.rfind(b"\n")
+        current_line = (current_line + valid if newline < 0 else valid[newline + 1:])[-_PREVIEW_BYTES:]
+        line += valid.count(b"\n")
+        offset += len(valid)
+
     with _open_binary(path) as fh:
         while True:
-            block = fh.read(1 << 22)
+            block = fh.read(_SCAN_BLOCK_BYTES)
             data = carry + block
             if not data:
                 return None
             try:
                 data.decode("utf-8")
-                carry = b""
-                line += data.count(b"\n")
-                offset += len(data)
             except UnicodeDecodeError as exc:
                 if block and exc.reason == "unexpected end of data" and exc.end == len(data):
+                    advance(data[: exc.start])
                     carry = data[exc.start:]
-                    line += data[: exc.start].count(b"\n")
-                    offset += exc.start
                     continue
-                start = data.rfind(b"\n", 0, exc.start) + 1
-                end = data.find(b"\n", exc.start)
-                return (line + data[: exc.start].count(b"\n"), offset + exc.start,
-                        data[start: end if end >= 0 else len(data)])
+                advance(data[: exc.start])
+                rest = data[exc.start:]
+                while b"\n" not in rest and len(rest) < _PREVIEW_BYTES and (more := fh.read(_PREVIEW_BYTES)):
+                    rest += more
+                return line, offset, current_line + rest.split(b"\n", 1)[0].rstrip(b"\r")
+            advance(data)
+            carry = b""
             if not block:
                 return None
 

@@ -649,3 +649,24 @@ def test_upper_case_suffix_is_not_taken_for_a_table(tmp_path, config):
     assert "rename it to deals.csv" in only(report, "unknown_file").hint
     note = only(report, "reference_unchecked", "info")
     assert note.file == "customers.csv" and "deals" in note.message
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 64])
+def test_first_bad_byte_is_found_across_read_blocks(tmp_path, monkeypatch, block):
+    """Multi-byte UTF-8 characters split between reads are not mistaken for bad bytes."""
+    monkeypatch.setattr(validate_module, "_SCAN_BLOCK_BYTES", block)
+    path = tmp_path / "reps.csv"
+    good = "rep_id,name\nr1,Zoë Ødegård 日本\nr2,Łukasz\n".encode()
+    path.write_bytes(good + "r3,Ren\u00e9e\n".encode("cp1252") + b"r4,x\n")
+    line, offset, text = validate_module._first_bad_utf8(path)
+    assert line == 4 and text == "r3,Ren\u00e9e".encode("cp1252") and offset == len(good) + 6
+    path.write_bytes(good)
+    assert validate_module._first_bad_utf8(path) is None
+
+
+def test_excel_serial_with_a_time_of_day_in_a_timestamp_column(tmp_path, config):
+    tables = valid_tables()
+    tables["lead_events"].loc[2, "occurred_at"] = "45291.75"  # line 4
+    problem = only(run(tmp_path, config, tables), "excel_date")
+    assert_located(problem, "lead_events.csv", "occurred_at", [4])
+    assert "45291.75 = 2023-12-31 18:00" in problem.hint
