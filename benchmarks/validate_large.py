@@ -48,8 +48,13 @@ def _writer(path: Path, schema: pa.Schema, fmt: str):
     return pacsv.CSVWriter(sink, schema)
 
 
-def build_folder(folder: Path, *, rows: int, reps: int, leads: int, fmt: str, seed: int = 7) -> dict[str, int]:
-    """Write reps, leads and activities (``rows`` rows) into ``folder``; returns the row counts."""
+def build_folder(folder: Path, *, rows: int, reps: int, leads: int, fmt: str, seed: int = 7,
+                 bad_fraction: float = 0.0) -> dict[str, int]:
+    """Write reps, leads and activities (``rows`` rows) into ``folder``; returns the row counts.
+
+    ``bad_fraction`` of the activities get an unknown ``activity_type`` ("Call") and an unknown
+    ``rep_id``, to time the path where many rows fail.
+    """
     rng = np.random.default_rng(seed)
     suffix = f".{fmt}"
 
@@ -92,12 +97,13 @@ def build_folder(folder: Path, *, rows: int, reps: int, leads: int, fmt: str, se
         outcome_meeting = rng.choice(["held", "no_show"], size=n)
         outcome = np.where(kind == 0, outcome_call, np.where(kind == 1, outcome_email, outcome_meeting))
         meeting_kind = np.where(kind == 2, rng.choice(["discovery", "demo"], size=n), None)
+        bad = pa.array(rng.random(n) < bad_fraction)
         batch = pa.table({
             "activity_id": _ids("A", start, n),
-            "rep_id": pc.take(rep_ids, pa.array(rng.integers(0, reps, n))),
+            "rep_id": pc.if_else(bad, "r_unknown", pc.take(rep_ids, pa.array(rng.integers(0, reps, n)))),
             "lead_id": _ids("L", 0, leads).take(pa.array(rng.integers(0, leads, n))),
             "occurred_at": pa.array(START + rng.integers(0, SPAN_US, n), pa.timestamp("us", tz="UTC")),
-            "activity_type": pc.take(pa.array(["call", "email", "meeting"]), pa.array(kind)),
+            "activity_type": pc.if_else(bad, "Call", pc.take(pa.array(["call", "email", "meeting"]), pa.array(kind))),
             "outcome": pa.array(outcome, pa.string()),
             "meeting_kind": pa.array(meeting_kind, pa.string()),
         })
@@ -128,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=2_000)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--format", choices=("parquet", "csv", "csv.gz"), default="parquet")
+    parser.add_argument("--bad-fraction", dest="bad_fraction", type=float, default=0.0,
+                        help="share of activities with an unknown activity_type and rep_id (default 0)")
     parser.add_argument("--validate-only", dest="validate_only", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.validate_only:
@@ -137,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="validate-bench-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        counts = build_folder(folder, rows=args.rows, reps=args.reps, leads=args.leads, fmt=args.format)
+        counts = build_folder(folder, rows=args.rows, reps=args.reps, leads=args.leads, fmt=args.format,
+                              bad_fraction=args.bad_fraction)
         built = time.perf_counter() - t0
         size_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1e6
         print(f"built {counts} as {args.format} ({size_mb:,.0f} MB) in {built:.1f} s")
@@ -155,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"validate_folder: {result['seconds']:.1f} s ({total_rows / result['seconds']:,.0f} rows/s); "
               f"child process wall {wall:.1f} s incl. imports; peak RSS {peak_mb:,.0f} MiB; "
               f"errors {result['errors']}, warnings {result['warnings']}")
-        return 0 if result["ok"] else 1
+        return 0 if result["ok"] == (args.bad_fraction == 0) else 1
 
 
 if __name__ == "__main__":
