@@ -67,6 +67,7 @@ class WorkbookConfig:
     organisation: str
     data_dir: Path
     url_env: str
+    url: str
     schema: str
     output_dir: Path
     traits: tuple[str, ...]
@@ -83,14 +84,19 @@ class WorkbookConfig:
     source_file: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def __repr__(self) -> str:  # never show a URL with its password
+        return (f"WorkbookConfig(organisation={self.organisation!r}, data_dir={str(self.data_dir)!r}, "
+                f"url_env={self.url_env!r}, url={'<set>' if self.url else '<empty>'}, "
+                f"source_file={str(self.source_file) if self.source_file else None!r})")
+
     @property
     def database_url(self) -> str | None:
-        """Database URL from the environment variable named in ``[data] url_env``, if set.
+        """Database URL: the environment variable named in ``[data] url_env`` if set, else ``[data] url``.
 
         The URL (with its credentials) is read here, at run time, and never passed as a notebook
         parameter, so it never appears in an executed notebook or a report.
         """
-        value = os.environ.get(self.url_env, "").strip()
+        value = os.environ.get(self.url_env, "").strip() or self.url.strip()
         return value or None
 
     def with_data_dir(self, data_dir: str | Path) -> "WorkbookConfig":
@@ -268,6 +274,7 @@ def _build(raw: dict[str, Any], path: Path) -> WorkbookConfig:
         organisation=r.string("workbook.organisation", allow_empty=False),
         data_dir=r.directory("data.dir"),
         url_env=url_env,
+        url=r.string("data.url"),
         schema=r.string("data.schema"),
         output_dir=r.directory("output.dir"),
         traits=tuple(traits),

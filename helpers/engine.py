@@ -17,8 +17,8 @@ Either way :meth:`DataSource.table` returns an Ibis table whose columns carry th
 contract's types (strings, UTC timestamps, dates, floats, integers), so an expression
 built once (:mod:`helpers.reductions`) compiles to each engine and returns identical
 results. The database URL comes from an environment variable (``[data] url_env``,
-``SALES_WORKBOOK_DB_URL`` by default), never from notebook parameters, and its password
-is never printed.
+``SALES_WORKBOOK_DB_URL`` by default) or the configuration file (``[data] url``), never from
+notebook parameters, and its password is never printed.
 """
 from __future__ import annotations
 
@@ -467,7 +467,8 @@ def open_source(config: WorkbookConfig | None = None, *, data_dir: str | Path | 
 
     Precedence: an explicit ``url``, then an explicit ``data_dir``, then the database URL
     held in the environment variable named by the configuration (``[data] url_env``,
-    default ``SALES_WORKBOOK_DB_URL``), then the configuration's data folder.
+    default ``SALES_WORKBOOK_DB_URL``) or written as ``[data] url``, then the configuration's
+    data folder.
     """
     schema = config.schema if config is not None else None
     if url:

@@ -61,12 +61,21 @@ def test_project_config_points_at_the_sample():
     assert "aggressiveness" in cfg.traits
 
 
-def test_database_url_comes_from_the_environment_only(tmp_path, monkeypatch):
+def test_database_url_comes_from_the_environment(tmp_path, monkeypatch):
     cfg = load_config(write(tmp_path, '[data]\nurl_env = "MY_WAREHOUSE_URL"\n'))
     monkeypatch.delenv("MY_WAREHOUSE_URL", raising=False)
     assert cfg.database_url is None
     monkeypatch.setenv("MY_WAREHOUSE_URL", "postgresql://u:secret@127.0.0.1/sales")
     assert cfg.database_url == "postgresql://u:secret@127.0.0.1/sales"
+
+
+def test_database_url_may_be_written_in_the_config_and_the_environment_wins(tmp_path, monkeypatch):
+    cfg = load_config(write(tmp_path, '[data]\nurl = "postgresql://u:pw1@127.0.0.1/crm"\n'))
+    monkeypatch.delenv("SALES_WORKBOOK_DB_URL", raising=False)
+    assert cfg.database_url == "postgresql://u:pw1@127.0.0.1/crm"
+    assert "pw1" not in repr(cfg)
+    monkeypatch.setenv("SALES_WORKBOOK_DB_URL", "postgresql://u:pw2@127.0.0.1/crm")
+    assert cfg.database_url == "postgresql://u:pw2@127.0.0.1/crm"
 
 
 @pytest.mark.parametrize("text, expected", [
