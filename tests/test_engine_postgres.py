@@ -119,8 +119,8 @@ def _sample_present() -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _sample_present(), reason="data/sample is empty (run `sales-workbook sample`)")
 def test_sample_organisation_identical_on_postgres(postgres_server) -> None:
+    assert _sample_present(), "data/sample is committed; regenerate it with `make sample`"
     url = postgres_server.create_database("sample_test")
     load_folder_into_database(SAMPLE_DATA_DIR, url)
     folder, database = open_source(data_dir=SAMPLE_DATA_DIR), DatabaseSource(url)

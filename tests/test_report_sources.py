@@ -1,0 +1,56 @@
+"""The report on other shapes of data: another generated organisation in CSV.gz, and a real
+PostgreSQL database chosen through the environment (no data folder at all)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers.engine import load_folder_into_database
+from helpers.report import build_report
+from helpers.sample import generate_org
+
+pytest_plugins = ["conftest_pg"]
+
+
+@pytest.fixture(scope="module")
+def other_org(tmp_path_factory) -> Path:
+    """Not the sample: another seed, fewer reps, a short history, gzipped CSV, ending in March."""
+    data = tmp_path_factory.mktemp("other_org") / "data"
+    generate_org(data, seed=5, reps=8, months=3, fmt="csv.gz", end_month="2026-03")
+    return data
+
+
+def key_figures(folder: Path) -> dict[str, object]:
+    return {p.stem: json.loads(p.read_text())["key_figure"]["value"] for p in sorted(folder.glob("0*.json"))}
+
+
+def test_report_on_another_generated_org_in_csv_gz(other_org, tmp_path):
+    result = build_report(data_dir=other_org, out_dir=tmp_path / "reports", jobs=2, progress=False)
+    assert result.month == "2026-03", "the default month is the last complete month of this org's data"
+    assert result.ok, [(r.notebook, r.state, r.error) for r in result.runs]
+    assert [r.state for r in result.runs] == ["ok"] * 6
+    assert (tmp_path / "reports" / "2026-03" / "index.html").exists()
+
+
+@pytest.mark.postgres
+def test_report_reads_a_database_named_only_in_the_environment(other_org, postgres_server, tmp_path, monkeypatch):
+    url = postgres_server.create_database("report_source")
+    load_folder_into_database(other_org, url)
+    config = tmp_path / "workbook.toml"
+    config.write_text(f'[workbook]\norganisation = "Warehouse Co"\n[data]\ndir = "{tmp_path / "nowhere"}"\n')
+    from_folder = build_report(data_dir=other_org, out_dir=tmp_path / "from_folder", only=["03", "04"],
+                               progress=False)
+
+    monkeypatch.setenv("SALES_WORKBOOK_DB_URL", url)
+    from_database = build_report(config_path=config, out_dir=tmp_path / "from_db", only=["03", "04"],
+                                 progress=False)
+
+    assert from_database.ok and from_folder.ok
+    figures = key_figures(from_folder.folder)
+    assert len(figures) == 2 and all(isinstance(v, (int, float)) and v > 0 for v in figures.values())
+    assert key_figures(from_database.folder) == figures
+    published = "".join(p.read_text(errors="replace") for p in from_database.folder.rglob("*") if p.is_file())
+    assert postgres_server.password not in published, "credentials must never reach a notebook or a page"
+    assert "Warehouse Co" in (from_database.folder / "index.html").read_text()
