@@ -198,11 +198,14 @@ class DataSource:
                 f"{', '.join(missing_required)}. Add them (see docs/data-contract.md) or run "
                 f"`sales-workbook validate` for a full report."
             )
-        typed = raw.select(**{
-            c.name: (raw[c.name].cast(IBIS_TYPES[c.dtype]) if c.name in present
-                     else ibis.null(IBIS_TYPES[c.dtype]))
-            for c in spec.columns
-        })
+        def typed_column(c: Any) -> ibis.Value:
+            if c.name not in present:
+                return ibis.null(IBIS_TYPES[c.dtype])
+            value = raw[c.name].cast(IBIS_TYPES[c.dtype])
+            # an empty string is a missing value, as validation treats it (Parquet can hold both)
+            return value.nullif("") if c.dtype == "string" else value
+
+        typed = raw.select(**{c.name: typed_column(c) for c in spec.columns})
         self._typed[name] = typed
         return typed
 

@@ -196,3 +196,17 @@ def test_unparseable_cell_names_table_line_and_value(tmp_path: Path) -> None:
     message = str(info.value)
     assert "'activities'" in message and "yesterday" in message and "occurred_at" in message
     assert "sales-workbook validate" in message and "auto-detected" not in message
+
+
+def test_empty_strings_in_parquet_are_missing_values_as_validation_treats_them(tmp_path):
+    """A Parquet export may write '' for 'no manager'; every engine must read it as missing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from helpers.engine import open_source
+
+    reps = pa.table({"rep_id": ["a", "b"], "name": ["Ann", "Bo"], "manager_id": ["", "a"], "role": ["ae", "ae"],
+                     "hire_date": ["2025-01-01", "2025-02-01"]})
+    pq.write_table(reps, tmp_path / "reps.parquet")
+    frame = open_source(data_dir=tmp_path).read("reps")
+    assert frame["manager_id"].isna().tolist() == [True, False]
