@@ -1075,7 +1075,7 @@ def _cross_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, Path], store
                 what = pk[0] if len(pk) == 1 else "(" + ", ".join(pk) + ")"
                 out.append(Problem(
                     "error", name, file_name, ", ".join(pk), [r[0] for r in first],
-                    f"{n_keys:,} {what} value{'s' * (n_keys != 1)} appear more than once ({total:,} rows), e.g. "
+                    f"{n_keys:,} {what} value{'s' * (n_keys != 1)} appear{'s' * (n_keys == 1)} more than once ({total:,} rows), e.g. "
                     f"{sample}; {what} must identify one row ({table.grain}).",
                     "Remove the duplicated rows (an export appended twice, or a report with one row per "
                     "related record, does this).", count=int(total), code="duplicate_key",
