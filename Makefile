@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= data/sample
+JOBS   ?= 2
 KERNEL := sales-science-workbook
 
 .PHONY: setup report validate test lab sample bench clean
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/sales-workbook report --data $(DATA)
+	$(BIN)/sales-workbook report --data $(DATA) --jobs $(JOBS)
 
 validate: $(STAMP)
 	$(BIN)/sales-workbook validate $(DATA)
