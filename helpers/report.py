@@ -244,7 +244,10 @@ def _run_one(spec: NotebookSpec, *, folder: Path, parameters: dict[str, Any], ke
             raise ReportError("cancelled before it started")
         pm.execute_notebook(str(spec.path), str(folder / f"{spec.stem}.ipynb"),
                             parameters={**parameters, "results_path": f"{spec.stem}.json"}, kernel_name=kernel_name,
-                            progress_bar=False, log_output=False, cwd=str(folder), start_timeout=120,
+                            progress_bar=False, log_output=False, start_timeout=120,
+                            # the kernel starts in `folder`; papermill's own `cwd=` would os.chdir the whole
+                            # process, which races when --jobs runs notebooks in threads
+                            resources={"metadata": {"path": str(folder)}},
                             kernel_manager_class=_tracked_kernel_manager_class())
     except Exception as exc:  # noqa: BLE001 - isolate: the card reports it, the other notebooks go on
         run.state, run.error = "failed", _error_summary(exc)

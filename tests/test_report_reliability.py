@@ -156,3 +156,20 @@ def test_notebooks_executed_elsewhere_are_published_like_our_own(tiny_data, tmp_
     assert (result.folder / "04_compensation_churn_quartiles.html").exists()
     assert sorted(p.name for p in out.iterdir()) == ["2026-09"]
     assert (staging / "04_compensation_churn_quartiles.ipynb").exists()  # staging left as it was
+
+
+def test_parallel_runs_never_change_the_process_working_directory(tiny_data, tmp_path, monkeypatch):
+    """os.chdir is process-wide: with --jobs 2 one notebook's chdir (or its undo) would move the other's kernel,
+    which then wrote its results file elsewhere and failed now and then. Kernels get their folder instead."""
+    start_dir, real_chdir = os.getcwd(), os.chdir
+
+    def only_stay_put(path):  # papermill's file I/O "changes" to the current folder and back: harmless
+        if os.path.realpath(path) != os.path.realpath(start_dir):
+            raise AssertionError(f"the report changed the process working directory to {path}")
+        real_chdir(path)
+
+    monkeypatch.setattr(os, "chdir", only_stay_put)
+    result = build_report(data_dir=tiny_data, out_dir=tmp_path / "reports", month="2026-09", jobs=2,
+                          only=["03", "04"], progress=False)
+    assert result.ok, [(r.notebook, r.error) for r in result.runs]
+    assert (result.folder / "03_funnel_coaching.json").exists() and (result.folder / "04_compensation_churn_quartiles.json").exists()
