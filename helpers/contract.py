@@ -20,6 +20,7 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 DType = Literal["string", "int", "float", "date", "timestamp", "month", "bool"]
@@ -312,3 +313,26 @@ ANALYSIS_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 FILE_SUFFIXES: tuple[str, ...] = (".parquet", ".csv.gz", ".csv")
+
+
+def split_table_suffix(file_name: str) -> tuple[str, str] | None:
+    """``("deals", ".csv.gz")`` for ``deals.csv.gz``; None when the suffix is not a table format."""
+    lower = file_name.lower()
+    for suffix in FILE_SUFFIXES:  # ".csv.gz" is tested before ".csv"
+        if lower.endswith(suffix):
+            return file_name[: -len(suffix)], suffix
+    return None
+
+
+def find_table_files(data_dir: str | Path) -> dict[str, list[Path]]:
+    """Contract tables found in a folder: table name -> its files, in FILE_SUFFIXES order.
+
+    More than one file for a table is a validation error; readers take the first.
+    """
+    found: dict[str, list[Path]] = {}
+    for path in Path(data_dir).iterdir():
+        split = split_table_suffix(path.name)
+        if path.is_file() and split and split[0] in TABLES and path.name.endswith(split[1]):
+            found.setdefault(split[0], []).append(path)
+    return {name: sorted(paths, key=lambda p: FILE_SUFFIXES.index(split_table_suffix(p.name)[1]))
+            for name, paths in sorted(found.items(), key=lambda item: TABLE_ORDER.index(item[0]))}

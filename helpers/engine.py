@@ -35,7 +35,7 @@ import ibis
 import ibis.common.exceptions as ibis_exc
 import ibis.expr.datatypes as dt
 
-from .contract import FILE_SUFFIXES, TABLE_ORDER, TABLES, Table
+from .contract import TABLE_ORDER, TABLES, Table, find_table_files
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -276,14 +276,8 @@ class FolderSource(DataSource):
         self._files = self._find_files()
 
     def _find_files(self) -> dict[str, Path]:
-        files: dict[str, Path] = {}
-        for name in TABLE_ORDER:
-            for suffix in FILE_SUFFIXES:  # parquet first, then csv.gz, then csv
-                path = self.data_dir / f"{name}{suffix}"
-                if path.is_file():
-                    files[name] = path
-                    break
-        return files
+        # parquet first, then csv.gz, then csv (two files for one table fail validation)
+        return {name: paths[0] for name, paths in find_table_files(self.data_dir).items()}
 
     def file(self, name: str) -> Path:
         """The file a table is read from."""

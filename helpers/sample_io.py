@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .contract import FILE_SUFFIXES, TABLES
+from .contract import TABLES, find_table_files
 
 FORMATS = ("parquet", "csv", "csv.gz")
 
@@ -126,8 +126,6 @@ class TableWriter:
 
 def remove_existing_tables(out_dir: Path) -> None:
     """Delete any existing contract table file so a folder never holds two versions of a table."""
-    for name in TABLES:
-        for suffix in FILE_SUFFIXES:
-            path = Path(out_dir) / f"{name}{suffix}"
-            if path.is_file():
-                path.unlink()
+    for paths in find_table_files(out_dir).values():
+        for path in paths:
+            path.unlink()

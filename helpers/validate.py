@@ -50,7 +50,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .config import WorkbookConfig, load_config
-from .contract import FILE_SUFFIXES, TABLES, Column, Table
+from .contract import TABLES, Column, Table, find_table_files
+from .contract import split_table_suffix as _split_suffix
 
 __all__ = [
     "Problem",
@@ -237,24 +238,6 @@ class DataValidationError(Exception):
 # --------------------------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------------------------
-def _split_suffix(name: str) -> tuple[str, str] | None:
-    lower = name.lower()
-    for suffix in FILE_SUFFIXES:  # ".csv.gz" is tested before ".csv"
-        if lower.endswith(suffix):
-            return name[: -len(suffix)], suffix
-    return None
-
-
-def find_table_files(data_dir: str | Path) -> dict[str, list[Path]]:
-    """Contract tables found in a folder: table name -> files (more than one is an error)."""
-    found: dict[str, list[Path]] = {}
-    for path in sorted(Path(data_dir).iterdir()):
-        split = _split_suffix(path.name)
-        if path.is_file() and split and split[0] in TABLES and path.name.endswith(split[1]):
-            found.setdefault(split[0], []).append(path)
-    return found
-
-
 def _normalise_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
 
