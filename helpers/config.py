@@ -99,6 +99,16 @@ class WorkbookConfig:
         value = os.environ.get(self.url_env, "").strip() or self.url.strip()
         return value or None
 
+    @property
+    def settings(self) -> "SettingsReader":
+        """Typed, validated access to any merged setting, e.g. ``config.settings.number("coaching.min_leads")``.
+
+        Analysis modules read their own sections through this (keys must exist in defaults.toml,
+        which is what makes an unknown key in a user's file an error); a bad value raises
+        :class:`ConfigError` naming the file and the key.
+        """
+        return SettingsReader(self.raw, self.source_file or DEFAULTS_FILE)
+
     def with_data_dir(self, data_dir: str | Path) -> "WorkbookConfig":
         from dataclasses import replace
 
@@ -132,7 +142,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any], path: Path, prefix: s
     return merged
 
 
-class _Reader:
+class SettingsReader:
     """Typed access to the merged settings, with errors naming file and key."""
 
     def __init__(self, raw: dict[str, Any], path: Path):
@@ -172,6 +182,19 @@ class _Reader:
             self.fail(dotted, value, kind + (f" {' and '.join(bounds)}" if bounds else ""))
         return value
 
+    def string_list(self, dotted: str, *, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        value = self.get(dotted)
+        if (not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+                or (allowed is not None and any(v not in allowed for v in value))):
+            self.fail(dotted, value, "a list of strings" + (f" from {list(allowed)}" if allowed else ""))
+        return tuple(value)
+
+    def choice(self, dotted: str, allowed: tuple[str, ...]) -> str:
+        value = self.get(dotted)
+        if value not in allowed:
+            self.fail(dotted, value, "one of " + ", ".join(repr(a) for a in allowed))
+        return value
+
     def boolean(self, dotted: str) -> bool:
         value = self.get(dotted)
         if not isinstance(value, bool):
@@ -195,7 +218,7 @@ _ACTIVITY_VALUES = {
 }
 
 
-def _funnel(reader: _Reader) -> tuple[FunnelStage, ...]:
+def _funnel(reader: SettingsReader) -> tuple[FunnelStage, ...]:
     stages = reader.get("funnel.stages")
     if not isinstance(stages, list) or len(stages) < 2:
         reader.fail("funnel.stages", stages, "a list of at least two [[funnel.stages]] tables")
@@ -228,7 +251,7 @@ def _funnel(reader: _Reader) -> tuple[FunnelStage, ...]:
 
 
 def _build(raw: dict[str, Any], path: Path) -> WorkbookConfig:
-    r = _Reader(raw, path)
+    r = SettingsReader(raw, path)
     traits = r.get("hiring.traits")
     if (not isinstance(traits, list) or len(traits) < 2 or len(set(traits)) != len(traits)
             or not all(isinstance(t, str) and _SNAKE.match(t) for t in traits)):

@@ -111,3 +111,14 @@ def test_cli_reports_config_errors_with_exit_code_2(tmp_path, capsys):
     path = write(tmp_path, "[sla]\nbogus = 1\n")
     assert main(["validate", str(tmp_path), "--config", str(path)]) == 2
     assert "unknown setting 'sla.bogus'" in capsys.readouterr().err
+
+
+def test_settings_reader_gives_modules_typed_access_with_errors_naming_the_key(tmp_path):
+    from helpers.config import ConfigError, load_config
+
+    cfg = load_config(None)
+    assert cfg.settings.number("statistics.small_sample_n", integer=True) == cfg.small_sample_n
+    assert cfg.settings.string_list("hiring.traits") == cfg.traits
+    assert cfg.settings.choice("hiring.success_metric", ("quota_attainment", "mrr_per_month")) == cfg.success_metric
+    with pytest.raises(ConfigError, match=r"hiring.traits.*one of 'a'"):
+        cfg.settings.choice("hiring.traits", ("a",))
