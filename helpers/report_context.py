@@ -276,6 +276,12 @@ class ReportContext:
         if total is not None:
             self.results.figure(f"{main_table}_total", f"{what.capitalize()} in all the data", int(total))
         self.results.results.placeholder = True
+        self.record_inputs()
+
+    def record_inputs(self) -> None:
+        """Put the tables read (rows per table, None if absent) and the data period in the results file,
+        and a caveat naming the optional tables that are absent. Every analysis notebook calls it once."""
+        overview = self.table_overview()
         self.results.results.tables = {t: (None if pd_isna(r) else int(r))
                                        for t, r in zip(overview["table"], overview["rows_total"])}
         self.results.results.data_period = {

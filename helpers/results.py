@@ -88,6 +88,7 @@ class Results:
     data_period: dict[str, str | None] = field(default_factory=dict)
     tables: dict[str, int | None] = field(default_factory=dict)  # table -> rows (None: absent)
     placeholder: bool = False  # True while the analysis is a placeholder awaiting its issue
+    details: dict[str, Any] = field(default_factory=dict)  # name -> list of row dicts (per-rep tables ...)
     generated_at: str = ""
     package_version: str = ""
 
@@ -161,6 +162,23 @@ class ResultsRecorder:
     def warn(self, text: str) -> None:
         """A caveat the reader must see (small sample, missing optional table ...)."""
         self.results.warnings.append(" ".join(str(text).split()))
+
+    def table(self, name: str, rows: Any) -> None:
+        """Record a detail table (a DataFrame or a list of dicts) under ``details[name]``.
+
+        For machine readers of the results file: per-rep conversions, quartiles, violations ...
+        Values are converted to JSON (NaN becomes null, timestamps ISO 8601 text).
+        """
+        if not name or not isinstance(name, str):
+            raise ResultsError("a detail table needs a non-empty name")
+        if hasattr(rows, "to_dict"):
+            import pandas as pd
+
+            frame = rows.reset_index() if not isinstance(rows.index, pd.RangeIndex) else rows
+            frame = frame.astype(object).where(frame.notna(), None)
+            rows = [{str(k): (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()}
+                    for r in frame.to_dict(orient="records")]
+        self.results.details[name] = _clean_json(list(rows))
 
     def save(self) -> Path | None:
         """Write the results file (atomically). Fails if no headline was recorded."""

@@ -168,3 +168,21 @@ def test_a_notebook_run_by_hand_on_incomplete_data_says_which_table_is_missing(t
     assert report.month == "2026-09" and report.as_of.isoformat() == "2026-09-30" and report.results.path is None
     overview = report.table_overview()
     assert overview.set_index("table").loc["customers", "rows_total"] == len(report.source.read("customers"))
+
+
+def test_results_detail_tables_round_trip_as_json(tmp_path):
+    import math
+
+    import pandas as pd
+
+    from helpers.results import ResultsRecorder, load_results
+
+    rec = ResultsRecorder(tmp_path / "r.json", notebook="03_funnel_coaching", title="t", month="2026-10",
+                          as_of="2026-10-31")
+    rec.headline("One sentence.")
+    rec.table("reps", pd.DataFrame({"rep_id": ["R1", "R2"], "rate": [0.5, math.nan],
+                                    "at": pd.to_datetime(["2026-10-01", None])}))
+    rec.save()
+    back = load_results(tmp_path / "r.json")
+    assert back.details["reps"] == [{"rep_id": "R1", "rate": 0.5, "at": "2026-10-01T00:00:00"},
+                                    {"rep_id": "R2", "rate": None, "at": None}]
