@@ -226,7 +226,7 @@ def _names(count: int, offset: int = 0) -> np.ndarray:
 # ============================================================================ the generator
 class _Generator:
     def __init__(self, out_dir: Path, *, seed: int, reps: int, months: int, fmt: str, end_month: str,
-                 config_path: Path | None):
+                 config_path: Path | None, weak_stages: bool = True):
         if reps < 6:
             raise SampleError(f"reps={reps}: the sample needs at least 6 quota-carrying reps "
                               f"(a few per segment, a leaver and a new hire); pass --reps 6 or more")
@@ -254,6 +254,7 @@ class _Generator:
         self.attempts_by_seg = np.array([self.sla.follow_up_attempts[s] for s in SEGMENTS])
         self.counters = {"lead": 1, "activity": 1, "event": 1, "deal": 1, "customer": 1}
         self.truth: dict[str, Any] = {}
+        self.weak_stages = bool(weak_stages)  # False: no planted weak funnel stage (a null org for tests)
 
     # ------------------------------------------------------------------ org and people
     def build_org(self) -> None:
@@ -396,6 +397,9 @@ class _Generator:
         stage_of_weak = rng.permutation(np.resize(np.arange(4), len(weak)))
         log_mult = TALENT_STAGE_EFFECT * org.perf_index[ae][:, None] + STAGE_NOISE_SD * rng.standard_normal((len(ae), 4))
         org.stage_log_mult[ae] = log_mult
+        if not self.weak_stages:  # the same random draws, no weak stage planted
+            weak = weak[:0]
+            stage_of_weak = stage_of_weak[:0]
         org.stage_log_mult[weak, stage_of_weak] += np.log(WEAK_STAGE_MULTIPLIER)
         org.stage_log_mult[pressure, 3] += np.log(PRESSURE_WON_MULTIPLIER)
         org.mrr_mult[pressure] = PRESSURE_MRR_MULTIPLIER
@@ -988,16 +992,19 @@ class _Generator:
 
 def generate_org(out_dir: str | Path, *, seed: int = DEFAULT_SEED, reps: int = DEFAULT_REPS,
                  months: int = DEFAULT_MONTHS, fmt: str = DEFAULT_FORMAT, end_month: str = DEFAULT_END_MONTH,
-                 config_path: str | Path | None = None) -> dict[str, Any]:
+                 config_path: str | Path | None = None, weak_stages: bool = True) -> dict[str, Any]:
     """Simulate the sample organisation and write every contract table plus ``ground_truth.json``.
 
     The same arguments always produce the same bytes. ``reps`` counts quota-carrying AEs (managers
     and consultants are added); ``months`` of history end with the last day of ``end_month``.
-    ``config_path`` defaults to the project's ``workbook.toml`` (traits, SLA rules). Returns a
+    ``config_path`` defaults to the project's ``workbook.toml`` (traits, SLA rules).
+    ``weak_stages=False`` plants no weak funnel stage (``funnel.weak_stage_reps`` is empty), with
+    the same random draws otherwise: an organisation on which coaching flags are false positives. Returns a
     summary: the files written, their row counts and the ground-truth path.
     """
     gen = _Generator(Path(out_dir), seed=seed, reps=reps, months=months, fmt=fmt, end_month=end_month,
-                     config_path=Path(config_path) if config_path is not None else None)
+                     config_path=Path(config_path) if config_path is not None else None,
+                     weak_stages=weak_stages)
     return gen.run()
 
 
