@@ -8,13 +8,14 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data/sample
 JOBS   ?= 2
 KERNEL := sales-science-workbook
+EXTRAS ?= test
 
 .PHONY: setup report validate test lab sample bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "Sales Science Workbook"
 	touch $(STAMP)
 
