@@ -280,6 +280,15 @@ _table(Table(
         Column("start_date", "date", "First day of the experiment.", used_by=("06",)),
         Column("end_date", "date", "Last day; empty while running.", required=False, nullable=True,
                used_by=("06",)),
+        Column("owner", "string", "Who leads the experiment (a name or rep_id), for the monthly review.",
+               required=False, nullable=True, used_by=("06",)),
+        Column("status", "string", ("`planned`, `running` or `finished`, as the team says; when empty it is derived "
+                                    "from the dates and the report's as-of date."), required=False, nullable=True,
+               allowed=("planned", "running", "finished"), used_by=("06",)),
+        Column("assigned_to", "string", ("Who was put in the experiment: `random` (drawn from everyone), "
+                                         "`top_performers` (a pilot on the best reps, so that a failure is a true "
+                                         "negative), `volunteers` or `other`."), required=False, nullable=True,
+               allowed=("random", "top_performers", "volunteers", "other"), used_by=("06",)),
     ),
 ))
 
@@ -295,6 +304,10 @@ _table(Table(
         Column("arm", "string", "`control` or `treatment`.", allowed=("control", "treatment"), used_by=("06",)),
         Column("outcome", "float", "Measured outcome; empty while not yet measured.", required=False,
                nullable=True, used_by=("06",)),
+        Column("cluster_id", "string", ("When treatment was assigned per rep (or team) but measured per lead or deal: "
+                                        "the rep (or team) the unit belongs to. Units sharing a cluster_id are "
+                                        "analysed together (cluster-robust intervals). Empty: units are independent."),
+               required=False, nullable=True, used_by=("06",)),
     ),
 ))
 
@@ -309,7 +322,7 @@ ANALYSIS_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     "04_compensation_churn_quartiles": {"needs": ("reps", "customers"), "uses": ("deals",)},
     "05_lead_value_and_sla": {"needs": ("reps", "leads", "activities", "deals", "customers"),
                               "uses": ("lead_events",)},
-    "06_experiments": {"needs": ("experiments", "experiment_assignments"), "uses": ()},
+    "06_experiments": {"needs": ("experiments", "experiment_assignments"), "uses": ("deals", "activities")},
 }
 
 FILE_SUFFIXES: tuple[str, ...] = (".parquet", ".csv.gz", ".csv")

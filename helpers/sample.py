@@ -126,6 +126,12 @@ FOLLOW_UP_PLANT_SHARE = 0.025
 # ---------------------------------------------------------------- planted truth: experiments
 GPCT_CLOSE_MULTIPLIER = 1.4
 PRICING_MRR_MULTIPLIER = 1.08
+#: EXP-04 (assigned per rep, measured per lead): its own random stream, so every other table keeps its values.
+EXP4_STREAM = 4404
+EXP4_BASE_REPLY = 0.15  # share of a typical rep's leads who reply to the follow-up without the video
+EXP4_REP_LOG_SD = 0.35  # rep-to-rep spread of that share (log scale): the intra-cluster correlation
+EXP4_MULTIPLIER = 1.5  # the video multiplies each lead's reply probability by this much
+EXP4_PENDING_DAYS = 14  # leads younger than this at the end of the data have no outcome yet
 WARMUP_MONTHS = 2  # simulated before the data starts so the first month has a pipeline
 
 FIRST_NAMES = ("Avery", "Blake", "Casey", "Dana", "Elliot", "Frankie", "Gray", "Harper", "Indy", "Jordan",
@@ -497,6 +503,54 @@ class _Generator:
         ]
         self.exp_acc = {e[0]: {"n": 0, "n_control": 0, "n_treatment": 0, "sum_control": 0.0, "sum_treatment": 0.0}
                         for e in self.exp_defs}
+        self._exp4_setup(day_of(s + max(0, m - 3)))
+
+    def _exp4_setup(self, start_day: int) -> None:
+        """EXP-04: a pilot on the top half of the AEs (by true ability), randomised per rep, measured per lead.
+
+        Everything it draws comes from its own stream (``EXP4_STREAM``), so the other tables keep their values.
+        """
+        org = self.org
+        self.rng4 = np.random.default_rng([self.seed, EXP4_STREAM])
+        ae = org.ae
+        eligible = ae[(org.hire_day[ae] <= start_day) & (org.leave_day[ae] < 0)]
+        top = eligible[org.perf_index[eligible] >= np.median(org.perf_index[eligible])] if len(eligible) else eligible
+        reps = top[self.rng4.permutation(len(top))]
+        treat = np.zeros(len(reps), dtype=bool)
+        treat[: len(reps) // 2] = True
+        p_control = np.minimum(EXP4_BASE_REPLY * np.exp(EXP4_REP_LOG_SD * self.rng4.standard_normal(len(reps))), 0.9)
+        self.exp4 = {"start_day": start_day, "reps": reps, "treat": treat, "p_control": p_control,
+                     "p_treatment": np.minimum(p_control * EXP4_MULTIPLIER, 0.95), "units": []}
+        self.exp4_def = ("EXP-04", "Personalised video follow-up", "A short personalised video sent after the first "
+                         "call makes more leads reply; piloted with top performers so that a failure is a true "
+                         "negative.", "lead", "reply_rate", "rate", 0.03)
+
+    def _exp4_write(self, w: dict[str, TableWriter]) -> None:
+        """Assignments of EXP-04 (one row per lead of a pilot rep, cluster_id = the rep)."""
+        e4 = self.exp4
+        if not e4["units"]:
+            e4.update(n=0, n_control=0, n_treatment=0, true_control=0.0, true_treatment=0.0)
+            return
+        lead_id = np.concatenate([u[0] for u in e4["units"]])
+        pos = np.concatenate([u[1] for u in e4["units"]])  # index into e4["reps"]
+        created = np.concatenate([u[2] for u in e4["units"]])
+        treat = e4["treat"][pos]
+        p = np.where(treat, e4["p_treatment"][pos], e4["p_control"][pos])
+        replied = (self.rng4.random(len(pos)) < p).astype(float)
+        pending = created >= self.as_of_excl - EXP4_PENDING_DAYS * DAY
+        w["experiment_assignments"].write({
+            "experiment_id": np.full(len(pos), "EXP-04", dtype=object), "unit_id": lead_id,
+            "arm": np.where(treat, "treatment", "control").astype(object),
+            "outcome": np.where(pending, np.nan, replied),
+            "cluster_id": self.org.rep_id[e4["reps"][pos]]})
+        e4.update(n=int(len(pos)), n_control=int((~treat).sum()), n_treatment=int(treat.sum()),
+                  true_control=float(e4["p_control"][pos].mean()), true_treatment=float(e4["p_treatment"][pos].mean()),
+                  n_measured=int((~pending).sum()))
+
+    def _exp_owners(self, count: int) -> np.ndarray:
+        """The experiments' leaders: the sales managers in turn."""
+        managers = np.flatnonzero(self.org.role == "manager")
+        return self.org.name[managers[np.arange(count) % len(managers)]].astype(object)
 
     def _exp_accumulate(self, exp_id: str, arm_treat: np.ndarray, potential_control: np.ndarray,
                         potential_treatment: np.ndarray) -> None:
@@ -680,7 +734,7 @@ class _Generator:
                 w["experiment_assignments"].write({
                     "experiment_id": np.full(len(units), exp_id, dtype=object), "unit_id": deal_ids[sel],
                     "arm": np.where(treat[units], "treatment", "control").astype(object),
-                    "outcome": outcome[units]})
+                    "outcome": outcome[units], "cluster_id": np.full(len(units), None, dtype=object)})
                 self._exp_accumulate(exp_id, treat[units], pc_[units], pt_[units])
 
         # ---------------- customers and churn
@@ -777,6 +831,14 @@ class _Generator:
         })
         self.counters["event"] += len(e_lead)
 
+        # ---------------- EXP-04 units: leads of the pilot reps created since it started (outcomes drawn at the end)
+        e4 = self.exp4
+        in_pilot = np.isin(owner, e4["reps"]) & (created >= e4["start_day"] * DAY)
+        if in_pilot.any():
+            pos_of = {int(r): i for i, r in enumerate(e4["reps"])}
+            e4["units"].append((lead_ids[in_pilot], np.array([pos_of[int(o)] for o in owner[in_pilot]], dtype=np.int64),
+                                created[in_pilot]))
+
         # ---------------- null experiment: voicemail script on ebook leads (no effect on anything)
         vm_units = np.flatnonzero((offer == OFFERS.index("ebook")) & self._in_window("EXP-02", created)
                                   & (plant == 0))
@@ -785,7 +847,8 @@ class _Generator:
             w["experiment_assignments"].write({
                 "experiment_id": np.full(len(vm_units), "EXP-02", dtype=object), "unit_id": lead_ids[vm_units],
                 "arm": np.where(treat, "treatment", "control").astype(object),
-                "outcome": (connected[vm_units] & (connect_time[vm_units] < self.as_of_excl)).astype(float)})
+                "outcome": (connected[vm_units] & (connect_time[vm_units] < self.as_of_excl)).astype(float),
+                "cluster_id": np.full(len(vm_units), None, dtype=object)})
             self._exp_accumulate("EXP-02", treat, p[vm_units, 0], p[vm_units, 0])
 
         # ---------------- truth accumulators
@@ -831,13 +894,20 @@ class _Generator:
                 writers["hiring_scores"].write(hiring)
             writers["training_scores"].write(training)
             writers["quotas"].write(quotas)
+            self._exp4_write(writers)
+            defs = self.exp_defs + [self.exp4_def]
+            ends = [self.exp_windows[e[0]][1] for e in self.exp_defs]
             writers["experiments"].write({
-                "experiment_id": [e[0] for e in self.exp_defs], "name": [e[1] for e in self.exp_defs],
-                "hypothesis": [e[2] for e in self.exp_defs], "unit": [e[3] for e in self.exp_defs],
-                "metric": [e[4] for e in self.exp_defs], "metric_type": [e[5] for e in self.exp_defs],
-                "success_min_lift": [float(e[6]) for e in self.exp_defs],
-                "start_date": _date([self.exp_windows[e[0]][0] for e in self.exp_defs]),
-                "end_date": _date([self.exp_windows[e[0]][1] for e in self.exp_defs]),
+                "experiment_id": [e[0] for e in defs], "name": [e[1] for e in defs],
+                "hypothesis": [e[2] for e in defs], "unit": [e[3] for e in defs],
+                "metric": [e[4] for e in defs], "metric_type": [e[5] for e in defs],
+                "success_min_lift": [float(e[6]) for e in defs],
+                "start_date": _date([self.exp_windows[e[0]][0] for e in self.exp_defs] + [self.exp4["start_day"]]),
+                "end_date": np.concatenate([_date(ends), [np.datetime64("NaT", "D")]]),
+                "owner": self._exp_owners(len(defs)),
+                "status": np.array(["finished" if d <= self.as_of_day else "running" for d in ends] + ["running"],
+                                   dtype=object),
+                "assigned_to": np.array(["random"] * len(self.exp_defs) + ["top_performers"], dtype=object),
             })
         finally:
             files = {name: writer.close() for name, writer in writers.items()}
@@ -982,6 +1052,32 @@ class _Generator:
                 "real_effect": bool(abs(effect) > 1e-9),
                 "meets_success_criterion": bool(effect >= e[6]),
             }
+        owners = self._exp_owners(len(self.exp_defs) + 1)
+        for i, e in enumerate(self.exp_defs):
+            exps[e[0]].update(owner=str(owners[i]), assigned_to="random",
+                              status="finished" if self.exp_windows[e[0]][1] <= self.as_of_day else "running")
+        e4, d4 = self.exp4, self.exp4_def
+        effect4 = e4["true_treatment"] - e4["true_control"]
+        p_bar = max(e4["true_control"], 1e-9)
+        exps["EXP-04"] = {
+            "name": d4[1], "metric": d4[4], "metric_type": d4[5], "success_min_lift": float(d4[6]),
+            "window": [str(_date(np.array([e4["start_day"]]))[0]), None],
+            "n_units": e4["n"], "n_control": e4["n_control"], "n_treatment": e4["n_treatment"],
+            "n_measured": e4.get("n_measured", 0),
+            "true_control": _r(e4["true_control"]), "true_treatment": _r(e4["true_treatment"]),
+            "true_effect": _r(effect4), "real_effect": bool(abs(effect4) > 1e-9),
+            "meets_success_criterion": bool(effect4 >= d4[6]),
+            "owner": str(owners[-1]), "assigned_to": "top_performers", "status": "running",
+            "unit": "lead", "assigned_per": "rep", "cluster_column": "cluster_id",
+            "reps": {"treatment": [str(r) for r in self.org.rep_id[e4["reps"][e4["treat"]]]],
+                     "control": [str(r) for r in self.org.rep_id[e4["reps"][~e4["treat"]]]]},
+            "rep_reply_rate_log_sd": EXP4_REP_LOG_SD,
+            "approx_intra_cluster_correlation": _r(float(np.var(e4["p_control"])) / (p_bar * (1 - p_bar)))
+            if len(e4["reps"]) > 1 else None,
+            "outcome_pending_days": EXP4_PENDING_DAYS,
+            "planted": (f"the video multiplies each lead's reply probability by {EXP4_MULTIPLIER}; reps differ in "
+                        "their base reply rate, so leads of one rep are correlated (analyse per rep)"),
+        }
         exps["EXP-01"]["planted"] = f"GPCT multiplies each deal's close probability by {GPCT_CLOSE_MULTIPLIER}"
         exps["EXP-02"]["planted"] = "no effect: the arm does not enter the simulation"
         exps["EXP-03"]["planted"] = (f"treatment multiplies MRR by {PRICING_MRR_MULTIPLIER}: a real lift, smaller "
