@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers import reductions as r  # noqa: E402
 from helpers.config import DEFAULTS_FILE, load_config  # noqa: E402
 from helpers.engine import FolderSource  # noqa: E402
+
+warnings.filterwarnings("ignore", message=".*inplace keyword.*")  # DuckDB's .df() on pandas 3.1
 
 AS_OF = "2026-10-31"
 CUTOFF = pd.Timestamp("2026-10-31T23:59:59.999999", tz="UTC")
@@ -140,7 +143,7 @@ SQL: dict[str, str] = {
                    FROM {customers}),
         b AS (SELECT 'closing_rep' AS attribution, closing_rep_id AS rep_id, * EXCLUDE (closing_rep_id) FROM c
               UNION ALL BY NAME
-              SELECT 'consultant', consultant_id, * EXCLUDE (consultant_id) FROM c
+              SELECT 'consultant' AS attribution, consultant_id AS rep_id, * EXCLUDE (consultant_id) FROM c
               WHERE consultant_id IS NOT NULL AND consultant_id <> '')
         SELECT attribution, rep_id, count(*) AS customers, sum(mrr) AS mrr,
                count(*) FILTER (observed) AS customers_observed,
@@ -264,8 +267,8 @@ def pandas_rep_churn(data: Path) -> pd.DataFrame:
     for label, person in (("closing_rep", "closing_rep_id"), ("consultant", "consultant_id")):  # two attributions
         rows = c[c[person].notna() & (c[person] != "")]
         g = rows.groupby(person)
-        parts.append(pd.DataFrame({"customers": g.size(), "mrr": g.mrr.sum(), "customers_observed": g.observed.sum(),
-                                   "churned_within_window": g.churned.sum(), "churned_mrr": g.churned_mrr.sum()})
+        parts.append(pd.DataFrame({"customers": g.size(), "mrr": g.mrr.sum(), "customers_observed": g["observed"].sum(),
+                                   "churned_within_window": g["churned"].sum(), "churned_mrr": g["churned_mrr"].sum()})
                      .rename_axis("rep_id").reset_index().assign(attribution=label))
     out = pd.concat(parts, ignore_index=True)
     out["churn_rate"] = out.churned_within_window / out.customers_observed.where(out.customers_observed > 0)

@@ -86,6 +86,16 @@ def _month_label(year: pd.Series, month: pd.Series) -> pd.Series:
     return (year.astype("int64").astype(str) + "-" + month.astype("int64").astype(str).str.zfill(2)).astype("str")
 
 
+def fetch(expr: ibis.Expr) -> pd.DataFrame:
+    """An Ibis table expression's result as pandas, through Arrow.
+
+    Ibis's own ``to_pandas`` on DuckDB turns every column holding a NULL into Python objects
+    one value at a time (7-10x slower than the query on a million rows); Arrow's conversion
+    is vectorised. Types are fixed afterwards by each reduction (``_finish``).
+    """
+    return expr.to_pyarrow().to_pandas()
+
+
 def _year_month(ts: ibis.Value) -> dict[str, ibis.Value]:
     return {"_year": ts.year(), "_month": ts.month()}
 
@@ -155,7 +165,7 @@ def rep_month_activity(source: DataSource, *, start: Any = None, end: Any = None
         demo_meetings=acts.count(where=(meeting == "demo") & took_place),
         leads_worked=acts.lead_id.nunique(),
     )
-    df = _with_month(reduced.to_pandas())
+    df = _with_month(fetch(reduced))
     return _finish(df, {"rep_id": "str", "month": "str", **{c: "int" for c in ACTIVITY_COUNTS}},
                    keys=("rep_id", "month"))
 
@@ -209,7 +219,7 @@ def rep_month_funnel(source: DataSource, config: WorkbookConfig, *, start: Any =
         _stage_reached(source, stage, start, end).mutate(stage=ibis.literal(stage.name))
         for stage in stages  # one expression per configured stage
     ]
-    counts = ibis.union(*parts, distinct=False).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
+    counts = fetch(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     counts = _with_month(counts)
     names = [s.name for s in stages]
     grid_index = pd.MultiIndex.from_frame(counts[["rep_id", "month"]].drop_duplicates())
@@ -282,10 +292,10 @@ def lead_touch_summary(source: DataSource, *, as_of: Any, call_window_days: floa
             where=first_connect.isnull() | (touched.occurred_at < first_connect)),
     )
     joined = leads.left_join(per_lead, leads.lead_id == per_lead.lead_id)
-    summary = joined.select(
+    summary = fetch(joined.select(
         "lead_id", "created_at", "first_offer", "segment", "owner_rep_id", "first_touch_at", "touches", "calls",
         "calls_within_window", "first_connect_at", "attempts_before_first_connect", "last_touch_at",
-    ).to_pandas()
+    ))
     summary["hours_to_first_touch"] = (summary["first_touch_at"] - summary["created_at"]) / _HOUR
     summary["connected"] = summary["first_connect_at"].notna()
     summary["age_hours"] = (cutoff - summary["created_at"]) / _HOUR
@@ -319,7 +329,7 @@ def lead_engagement(source: DataSource) -> pd.DataFrame:
     if source.has("leads"):
         leads = source.table("leads").select("lead_id")
         per_lead = leads.left_join(per_lead, leads.lead_id == per_lead.lead_id).select(*columns)
-    df = per_lead.select(*columns).to_pandas()
+    df = fetch(per_lead.select(*columns))
     return _finish(df, {"lead_id": "str", **{e: "int" for e in EVENT_TYPES}, "events": "int",
                         "first_event_at": "ts", "last_event_at": "ts"}, keys=("lead_id",))
 
@@ -342,7 +352,7 @@ def lead_outcomes(source: DataSource) -> pd.DataFrame:
     if source.has("leads"):
         leads = source.table("leads").select("lead_id")
         per_lead = leads.left_join(per_lead, leads.lead_id == per_lead.lead_id).select(*columns)
-    df = per_lead.select(*columns).to_pandas()
+    df = fetch(per_lead.select(*columns))
     df["won"] = df["won_deals"].fillna(0) > 0
     df["won_mrr"] = df["won_mrr"].fillna(0.0)
     return _finish(df, {"lead_id": "str", "deals": "int", "won_deals": "int", "won": "bool", "won_mrr": "float",
@@ -388,8 +398,8 @@ def rep_churn(source: DataSource, *, window_months: int, as_of: Any = None) -> p
             churned_mrr=rows.mrr.sum(where=rows._churned),
         ).mutate(attribution=ibis.literal(label))
 
-    both = ibis.union(by("closing_rep_id", "closing_rep"), by("consultant_id", "consultant"),
-                      distinct=False).to_pandas()
+    both = fetch(ibis.union(by("closing_rep_id", "closing_rep"), by("consultant_id", "consultant"),
+                            distinct=False))
     both["churned_mrr"] = both["churned_mrr"].fillna(0.0)
     both["churn_rate"] = both["churned_within_window"] / both["customers_observed"].where(
         both["customers_observed"] > 0)
