@@ -623,17 +623,22 @@ def coaching_plan(model: WeakStageModel, submetrics: pd.DataFrame, funnel: pd.Da
         else:
             label = labels.get(rec.weak_stage, rec.weak_stage)
             row["focus_stage"] = rec.weak_stage
-            row["evidence"] = (f"{label}: {100 * rec.rate:.0f}% of {int(rec.n)} vs team {100 * rec.team_rate:.0f}%; "
+            row["evidence"] = (f"{label}: {100 * rec.rate:.0f}% of {int(rec.n)} leads at the previous stage vs "
+                               f"team {100 * rec.team_rate:.0f}%; "
                                f"{rec.ratio:.2f}x what the rep's other stages predict "
                                f"({settings.confidence_level:.0%} CI {rec.ratio_low:.2f}-{rec.ratio_high:.2f}), "
                                f"p={rec.p_value:.1g}")
             pe = peel(submetrics, rep_id=rec.rep_id, stage=rec.weak_stage, pairs=settings.sub_metrics)
             pe = pe.dropna(subset=["value"])
-            if len(pe):
+            if len(pe) and pe.iloc[0]["percentile"] <= 50:
                 top = pe.iloc[0]
                 row["skill"] = top["label"]
                 row["skill_detail"] = (f"{top['value']:.1f} vs team median {top['team_median']:.1f} "
                                        f"(percentile {top['percentile']:.0f}, n={int(top['n'])})")
+            else:
+                row["skill"] = f"{label} itself"
+                row["skill_detail"] = ("no measured sub-metric lags the team: review recordings of these "
+                                       "conversations together")
             ch = change_test(progress(funnel, rep_id=rec.rep_id, stage=rec.weak_stage, months=months,
                                       confidence_level=settings.confidence_level))
             if ch["n_before"] and ch["n_after"]:

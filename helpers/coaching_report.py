@@ -1,0 +1,304 @@
+"""Notebook 03 in one call: everything the funnel-coaching page shows, computed from a report context.
+
+``analysis = analyse(report, rep_id="")`` reduces the data in the engine, fits the weak-stage model and
+builds the tables; ``analysis.record(report)`` writes headline, figures, findings, caveats and detail
+tables to the results file. With ``rep_id`` set the page is that rep's private view: the rep keeps
+their name, every other rep is "Peer N", and the results file carries only that rep's rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .coaching import (
+    CoachingError,
+    CoachingSettings,
+    WeakStageModel,
+    anonymise,
+    coaching_plan,
+    coaching_settings,
+    compute_stage_table,
+    compute_submetrics,
+    month_window,
+    peel,
+    progress,
+    rep_month_submetrics,
+    team_heatmap,
+    to_won_table,
+    wilson_interval,
+)
+from .reductions import rep_month_funnel
+
+__all__ = ["CoachingAnalysis", "analyse", "coaching_widgets"]
+
+MAX_LAYOUTS = 12  # three-chart layouts drawn on the page (flagged reps beyond this are in the table)
+
+
+@dataclass
+class CoachingAnalysis:
+    month: str
+    months: list[str]
+    history: list[str]
+    settings: CoachingSettings
+    labels: dict[str, str]
+    names: dict[str, str]
+    private_rep: str
+    funnel: pd.DataFrame
+    stage_month: pd.DataFrame
+    stage_window: pd.DataFrame
+    to_won: pd.DataFrame
+    model: WeakStageModel
+    submetric_counts: pd.DataFrame
+    submetrics: pd.DataFrame
+    plan: pd.DataFrame
+    heatmap: pd.DataFrame
+    small_sample_n: int
+    has_leads: bool
+    notes: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ views
+    def name(self, rep_id: str) -> str:
+        return self.names.get(rep_id, rep_id)
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        flags = self.model.flags_
+        return flags[flags["flagged"]].sort_values(["p_value", "rep_id"], ignore_index=True)
+
+    def shown_reps(self) -> list[str]:
+        """Reps whose three-chart layout the page draws: the private rep, or the flagged reps."""
+        if self.private_rep:
+            return [self.private_rep]
+        return self.flagged["rep_id"].head(MAX_LAYOUTS).tolist()
+
+    def plan_table(self) -> pd.DataFrame:
+        """The coaching plan as a manager reads it (private view: only that rep)."""
+        plan = self.plan
+        if self.private_rep:
+            plan = plan[plan["rep_id"] == self.private_rep]
+        shown = plan.assign(focus=plan["focus_stage"].map(lambda s: self.labels.get(s, s) if s else "none"))
+        shown = shown.sort_values(["focus_stage", "rep"], ascending=[False, True])
+        return shown.rename(columns={"rep": "Rep", "focus": "Focus stage", "evidence": "Evidence",
+                                     "skill": "Skill to coach", "skill_detail": "Skill numbers",
+                                     "progress": "Last month -> this month"})[
+            ["Rep", "Focus stage", "Evidence", "Skill to coach", "Skill numbers", "Last month -> this month"]
+        ].set_index("Rep").rename_axis(None)
+
+    def heatmap_named(self) -> pd.DataFrame:
+        grid = self.heatmap.rename(columns=self.labels)
+        grid.index = [self.name(r) for r in grid.index]
+        return grid
+
+    def leaderboards(self, top: int = 10) -> pd.DataFrame:
+        """Top reps per stage conversion over the evidence window (judged stages only), side by side."""
+        s = self.model.summary[self.model.summary["judged"]]
+        cols = {}
+        for stage, grp in s.groupby("stage_order"):  # a handful of stages
+            grp = grp.sort_values(["rate", "rep_id"], ascending=[False, True]).head(top)
+            label = self.labels.get(grp["stage"].iloc[0], grp["stage"].iloc[0])
+            cols[label] = [f"{self.name(r)} {100 * v:.0f}% (n={n})" for r, v, n in zip(grp["rep_id"], grp["rate"], grp["n"])]
+        length = max((len(v) for v in cols.values()), default=0)
+        table = pd.DataFrame({k: v + [""] * (length - len(v)) for k, v in cols.items()})
+        table.index = np.arange(1, length + 1)
+        return table
+
+    def peel_table(self, rep_id: str) -> pd.DataFrame:
+        flags = self.model.flags_.set_index("rep_id")
+        stage = flags.loc[rep_id, "weak_stage"] if rep_id in flags.index else None
+        if not isinstance(stage, str):
+            return pd.DataFrame()
+        pe = peel(self.submetrics, rep_id=rep_id, stage=stage, pairs=self.settings.sub_metrics)
+        pe = pe.assign(look_here=pe["lagging"].map({True: "yes", False: ""}))
+        return pe.rename(columns={"label": "Sub-metric", "value": "Rep", "team_median": "Team median",
+                                  "team_q1": "Team Q1", "team_q3": "Team Q3", "percentile": "Percentile (100 best)",
+                                  "n": "n", "look_here": "Bottom quartile"})[
+            ["Sub-metric", "Rep", "Team Q1", "Team median", "Team Q3", "Percentile (100 best)", "n",
+             "Bottom quartile"]].round(1).set_index("Sub-metric").rename_axis(None)
+
+    def progress_for(self, rep_id: str) -> tuple[pd.DataFrame, str]:
+        flags = self.model.flags_.set_index("rep_id")
+        stage = flags.loc[rep_id, "weak_stage"] if rep_id in flags.index else None
+        if not isinstance(stage, str):  # no flag: follow the stage with the lowest ratio
+            s = self.model.summary
+            s = s[(s["rep_id"] == rep_id) & s["ratio"].notna()].sort_values("ratio")
+            stage = s["stage"].iloc[0] if len(s) else self.model.summary["stage"].iloc[0]
+        prog = progress(self.funnel, rep_id=rep_id, stage=stage, months=self.history,
+                        confidence_level=self.settings.confidence_level)
+        return prog, self.labels.get(stage, stage)
+
+    # ------------------------------------------------------------------ sentences
+    def summary_text(self) -> str:
+        flags = self.model.flags_
+        judged = int((flags["stages_judged"] > 0).sum())
+        nf = int(flags["flagged"].sum())
+        window = f"{self.months[0]} to {self.months[-1]}" if len(self.months) > 1 else self.months[0]
+        if self.private_rep:
+            row = flags.set_index("rep_id").loc[self.private_rep] if self.private_rep in set(flags["rep_id"]) else None
+            who = self.name(self.private_rep)
+            if row is None or row["stages_judged"] == 0:
+                return f"{who}: too little data from {window} to judge any stage."
+            if not row["flagged"]:
+                return f"{who}: no stage is weak beyond normal variation ({window})."
+            stage = self.labels.get(row["weak_stage"], row["weak_stage"])
+            return (f"{who}: coach {stage} this month: {100 * row['rate']:.0f}% against the team's "
+                    f"{100 * row['team_rate']:.0f}%, {row['ratio']:.2f}x what {who}'s other stages predict ({window}).")
+        if judged == 0:
+            return f"No rep has enough leads from {window} to judge a stage (at least {self.settings.min_previous_stage} needed)."
+        text = (f"{nf} of {judged} reps have a stage clearly weaker than their other stages ({window}; at most "
+                f"{self.settings.false_positive_rate:.0%} of reps without a real weakness are flagged by chance).")
+        if nf:
+            top = self.flagged.iloc[0]
+            text += (f" Strongest evidence: {self.name(top['rep_id'])} at "
+                     f"{self.labels.get(top['weak_stage'], top['weak_stage'])} ({top['ratio']:.2f}x).")
+        return text
+
+    def layout_text(self, rep_id: str) -> str:
+        plan = self.plan.set_index("rep_id")
+        if rep_id not in plan.index:
+            return f"{self.name(rep_id)}: no funnel data in the window."
+        row = plan.loc[rep_id]
+        text = f"**{self.name(rep_id)}**: {row['evidence']}"
+        if row["skill"]:
+            text += f" Skill to coach: {row['skill']} ({row['skill_detail']})."
+        if row["progress"]:
+            text += f" Last month to this month: {row['progress']}."
+        return text
+
+    # ------------------------------------------------------------------ results file
+    def record(self, report: Any) -> None:
+        rec = report.results
+        flags = self.model.flags_
+        judged = int((flags["stages_judged"] > 0).sum())
+        rec.headline(self.summary_text())
+        if self.private_rep:
+            rec.key_figure("rep_weak_stage", f"{self.name(self.private_rep)}: stage to coach",
+                           self._private_focus(), n=None)
+        else:
+            rec.key_figure("reps_flagged", "Reps with a clearly weak stage", int(flags["flagged"].sum()), unit="reps",
+                           n=judged)
+        pooled = self.model.summary.groupby("stage", sort=False)[["k", "n"]].sum()
+        lo, hi = wilson_interval(pooled["k"], pooled["n"], self.settings.confidence_level)
+        for (stage, row), low, high in zip(pooled.iterrows(), lo, hi):  # a handful of stages
+            rate = 100 * row["k"] / row["n"] if row["n"] else None
+            rec.figure(f"team_conversion_{stage}", f"Team conversion to {self.labels.get(stage, stage)} "
+                       f"(% of previous stage, {self.months[0]} to {self.months[-1]})", rate, unit="%",
+                       n=int(row["n"]), ci=(100 * low, 100 * high) if row["n"] else None,
+                       ci_level=self.settings.confidence_level if row["n"] else None)
+        shown = self.flagged
+        if self.private_rep:
+            shown = shown[shown["rep_id"] == self.private_rep]
+        for r in shown.itertuples(index=False):  # flagged reps (a handful)
+            rec.finding(f"Coach {self.name(r.rep_id)} on {self.labels.get(r.weak_stage, r.weak_stage)}: "
+                        f"{100 * r.rate:.0f}% of {int(r.n)} vs the team's {100 * r.team_rate:.0f}%, "
+                        f"{r.ratio:.2f}x what the rep's other stages predict "
+                        f"({self.settings.confidence_level:.0%} CI {r.ratio_low:.2f}-{r.ratio_high:.2f}).",
+                        severity="action")
+        for note in self.notes:
+            rec.warn(note)
+        rec.table("stage_conversions", self._details(self.model.summary))
+        rec.table("coaching_plan", self._details(self.plan[["rep_id", "focus_stage", "evidence", "skill",
+                                                            "skill_detail", "progress"]]))
+
+    def _private_focus(self) -> str:
+        flags = self.model.flags_.set_index("rep_id")
+        if self.private_rep in flags.index and flags.loc[self.private_rep, "flagged"]:
+            return self.labels.get(flags.loc[self.private_rep, "weak_stage"], "")
+        return "none"
+
+    def _details(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if self.private_rep:
+            frame = frame[frame["rep_id"] == self.private_rep]
+        return frame.reset_index(drop=True)
+
+
+def analyse(report: Any, *, rep_id: str = "") -> CoachingAnalysis:
+    """Everything notebook 03 shows, for ``report.month`` (and one rep's private view when ``rep_id``)."""
+    config, source = report.config, report.source
+    settings = coaching_settings(config)
+    month = report.month
+    months = month_window(month, settings.evidence_months)
+    history = month_window(month, settings.progress_months)
+    first = min(months[0], history[0])
+    after = str(pd.Period(month, freq="M") + 1)
+    reps = source.read("reps", columns=["rep_id", "name", "segment"])
+    rep_id = (rep_id or "").strip()
+    if rep_id and rep_id not in set(reps["rep_id"]):
+        raise CoachingError(f"rep_id {rep_id!r} is not in the reps table; pass one of its rep_id values "
+                            f"(e.g. {', '.join(reps['rep_id'].head(3))}) or leave it empty for the team view")
+    funnel = rep_month_funnel(source, config, start=first, end=after)
+    labels = {s.name: s.label for s in config.funnel_stages}
+    if funnel.empty:
+        raise CoachingError(f"no funnel activity between {first} and {month}: the activities and deals tables hold "
+                            f"no rows in those months; pick a month inside the data's period")
+    groups = dict(zip(reps["rep_id"], reps["segment"])) if settings.peer_groups == "segment" else None
+    model = WeakStageModel.from_settings(settings).fit(funnel, months=months, peer_groups=groups)
+    counts = rep_month_submetrics(source, start=first, end=after, sla_hours=config.sla.first_touch_hours)
+    submetrics = compute_submetrics(counts, months=months)
+    heat = team_heatmap(model, method=settings.shrinkage)
+    names = dict(zip(reps["rep_id"], reps["name"]))
+    if rep_id:
+        names = anonymise(names, keep=rep_id, order=list(heat.index) + sorted(set(names) - set(heat.index)))
+    plan = coaching_plan(model, submetrics, funnel, settings=settings, month=month, names=names, labels=labels)
+    notes = []
+    flags = model.flags_
+    thin = flags[flags["stages_judged"] < 2]
+    if len(thin):
+        who = "this rep" if rep_id and rep_id in set(thin["rep_id"]) else f"{len(thin)} rep(s)"
+        if not rep_id or rep_id in set(thin["rep_id"]):
+            notes.append(f"Too little data to judge {who}: fewer than two stages had "
+                         f"{settings.min_previous_stage} leads at the previous stage in {months[0]} to {months[-1]}; "
+                         f"they are not flagged.")
+    judged = int((flags["stages_judged"] >= 2).sum())
+    if judged < config.small_sample_n:
+        notes.append(f"The team comparison rests on {judged} reps (fewer than {config.small_sample_n}): the team's "
+                     f"median and quartiles, and the normal variation between stages, are rough.")
+    has_leads = source.has("leads")
+    if not has_leads:
+        notes.append("The leads table is absent: speed to first attempt and segment mix cannot be peeled.")
+    if len(months) and months[0] < str(pd.Period(str(funnel["month"].min()), freq="M")):
+        notes.append(f"The data start in {funnel['month'].min()}, after the {settings.evidence_months}-month window "
+                     f"begins: the stages are judged on fewer months.")
+    return CoachingAnalysis(
+        month=month, months=months, history=history, settings=settings, labels=labels, names=names,
+        private_rep=rep_id, funnel=funnel,
+        stage_month=compute_stage_table(funnel, months=[month]), stage_window=compute_stage_table(funnel, months=months),
+        to_won=to_won_table(funnel, months=months), model=model, submetric_counts=counts, submetrics=submetrics,
+        plan=plan, heatmap=heat, small_sample_n=config.small_sample_n, has_leads=has_leads, notes=notes)
+
+
+def coaching_widgets(analysis: CoachingAnalysis) -> Any:
+    """Analyst-only: pick a rep and a month; redraws the three-chart layout and the focus metric's progress."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import Markdown, display
+
+    from .coaching_plots import plot_progress, plot_rep_layout
+
+    reps = sorted(analysis.model.flags_["rep_id"], key=analysis.name)
+    rep = widgets.Dropdown(options=[(analysis.name(r), r) for r in reps],
+                           value=analysis.private_rep or (reps[0] if reps else None), description="Rep")
+    month = widgets.Dropdown(options=analysis.history, value=analysis.month, description="Month")
+    out = widgets.Output()
+
+    def redraw(*_: Any) -> None:
+        with out:
+            out.clear_output(wait=True)
+            stage_month = compute_stage_table(analysis.funnel, months=[month.value])
+            fig = plot_rep_layout(stage_month, analysis.stage_window, analysis.to_won, rep_id=rep.value,
+                                  title=f"{analysis.name(rep.value)}: {month.value}")
+            display(fig)
+            plt.close(fig)
+            prog, label = analysis.progress_for(rep.value)
+            fig2, ax = plt.subplots(figsize=(7, 3))
+            plot_progress(prog, label=label, ax=ax)
+            display(fig2)
+            plt.close(fig2)
+            display(Markdown(analysis.layout_text(rep.value)))
+
+    rep.observe(redraw, names="value")
+    month.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([rep, month]), out])
