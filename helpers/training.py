@@ -344,7 +344,8 @@ class PredictiveComparison:
     Fitted attributes: ``n_``, ``models_`` (name -> predictors), ``fold_scores_`` (one row per fold
     and model), ``predictions_`` (out-of-fold predictions of the first repeat), ``summary`` (one row
     per model), ``differences_`` (training - hiring, both - hiring, both - training) and
-    ``verdict_`` (one sentence).
+    ``verdict_`` (one sentence) and ``skipped_`` (models too wide for the hires: name -> predictors;
+    each needs two more hires per training fold than it has predictors).
     """
 
     MODEL_NAMES = {"hiring": "Hiring scores only", "training": "Training scores only", "both": "Both"}
@@ -368,12 +369,16 @@ class PredictiveComparison:
             raise TrainingDataError(f"columns {', '.join(missing)} are not in the data")
         complete = data[columns].apply(pd.to_numeric, errors="coerce").dropna()
         n = len(complete)
-        widest = max(len(v) for v in models.values())
         folds = min(self.folds, n)
-        if folds < 2 or n - math.ceil(n / folds) < widest + 2:
+        train_n = n - math.ceil(n / folds) if folds >= 2 else 0
+        # a model needs at least two more hires per training fold than it has coefficients
+        self.skipped_ = {name: len(cols) for name, cols in models.items() if train_n < len(cols) + 2}
+        models = {name: cols for name, cols in models.items() if name not in self.skipped_}
+        if not models:
+            narrowest = min(self.skipped_.values())
             raise NotEnoughHiresError(
-                f"{n} hires have {outcome} and every score; the widest model has {widest} predictors and needs at "
-                f"least {widest + 2} hires in each training fold. Add hires, or compare fewer scores.")
+                f"{n} hires have {outcome} and every score; the smallest model has {narrowest} predictors and needs "
+                f"at least {narrowest + 2} hires in each training fold. Add hires, or compare fewer scores.")
         y = complete[outcome].to_numpy(dtype="float64")
         var_y = float(y.var())
         if var_y == 0:
@@ -427,7 +432,8 @@ class PredictiveComparison:
             only = r2.index[0]
             row = r2.loc[only]
             return (f"Only {self.MODEL_NAMES[only].lower()} could be assessed: cross-validated R² "
-                    f"{row.cv_r2:.2f} ({pct} CI {row.ci_low:.2f} to {row.ci_high:.2f}, n = {self.n_} hires).")
+                    f"{row.cv_r2:.2f} ({pct} CI {row.ci_low:.2f} to {row.ci_high:.2f}, n = {self.n_} hires)."
+                    + self._skipped_text())
         d = self.differences_.set_index("comparison").loc["training - hiring"]
         both = (f" Using both explains {r2.loc['both', 'cv_r2']:.2f}." if "both" in r2.index else "")
         figures = (f"cross-validated R² {r2.loc['training', 'cv_r2']:.2f} for training scores vs "
@@ -440,7 +446,13 @@ class PredictiveComparison:
         else:
             head = "The data cannot tell whether training or hiring scores predict success better: "
         tail = " With so few hires this comparison is unstable." if self.small_sample_ else ""
-        return head + figures + both + tail
+        return head + figures + both + tail + self._skipped_text()
+
+    def _skipped_text(self) -> str:
+        if not self.skipped_:
+            return ""
+        names = ", ".join(f"{self.MODEL_NAMES[m].lower()} ({k} scores)" for m, k in self.skipped_.items())
+        return f" Too few hires to fit: {names}."
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Bar per model: cross-validated R² with its interval."""

@@ -1,0 +1,352 @@
+"""Training-score analysis (notebook 02): statistics on numbers with a known answer, then the planted
+truths of generated organisations (training beats hiring, each certification tracks its own stage)."""
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from helpers.config import ConfigError, load_config
+from helpers.paths import PROJECT_ROOT, SAMPLE_DATA_DIR
+from helpers.sample import generate_org
+from helpers.training import (
+    NotEnoughHiresError,
+    PredictiveComparison,
+    TrainingDataError,
+    TrainingSettings,
+    _corrected_t_interval,
+    certification_pairs,
+    compute_certification_stage_correlations,
+    compute_correlations,
+    compute_exam_bands,
+    compute_pass_mark,
+    correlation_ci,
+    training_settings,
+    wilson_interval,
+)
+
+WORKBOOK = str(PROJECT_ROOT / "workbook.toml")
+
+
+# --------------------------------------------------------------------------- correlations
+def test_pearson_interval_matches_scipy_on_the_same_numbers() -> None:
+    """Outside reference: scipy.stats.pearsonr(x, y).confidence_interval(0.95), which implements the
+    Fisher-z interval independently of our code, on 25 fixed pseudo-random pairs."""
+    rng = np.random.default_rng(42)
+    x = rng.normal(size=25)
+    y = 0.6 * x + rng.normal(size=25)
+    ours = correlation_ci(x, y, method="pearson", level=0.95)
+    ref = stats.pearsonr(x, y)
+    ci = ref.confidence_interval(0.95)
+    assert ours.r == pytest.approx(ref.statistic, abs=1e-12)
+    assert (ours.ci_low, ours.ci_high) == pytest.approx((ci.low, ci.high), abs=1e-9)
+    assert ours.p_value == pytest.approx(ref.pvalue) and ours.n == 25
+
+
+def test_fisher_z_intervals_worked_by_hand() -> None:
+    """r = 0.5, n = 28: z = atanh(0.5) = 0.549306; Pearson se = 1/sqrt(25) = 0.2, so the interval is
+    tanh(0.549306 -+ 1.959964 x 0.2) = tanh(0.157313), tanh(0.941299) = (0.1560, 0.7358), worked by hand.
+    Spearman uses the Bonett-Wright se sqrt((1 + rs²/2)/(n-3)), checked with the formula written out."""
+    # x, y with Pearson r exactly 0.5: y = 0.5 x + sqrt(0.75) e with x, e orthonormal
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(28, 2))
+    a -= a.mean(axis=0)
+    q, _ = np.linalg.qr(a)
+    x, e = q[:, 0], q[:, 1]
+    y = 0.5 * x + math.sqrt(0.75) * e
+    p = correlation_ci(x, y, method="pearson")
+    assert p.r == pytest.approx(0.5, abs=1e-12)
+    assert (p.ci_low, p.ci_high) == pytest.approx((0.1560, 0.7358), abs=1e-4)
+    s = correlation_ci(x, y, method="spearman")
+    rs = stats.spearmanr(x, y).statistic
+    z, half = math.atanh(rs), 1.959964 * math.sqrt((1 + rs * rs / 2) / 25)
+    assert (s.ci_low, s.ci_high) == pytest.approx((math.tanh(z - half), math.tanh(z + half)), abs=1e-6)
+    assert (s.ci_high - s.ci_low) > (p.ci_high - p.ci_low) * 0.99  # the rank interval is the wider one
+
+
+def test_correlation_is_not_invented_for_tiny_or_constant_data() -> None:
+    assert math.isnan(correlation_ci([1, 2], [2, 1]).r)
+    three = correlation_ci([1, 2, 3], [1, 3, 2])
+    assert math.isfinite(three.r) and math.isnan(three.ci_low)  # no interval with n < 4
+    assert math.isnan(correlation_ci([1, 1, 1, 1, 1], [1, 2, 3, 4, 5]).r)
+    missing = correlation_ci([1, 2, np.nan, 4, 5, 6], [2, 1, 3, np.nan, 5, 7])
+    assert missing.n == 4
+    with pytest.raises(ValueError, match="method"):
+        correlation_ci([1, 2, 3, 4], [1, 2, 3, 4], method="kendall")
+
+
+def test_compute_correlations_table_and_bad_columns() -> None:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"exam": rng.normal(size=40)})
+    df["win"] = df["exam"] + rng.normal(size=40)
+    df["noise"] = rng.normal(size=40)
+    out = compute_correlations(df, scores=["exam", "noise"], metrics=["win"], small_n=30)
+    assert len(out) == 4 and set(out["method"]) == {"pearson", "spearman"}
+    exam = out[(out["assessment"] == "exam") & (out["method"] == "pearson")].iloc[0]
+    assert exam.ci_low > 0 and not exam.small_sample
+    with pytest.raises(TrainingDataError, match="nope"):
+        compute_correlations(df, scores=["nope"], metrics=["win"])
+
+
+# --------------------------------------------------------------------------- predictive comparison
+def _hires(n: int, seed: int, training_effect: float = 1.0, hiring_effect: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"t1": rng.normal(size=n), "t2": rng.normal(size=n), "h1": rng.normal(size=n),
+                       "h2": rng.normal(size=n), "h3": rng.normal(size=n)})
+    df["success"] = training_effect * df["t1"] + hiring_effect * df["h1"] + rng.normal(scale=0.6, size=n)
+    return df
+
+
+def test_corrected_resampled_t_interval_worked_by_hand() -> None:
+    """values 0.1, 0.3, 0.2, 0.4 with test share 1/4: mean 0.25, s² = 0.016667, corrected variance
+    (1/4 + 1/3) s² = 0.0097222, se = 0.098601, t(0.975, 3) = 3.182446 -> 0.25 -+ 0.313790."""
+    mean, low, high = _corrected_t_interval(np.array([0.1, 0.3, 0.2, 0.4]), test_share=0.25, level=0.95)
+    assert mean == pytest.approx(0.25)
+    assert (low, high) == pytest.approx((0.25 - 0.313790, 0.25 + 0.313790), abs=1e-5)
+
+
+def test_training_beats_hiring_when_planted_in_a_frame() -> None:
+    cmp = PredictiveComparison(folds=5, repeats=10, seed=3).fit(_hires(80, 1), outcome="success",
+                                                                 hiring=["h1", "h2", "h3"], training=["t1", "t2"])
+    s = cmp.summary.set_index("model")
+    assert s.loc["training", "cv_r2"] > 0.5 > s.loc["hiring", "cv_r2"]
+    d = cmp.differences_.set_index("comparison").loc["training - hiring"]
+    assert d.ci_low > 0
+    assert cmp.verdict_.startswith("Training scores predict sales success better")
+    assert set(cmp.fold_scores_["repeat"]) == set(range(10)) and len(cmp.fold_scores_) == 50
+    assert cmp.predictions_["training"].notna().all()
+    # the same seed gives the same report
+    again = PredictiveComparison(folds=5, repeats=10, seed=3).fit(_hires(80, 1), outcome="success",
+                                                                   hiring=["h1", "h2", "h3"], training=["t1", "t2"])
+    pd.testing.assert_frame_equal(cmp.summary, again.summary)
+
+
+def test_hiring_beats_training_and_no_difference_are_said_as_such() -> None:
+    hiring = PredictiveComparison(repeats=10, seed=1).fit(_hires(80, 2, training_effect=0, hiring_effect=1),
+                                                          outcome="success", hiring=["h1", "h2"], training=["t1"])
+    assert hiring.verdict_.startswith("Hiring scores predict")
+    neither = PredictiveComparison(repeats=10, seed=1).fit(_hires(60, 3, training_effect=0), outcome="success",
+                                                           hiring=["h1", "h2"], training=["t1", "t2"])
+    d = neither.differences_.set_index("comparison").loc["training - hiring"]
+    assert d.ci_low < 0 < d.ci_high
+    assert neither.verdict_.startswith("The data cannot tell")
+
+
+def test_too_few_hires_skip_wide_models_then_refuse() -> None:
+    small = _hires(7, 4)
+    cmp = PredictiveComparison(folds=5, repeats=3).fit(small, outcome="success", hiring=["h1", "h2", "h3"],
+                                                       training=["t1", "t2"])
+    assert "both" in cmp.skipped_ and "Too few hires to fit" in cmp.verdict_
+    assert cmp.small_sample_ and list(cmp.summary["model"]) == ["hiring", "training"]
+    assert "unstable" in cmp.verdict_
+    with pytest.raises(NotEnoughHiresError, match="Add hires"):
+        PredictiveComparison().fit(small.head(4), outcome="success", hiring=["h1", "h2", "h3"], training=["t1", "t2"])
+    with pytest.raises(NotEnoughHiresError, match="same"):
+        PredictiveComparison().fit(small.assign(success=1.0), outcome="success", training=["t1"])
+
+
+# --------------------------------------------------------------------------- pass mark
+def test_wilson_interval_matches_statsmodels() -> None:
+    """Outside reference: statsmodels.stats.proportion.proportion_confint(method='wilson')."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    for k, n in ((0, 8), (2, 14), (7, 12), (12, 12)):
+        assert wilson_interval(k, n) == pytest.approx(proportion_confint(k, n, alpha=0.05, method="wilson"))
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
+
+
+def _exam_frame(n: int, seed: int, step: float | None) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    exam = rng.uniform(45, 100, size=n)
+    success = rng.normal(1.0, 0.3, size=n)
+    if step is not None:
+        success = np.where(exam < step, success - 0.8, success)
+    return pd.DataFrame({"exam": exam, "att": success})
+
+
+def test_pass_mark_found_where_success_drops() -> None:
+    bands = compute_exam_bands(_exam_frame(150, 5, step=65), score="exam", metric="att", edges=[55, 65, 75, 85])
+    assert bands["n"].sum() == 150 and bands["judged"].all()
+    mark = compute_pass_mark(bands, metric_label="attainment")
+    assert mark.cutoff == 65 and mark.band == "55-65"
+    assert mark.sentence.startswith("The data support an exam pass mark of 65")
+
+
+def test_no_pass_mark_without_an_effect_and_lower_is_better() -> None:
+    bands = compute_exam_bands(_exam_frame(150, 6, step=None), score="exam", metric="att", edges=[55, 65, 75, 85])
+    assert compute_pass_mark(bands).cutoff is None
+    # churn: lower is better; low scorers churn more -> they "fall short" of the median
+    frame = _exam_frame(150, 7, step=65)
+    frame["churn"] = -frame["att"]
+    bands = compute_exam_bands(frame, score="exam", metric="churn", edges=[55, 65, 75, 85], higher_is_better=False)
+    assert compute_pass_mark(bands).cutoff == 65
+    tiny = compute_exam_bands(_exam_frame(8, 8, step=65), score="exam", metric="att", edges=[55, 65, 75, 85])
+    assert not tiny["judged"].any() and compute_pass_mark(tiny).cutoff is None
+
+
+# --------------------------------------------------------------------------- settings and pairing
+def test_certification_pairs_from_the_list_and_the_prefix() -> None:
+    s = TrainingSettings(certification_stages={"cert_connect": "connected", "cert_closing": "closed"})
+    stages = ["attempted", "connected", "discovery", "demo", "won"]
+    pairs = certification_pairs(["final_exam", "cert_connect", "cert_discovery", "cert_closing", "cert_other"],
+                                stages, s)
+    assert pairs == {"cert_connect": "connected", "cert_discovery": "discovery"}
+
+
+def test_bad_training_settings_name_the_file_and_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "workbook.toml"
+    cfg.write_text('[training]\ncertification_stages = ["cert_connect"]\n')
+    with pytest.raises(ConfigError, match="training.certification_stages"):
+        training_settings(load_config(cfg))
+    cfg.write_text("[training]\nscore_bands = [70, 60]\n")
+    with pytest.raises(ConfigError, match="training.score_bands"):
+        training_settings(load_config(cfg))
+    cfg.write_text("[training]\ncv_folds = 1\n")
+    with pytest.raises(ConfigError, match="training.cv_folds"):
+        training_settings(load_config(cfg))
+    assert training_settings(load_config(None)).exam == "final_exam"
+
+
+def test_certification_stage_table_from_frames() -> None:
+    rng = np.random.default_rng(9)
+    reps = [f"R{i}" for i in range(50)]
+    skill = pd.DataFrame(rng.normal(size=(50, 2)), index=reps, columns=["connected", "demo"])
+    scores = pd.DataFrame({"cert_connect": skill["connected"] + 0.3 * rng.normal(size=50),
+                           "cert_demo": skill["demo"] + 0.3 * rng.normal(size=50)}, index=reps)
+    conversion = skill.stack().rename("conversion_rate").reset_index()
+    conversion.columns = ["rep_id", "stage", "conversion_rate"]
+    conversion["stage_order"] = conversion["stage"].map({"connected": 2, "demo": 3})
+    conversion["stage_label"] = conversion["stage"].str.title()
+    table = compute_certification_stage_correlations(scores, conversion,
+                                                     pairs={"cert_connect": "connected", "cert_demo": "demo"})
+    paired = table[table["paired"]]
+    assert len(table) == 4 and (paired["best_stage"] == paired["stage"]).all() and (paired["r"] > 0.8).all()
+    with pytest.raises(TrainingDataError, match="no certifications"):
+        compute_certification_stage_correlations(scores, conversion, pairs={})
+
+
+# --------------------------------------------------------------------------- generated organisations
+# (seed, reps, months): the committed sample plus three other seeds and sizes
+ORGS = {"sample": None, "seed3_60reps": (3, 60, 8), "seed21_80reps": (21, 80, 6), "seed5_40reps": (5, 40, 9)}
+
+
+def _analyse(data_dir: Path):
+    from helpers.report_context import start_report
+    from helpers.training_report import analyse_training
+
+    report = start_report("02_training_score_correlation", config_path=WORKBOOK, data_dir=str(data_dir))
+    return analyse_training(report)
+
+
+@pytest.fixture(scope="session")
+def org_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    dirs = {}
+    for name, args in ORGS.items():
+        if args is None:
+            dirs[name] = SAMPLE_DATA_DIR
+            continue
+        out = tmp_path_factory.mktemp(name)
+        generate_org(out, seed=args[0], reps=args[1], months=args[2])
+        dirs[name] = out
+    return dirs
+
+
+@pytest.fixture(scope="session")
+def analyses(org_dirs: dict[str, Path]) -> dict:
+    return {name: _analyse(path) for name, path in org_dirs.items()}
+
+
+@pytest.mark.parametrize("name", list(ORGS))
+def test_planted_training_beats_hiring(analyses: dict, name: str) -> None:
+    a = analyses[name]
+    assert a.n >= 35 and len(a.traits) == 6
+    s = a.comparison.summary.set_index("model")["cv_r2"]
+    d = a.comparison.differences_.set_index("comparison").loc["training - hiring"]
+    assert s["training"] > s["hiring"] and d.difference > 0.1
+    if a.n >= 50:  # enough hires for the interval to exclude no difference
+        assert d.ci_low > 0, a.comparison.verdict_
+    exam = a.correlations[(a.correlations["assessment"] == "final_exam") & (a.correlations["method"] == "pearson")
+                          & (a.correlations["metric"] == "quota_attainment")].iloc[0]
+    assert exam.ci_low > 0.3  # the exam loads 0.92 on ability; attainment is ability plus luck
+
+
+@pytest.mark.parametrize("name", list(ORGS))
+def test_each_certification_tracks_the_stage_it_covers(analyses: dict, org_dirs: dict, name: str) -> None:
+    import json
+
+    truth = json.loads((org_dirs[name] / "ground_truth.json").read_text())["training"]["certification_stage"]
+    a = analyses[name]
+    assert a.pairs == truth
+    table = a.stage_table
+    paired = table[table["paired"]]
+    own_best = int((paired["best_stage"] == paired["stage"]).sum())
+    assert own_best >= (4 if a.n >= 50 else 3), paired
+    assert paired["r"].mean() > table.loc[~table["paired"], "r"].mean() + 0.15
+    assert (paired["ci_low"] > 0).sum() >= 3
+
+
+def test_sample_report_records_verdict_pass_mark_and_no_small_sample_warning(analyses: dict) -> None:
+    a = analyses["sample"]
+    a.record()
+    res = a.report.results.results
+    assert res.headline.startswith("Training scores predict quota attainment after ramp better")
+    assert res.key_figure.name == "r_final_exam_quota_attainment" and res.key_figure.n == a.n
+    assert {"cv_r2_training_minus_hiring", "exam_pass_mark"} <= {f.name for f in res.figures}
+    assert {"correlations", "predictive_comparison", "certification_stages", "exam_bands"} <= set(res.details)
+    assert not any("fewer than" in w for w in res.warnings)
+    assert a.pass_mark.cutoff is not None and "pass mark" in a.pass_mark_text()
+
+
+def test_twenty_hires_get_the_small_sample_warning(tmp_path: Path) -> None:
+    generate_org(tmp_path, seed=8, reps=20, months=8)
+    a = _analyse(tmp_path)
+    assert 15 <= a.n < 30 and a.small
+    assert "WARNING" in a.hires_text()
+    a.record()
+    res = a.report.results.results
+    assert any("fewer than 30" in w for w in res.warnings)
+    assert "Few hires" in res.headline
+
+
+def test_missing_optional_tables_are_said_not_crashed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DATA_DIR, data)
+    for table in ("hiring_scores", "activities"):
+        for f in data.glob(f"{table}.*"):
+            f.unlink()
+    a = _analyse(data)
+    assert a.traits == [] and "no hiring_scores" in " ".join(a.notes)
+    assert a.comparison.verdict_.startswith("Only training scores only could be assessed")
+    assert a.stage_table is None and "activities" in a.stage_text()
+    a.record()
+    warnings = " ".join(a.report.results.results.warnings)
+    assert "hiring_scores" in warnings and "activities" in warnings
+
+
+def test_duplicated_training_rows_are_named(tmp_path: Path) -> None:
+    from helpers.engine import FolderSource
+    from helpers.training import training_scores_wide
+
+    (tmp_path / "reps.csv").write_text("rep_id,name,role,hire_date\nR1,Ana,ae,2024-01-01\n")
+    (tmp_path / "training_scores.csv").write_text(
+        "rep_id,assessment,score,assessed_at\nR1,final_exam,80,2024-01-15\nR1,final_exam,70,2024-01-16\n")
+    with FolderSource(tmp_path) as source, pytest.raises(TrainingDataError, match="R1/final_exam"):
+        training_scores_wide(source)
+
+
+def test_hiring_trait_scores_in_the_engine_match_pandas() -> None:
+    from helpers.engine import FolderSource
+    from helpers.training import hiring_trait_scores
+
+    with FolderSource(SAMPLE_DATA_DIR) as source:
+        ours = hiring_trait_scores(source, ["coachability", "aggressiveness", "not_a_trait"])
+        raw = source.read("hiring_scores")
+    hired = raw.dropna(subset=["rep_id"])
+    expected = hired.groupby(["rep_id", "trait"])["score"].mean().unstack()[["coachability", "aggressiveness"]]
+    expected.columns.name = None
+    pd.testing.assert_frame_equal(ours, expected.astype("float64"), check_names=False)
