@@ -46,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel")
     p.add_argument("--daily", action="store_true", help="daily mode: only notebooks that declare one")
     _add_config(p)
+
+    p = sub.add_parser("import", help="turn a HubSpot or Salesforce CSV export into a data folder")
+    p.add_argument("crm", choices=("hubspot", "salesforce"), help="which CRM the export comes from")
+    p.add_argument("export_dir", type=Path, help="folder holding the export's CSV files")
+    p.add_argument("--out", type=Path, required=True, help="data folder to write (replaced whole if from an import)")
+    p.add_argument("--mapping", type=Path, default=None,
+                   help="mapping file (default: <out>.mapping.toml next to the output; written on first run)")
+    _add_config(p)
     return parser
 
 
@@ -64,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             from .sample import cli_sample
 
             return cli_sample(seed=args.seed, reps=args.reps, months=args.months, out=args.out, fmt=args.format)
+        if args.command == "import":
+            from .importers.pipeline import cli_import
+
+            return cli_import(args.crm, args.export_dir, args.out, args.mapping, args.config)
         if args.command == "report":
             from .report import cli_report
 
