@@ -96,7 +96,7 @@ def guessed_reps(owners: pd.DataFrame) -> list[dict[str, Any]]:
         hire = row.get("hire_date")
         hire = hire if isinstance(hire, str) and hire else (
             row["first_seen"].strftime("%Y-%m-%d") if pd.notna(row["first_seen"]) else "2000-01-01")
-        entry = {"owner": row["owner_key"], "include": True, "rep_id": rep_id, "name": row["name"] or row["owner_key"],
+        entry = {"owner": row["owner_key"], "include": bool(row.get("include", True)), "rep_id": rep_id, "name": row["name"] or row["owner_key"],
                  "role": row.get("role") or "ae", "team": "", "segment": "", "hire_date": hire,
                  "leave_date": row.get("leave_date") or "", "manager": row.get("manager_key") or "",
                  "aliases": [a for a in [row.get("email") or ""] if a and norm(a) != norm(row["owner_key"])]}
@@ -326,8 +326,8 @@ def run_import(crm: ModuleType, export_dir: str | Path, out_dir: str | Path, *, 
     if created:
         known = {norm(k): v for k, v in crm.KNOWN_STAGES.items()}
         seen = [s for s in pd.unique(raw["deals"]["stage_raw"].astype(str)) if s] if "deals" in raw else []
-        stages = {name: guess_stage(name, known) for name in [*crm.KNOWN_STAGES, *seen]
-                  if name in seen or not seen}
+        seen += [s for s in raw.get("stages_seen", []) if s not in seen]
+        stages = {name: guess_stage(name, known) for name in dict.fromkeys([*crm.KNOWN_STAGES, *seen])}
         write_mapping(mapping_path, crm=crm.NAME, settings=settings, value_tables=value_tables, stages=stages,
                       reps=guessed_reps(raw["owners"]))
         mapping = load_mapping(mapping_path, crm.NAME)

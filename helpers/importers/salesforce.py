@@ -291,6 +291,7 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
                                                what="the opportunity id"),
                                  "stage": h.col(("StageName", "Stage Name", "To Stage"), required=True,
                                                 what="the stage")})
+            raw["stages_seen"] = [s for s in pd.unique(hist["stage"]) if s]
             hist["funnel"] = hist["stage"].map(norm).map(lambda k: stages.get(k, {}).get("funnel", ""))
             reached = hist[hist["funnel"] != ""].drop_duplicates(["deal", "funnel"])["funnel"].value_counts()
             if len(reached):
@@ -318,6 +319,11 @@ def _owners(seen: pd.DataFrame, users: ExportFile | None, mapping: Mapping, repo
             "created": _times(u, CREATED, mapping, report), "manager": u.col(("ManagerId", "Manager ID"))}
         ).drop_duplicates("id").set_index("id")
         known = out["owner_key"].isin(table.index)
+        out["include"] = known  # queues (ids 00G...) and deleted users own records but are not people to analyse
+        if (~known).any():
+            report.note(f"{int((~known).sum())} owner id(s) not in the User export (queues or deleted users), "
+                        f"written to the mapping with include = false: their leads stay unassigned and their "
+                        f"activities and deals are dropped.")
         out["name"] = out["owner_key"].map(table["name"]).where(known, out["owner_key"])
         out["email"] = out["owner_key"].map(table["email"]).fillna("")
         out["hire_date"] = out["owner_key"].map(table["created"]).dt.strftime("%Y-%m-%d").fillna("")
