@@ -128,9 +128,9 @@ _table(Table(
         Column("candidate_id", "string", "Id of the candidate (the same across interviewers).", used_by=("01",)),
         Column("interviewer", "string", "Who scored (name or id).", used_by=("01",)),
         Column("trait", "string", ("Scorecard trait, lower-case snake_case. Must be one of the traits listed in the "
-                                   "configuration ([hiring] traits)."), used_by=("01",)),
+                                   "configuration ([hiring] traits)."), used_by=("01", "02")),
         Column("score", "int", "Score on the 1-10 scale defined on the scorecard.", min_value=1, max_value=10,
-               used_by=("01",)),
+               used_by=("01", "02")),
         Column("interview_date", "date", "Date of the interview.", used_by=("01",)),
         Column("rep_id", "string", "rep_id of the hired candidate; empty for candidates not hired.",
                required=False, nullable=True, references="reps.rep_id", used_by=("01", "02")),
@@ -317,7 +317,7 @@ TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 ANALYSIS_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     "01_trait_discovery": {"needs": ("reps", "hiring_scores", "quotas", "customers"), "uses": ()},
     "02_training_score_correlation": {"needs": ("reps", "training_scores", "quotas", "customers"),
-                                      "uses": ("hiring_scores",)},
+                                      "uses": ("hiring_scores", "activities", "deals")},
     "03_funnel_coaching": {"needs": ("reps", "activities", "deals"), "uses": ("leads", "quotas")},
     "04_compensation_churn_quartiles": {"needs": ("reps", "customers"), "uses": ("deals",)},
     "05_lead_value_and_sla": {"needs": ("reps", "leads", "activities", "deals", "customers"),
