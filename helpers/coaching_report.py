@@ -129,6 +129,38 @@ class CoachingAnalysis:
                         confidence_level=self.settings.confidence_level)
         return prog, self.labels.get(stage, stage)
 
+    def show_layouts(self) -> None:
+        """Display, for each shown rep: the evidence sentence, the three charts, the peeled sub-metrics
+        and the focus metric month by month (the static version of the widgets)."""
+        import matplotlib.pyplot as plt
+        from IPython.display import Markdown, display
+
+        from .coaching_plots import plot_progress, plot_rep_layout
+        from .report_context import escape_markdown
+
+        reps = self.shown_reps()
+        if not reps:
+            display(Markdown("No rep has a stage clearly weaker than their others this month: no layout to show."))
+        for rep_id in reps:  # flagged reps, at most MAX_LAYOUTS
+            display(Markdown(escape_markdown(self.layout_text(rep_id))))
+            fig = plot_rep_layout(self.stage_month, self.stage_window, self.to_won, rep_id=rep_id,
+                                  title=f"{self.name(rep_id)}: activity in {self.month}, conversion "
+                                        f"{self.months[0]} to {self.months[-1]}")
+            display(fig)
+            plt.close(fig)
+            peeled = self.peel_table(rep_id)
+            if len(peeled):
+                display(peeled)
+            prog, label = self.progress_for(rep_id)
+            fig2, ax = plt.subplots(figsize=(7, 2.8))
+            plot_progress(prog, label=f"{self.name(rep_id)}: {label}", ax=ax)
+            fig2.tight_layout()
+            display(fig2)
+            plt.close(fig2)
+        hidden = len(self.flagged) - len(reps)
+        if hidden > 0 and not self.private_rep:
+            display(Markdown(f"{hidden} more flagged rep(s) are in the coaching plan above."))
+
     # ------------------------------------------------------------------ sentences
     def summary_text(self) -> str:
         flags = self.model.flags_
