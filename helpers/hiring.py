@@ -450,18 +450,20 @@ class TraitModel:
 
 
 def _independent(data: pd.DataFrame, traits: list[str]) -> tuple[list[str], list[str]]:
-    """Traits whose scores are linearly independent (with an intercept), and the ones left out."""
+    """Traits whose scores are linearly independent (with an intercept), and the ones left out.
+
+    Traits are taken in order; one that adds nothing to the rank of those kept before it is an
+    exact combination of them and is left out (so the later, redundant trait is the one named).
+    """
     if not traits or len(data) < 2:
         return traits, []
-    from scipy.linalg import qr
-
     X = (data[traits] - data[traits].mean()).to_numpy(float)
-    _, r, piv = qr(X, mode="economic", pivoting=True)
-    diag = np.abs(np.diag(r))
-    tol = diag.max() * max(X.shape) * np.finfo(float).eps * 1e3 if len(diag) else 0
-    rank = int((diag > tol).sum())
-    keep = sorted(piv[:rank])
-    return [traits[i] for i in keep], [traits[i] for i in sorted(piv[rank:])]
+    keep: list[int] = []
+    for i in range(len(traits)):  # a handful of configured traits
+        cols = X[:, keep + [i]]
+        if np.linalg.matrix_rank(cols, tol=1e-9 * max(1.0, np.abs(cols).max())) == len(keep) + 1:
+            keep.append(i)
+    return [traits[i] for i in keep], [t for i, t in enumerate(traits) if i not in keep]
 
 
 # =========================================================================== candidates and cohorts

@@ -1,0 +1,193 @@
+"""Trait discovery (helpers/hiring.py): outside references, planted truths on several orgs, odd data."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from helpers.config import load_config
+from helpers.engine import open_source
+from helpers.hiring import (HiringDataError, TraitModel, candidate_trait_scores, check_scores, interviewer_leniency,
+                            open_candidates, run_trait_discovery)
+from helpers.paths import SAMPLE_DATA_DIR
+from helpers.results import ResultsRecorder
+from helpers.sample import generate_org
+
+STRONG = {"coachability", "curiosity", "intelligence"}
+
+
+# --------------------------------------------------------------------------- outside references
+def test_standardized_effects_match_statsmodels_and_the_normal_equations() -> None:
+    """Reference computed independently of TraitModel: the traits and the outcome z-scored by hand
+    (pandas mean/std, ddof=1), then (a) statsmodels OLS on them and (b) numpy's normal equations
+    beta = (X'X)^-1 X'y, and (c) the closed-form standardized coefficients of two predictors from their
+    Pearson correlations, whose values are pinned below."""
+    hires = pd.DataFrame({
+        "a": [3, 5, 6, 7, 4, 8, 9, 5, 6, 7],
+        "b": [7, 6, 5, 8, 4, 6, 7, 3, 9, 5],
+        "quota_attainment": [0.6, 0.9, 1.1, 1.4, 0.7, 1.3, 1.8, 0.8, 1.2, 1.0],
+    }, dtype=float)
+    z = (hires - hires.mean()) / hires.std()
+    X = np.column_stack([np.ones(10), z[["a", "b"]]])
+    beta = np.linalg.solve(X.T @ X, X.T @ z["quota_attainment"].to_numpy())
+    ref = sm.OLS(z["quota_attainment"], sm.add_constant(z[["a", "b"]])).fit()
+    model = TraitModel(metric="quota_attainment", traits=["a", "b"], min_hires=5, cv_repeats=3).fit(hires)
+    s = model.summary.loc[["a", "b"]]
+    np.testing.assert_allclose(s["effect"], beta[1:], rtol=1e-10)
+    np.testing.assert_allclose(s["effect"], ref.params[["a", "b"]], rtol=1e-10)
+    np.testing.assert_allclose(s[["ci_low", "ci_high"]], ref.conf_int(0.05).loc[["a", "b"]], rtol=1e-10)
+    np.testing.assert_allclose(s["p_value"], ref.pvalues[["a", "b"]], rtol=1e-10)
+    assert model.adj_r2_ == pytest.approx(ref.rsquared_adj)
+    # textbook two-predictor formula on Pearson correlations (scipy.stats.pearsonr): r_ya = 0.92597,
+    # r_yb = 0.48824, r_ab = 0.26667; beta_a = (r_ya - r_yb r_ab) / (1 - r_ab^2) = 0.85670,
+    # beta_b = (r_yb - r_ya r_ab) / (1 - r_ab^2) = 0.25979
+    assert s.loc["a", "effect"] == pytest.approx(0.85670, abs=1e-5)
+    assert s.loc["b", "effect"] == pytest.approx(0.25979, abs=1e-5)
+    assert s.loc["a", "verdict"] == "predicts success"
+    assert model.small_sample_ and any("unstable" in w for w in model.warnings_)
+
+
+def test_leniency_worked_by_hand() -> None:
+    """Two candidates, one trait, two interviewers who both see both: A gives 6 and 8, B gives 4 and 6.
+    Candidate levels 5 and 7; A is +1 above the average interviewer, B -1 (exact, no noise)."""
+    scores = pd.DataFrame({"candidate_id": ["c1", "c2", "c1", "c2"], "interviewer": ["A", "A", "B", "B"],
+                           "trait": "t", "score": [6, 8, 4, 6], "interview_date": "2024-01-01", "rep_id": None})
+    len_ = interviewer_leniency(scores).set_index("interviewer")
+    assert len_.loc["A", "leniency"] == pytest.approx(1.0) and len_.loc["B", "leniency"] == pytest.approx(-1.0)
+    cand = candidate_trait_scores(check_scores(scores), traits=["t"], leniency=len_.reset_index())
+    assert cand.set_index("candidate_id")["t"].tolist() == pytest.approx([5.0, 7.0])
+
+
+def test_interviewers_who_never_share_candidates_are_not_calibrated() -> None:
+    scores = pd.DataFrame({"candidate_id": ["c1", "c2"], "interviewer": ["A", "B"], "trait": "t", "score": [6, 4],
+                           "interview_date": "2024-01-01", "rep_id": None})
+    out = interviewer_leniency(scores)
+    assert out["leniency"].isna().all() and not out["identified"].any()
+
+
+# --------------------------------------------------------------------------- odd and bad data
+def _hires(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(6, 1.5, (n, 3))
+    y = 1 + 0.3 * X[:, 0] + rng.normal(0, 0.3, n)
+    return pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "quota_attainment": y})
+
+
+def test_tiny_and_singular_data_explain_instead_of_crashing() -> None:
+    tiny = TraitModel(traits=["a", "b", "c"]).fit(_hires(5))
+    assert not tiny.estimable_ and "at least 8" in tiny.warnings_[-1]
+    assert tiny.summary["effect"].isna().all() and tiny.predict(_hires(3)).isna().all().all()
+    assert tiny.sentences()[0][1] == "warning" and "No recommended weights" in tiny.weights_sentence()
+    data = _hires(40).assign(d=lambda f: f["a"] + f["b"], e=4.0)  # d = a + b exactly, e constant
+    m = TraitModel(traits=["a", "b", "c", "d", "e"]).fit(data)
+    assert m.estimable_ and set(m.dropped_traits_) == {"e", "d"}
+    assert any("exact combination" in w and "d" in w for w in m.warnings_)
+    assert any("same score for every hire" in w for w in m.warnings_)
+    assert m.summary.loc["a", "verdict"] == "predicts success"
+    empty = TraitModel(traits=["a"]).fit(_hires(0))
+    assert not empty.estimable_
+
+
+def test_bad_input_names_the_problem() -> None:
+    with pytest.raises(HiringDataError, match="quota_attainment"):
+        TraitModel(traits=["a"]).fit(pd.DataFrame({"a": [1.0]}))
+    with pytest.raises(ValueError, match="success metric"):
+        TraitModel(metric="happiness")
+    scores = pd.DataFrame({"candidate_id": ["c1", "c1"], "interviewer": ["A", "B"], "trait": "t", "score": [5, 6],
+                           "interview_date": "2024-01-01", "rep_id": ["R1", "R2"]})
+    with pytest.raises(HiringDataError, match="c1"):
+        check_scores(scores)
+
+
+def test_open_candidates_are_recent_and_not_hired() -> None:
+    hires = _hires(30)
+    model = TraitModel(traits=["a", "b", "c"]).fit(hires)
+    cands = pd.DataFrame({"candidate_id": ["x", "y", "z", "w"], "hired": [False, False, True, False],
+                          "interview_date": pd.to_datetime(["2024-06-20", "2024-01-01", "2024-06-25", "2024-06-29"]),
+                          "a": [9.0, 9.0, 9.0, 3.0], "b": 6.0, "c": 6.0})
+    out = open_candidates(cands, model, as_of="2024-06-30", days=30)
+    assert out["candidate_id"].tolist() == ["x", "w"]  # y is too old, z was hired; best prediction first
+    assert (out["pi_low"] < out["predicted"]).all() and (out["predicted"] < out["pi_high"]).all()
+
+
+# --------------------------------------------------------------------------- planted truth
+ORGS = {"sample": None, "seed7_120reps": (7, 120, 6), "seed3_60reps": (3, 60, 8)}
+
+
+@pytest.fixture(scope="module", params=list(ORGS))
+def found(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    args = ORGS[request.param]
+    if args is None:
+        folder = SAMPLE_DATA_DIR
+    else:
+        folder = tmp_path_factory.mktemp(request.param)
+        generate_org(folder, seed=args[0], reps=args[1], months=args[2])
+    truth = json.loads((folder / "ground_truth.json").read_text())
+    config = load_config().with_data_dir(folder)
+    source = open_source(config, data_dir=folder)
+    return run_trait_discovery(source, config, as_of=truth["generator"]["as_of"][:10]), truth
+
+
+def test_planted_traits_are_recovered_with_sign_and_order(found) -> None:
+    """Planted: coachability .50, curiosity .45, intelligence .45, work ethic .22, prior success .10,
+    aggressiveness 0, seen through noisy interview scores and a noisy attainment. Order within the
+    strong three is not identifiable at these sizes; strong above null is."""
+    d, truth = found
+    s = d.model.summary
+    assert d.model.estimable_ and d.model.n_ >= 35
+    assert s.index[0] in STRONG | {"work_ethic"}  # the top trait is a planted driver
+    assert (s.loc[list(STRONG), "effect"] > 0).all()  # right sign
+    assert (s.loc[list(STRONG), "verdict"] == "predicts success").sum() >= 2
+    # the planted null trait is not declared significant, and ranks below the strong ones on average
+    assert s.loc["aggressiveness", "verdict"] == "no detectable effect"
+    assert s.loc[list(STRONG), "effect"].mean() > s.loc["aggressiveness", "effect"] + 0.15
+    assert s.loc[list(STRONG), "effect"].mean() > s.loc[["prior_success", "aggressiveness"], "effect"].mean()
+    if d.model.n_ >= 100:  # with ~120 hires the null trait ranks below every strong one
+        assert s.loc["aggressiveness", "effect"] < s.loc[list(STRONG), "effect"].min()
+        assert d.model.cv_.r2_model > 0.1
+    assert truth["hiring"]["true_weights"]["aggressiveness"] == 0
+
+
+def test_interviewer_leniency_is_recovered(found) -> None:
+    d, truth = found
+    bias = pd.Series(truth["hiring"]["interviewer_bias"])
+    bias -= bias.mean()
+    est = d.leniency.set_index("interviewer")["leniency"].reindex(bias.index)
+    assert np.corrcoef(est, bias)[0, 1] > 0.95
+    assert (est - bias).abs().max() < 0.4  # scores are rounded and clipped to 1-10, which shrinks a little
+    inside = ((d.leniency["ci_low"] <= bias.reindex(d.leniency["interviewer"]).to_numpy())
+              & (bias.reindex(d.leniency["interviewer"]).to_numpy() <= d.leniency["ci_high"]))
+    assert inside.mean() >= 0.5
+
+
+def test_aggressiveness_is_what_interviewers_hired_on(found) -> None:
+    d, _ = found
+    dist = d.distributions.set_index("trait")
+    assert dist["gap"].idxmax() == "aggressiveness"
+
+
+def test_twenty_hires_give_the_loud_small_sample_warning(found) -> None:
+    d, _ = found
+    rng = np.random.default_rng(5)
+    few = d.hires.iloc[rng.choice(len(d.hires), 20, replace=False)]
+    model = TraitModel(metric="quota_attainment", traits=d.traits).fit(few)
+    assert model.n_ == 20 and model.small_sample_
+    warning = next(w for w in model.warnings_ if "unstable" in w)
+    assert "Only 20 hires" in warning and "standard deviations wide" in warning
+    width = (model.summary["ci_high"] - model.summary["ci_low"]).mean()
+    assert width > (d.model.summary["ci_high"] - d.model.summary["ci_low"]).mean()
+
+
+def test_results_file_carries_the_findings(found) -> None:
+    d, _ = found
+    rec = ResultsRecorder(None, notebook="01_trait_discovery", title="t", month="2026-10", as_of="2026-10-31")
+    d.record(rec)
+    r = rec.results
+    assert r.headline and r.key_figure.n == d.model.n_ and r.key_figure.ci_low is not None
+    assert any("No detectable effect" in f.text and "aggressiveness" in f.text for f in r.findings)
+    assert any("Recommended scorecard weights" in f.text for f in r.findings)
+    assert {"trait_effects", "interviewer_leniency", "open_candidates", "cohort_effects"} <= set(r.details)
+    assert d.cohorts.groupby("cohort")["n"].first().drop("all hires").sum() == d.model.n_
