@@ -531,7 +531,7 @@ def plot_certification_stages(table: pd.DataFrame, *, ax: Axes | None = None) ->
     for cert, label in zip(paired["assessment"], paired["stage_label"]):
         i, j = grid.index.get_loc(cert), grid.columns.get_loc(label)
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=2.5, ec="#2c3e50"))
-    ax.set_title("Certification score vs each stage's conversion rate (outlined: the stage it covers)",
+    ax.set_title("Certification vs stage conversion (outlined: the stage it covers)",
                  loc="left", fontsize=11)
     return ax
 
