@@ -175,9 +175,9 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
         "lead_type_raw": _prop(c, mapping, "leads.lead_type_property"),
         "persona_raw": _prop(c, mapping, "leads.persona_property", "hs_persona"),
         "segment_raw": _prop(c, mapping, "leads.segment_property").where(
-            lambda s: s != "", company.map(by_company["segment"]).fillna("")),
+            lambda s: s != "", company.map(by_company["segment"]).astype(object).fillna("")),
         "employees_raw": c.col(("Number of Employees", "numemployees")).where(
-            lambda s: s != "", company.map(by_company["employees"]).fillna("")),
+            lambda s: s != "", company.map(by_company["employees"]).astype(object).fillna("")),
         "first_offer_raw": _prop(c, mapping, "leads.first_offer_property", "first_conversion_event_name"),
         "journey_raw": _prop(c, mapping, "leads.journey_stage_property"),
     })
@@ -247,8 +247,8 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
                                     label=f"{d.path.name}: {amount_col}"),
             "framework_raw": _prop(d, mapping, "deals.qualifying_framework_property"),
             "churn_raw": company.map(by_company["churn"]) if len(by_company) else pd.NaT,
-            "consultant_key": company.map(by_company["consultant"]).fillna("") if len(by_company) else "",
-            "billing_raw": company.map(by_company["billing"]).fillna("") if len(by_company) else "",
+            "consultant_key": company.map(by_company["consultant"]).astype(object).fillna("") if len(by_company) else "",
+            "billing_raw": company.map(by_company["billing"]).astype(object).fillna("") if len(by_company) else "",
         })
         deals["churn_raw"] = pd.to_datetime(deals["churn_raw"], utc=True)
         pipelines = mapping.get("deals.pipelines", [])

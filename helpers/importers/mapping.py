@@ -37,13 +37,16 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_key(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"cannot write {value!r} to TOML")
 
 
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
 def _line(key: str, value: Any, comment: str = "") -> str:
-    bare = re.fullmatch(r"[A-Za-z0-9_-]+", key) is not None
-    text = f"{key if bare else _toml_value(key)} = {_toml_value(value)}"
+    text = f"{_key(key)} = {_toml_value(value)}"
     return f"{text:<44} # {comment}" if comment else text
 
 

@@ -195,7 +195,7 @@ def finish_leads(raw: pd.DataFrame, mapping: Mapping, owner_to_rep: dict[str, st
     leads["persona"] = persona.map(lambda p: persona_map.get(norm(p), snake(p)))
     journeys = _allowed("leads", "journey_stage")
     journey = leads["journey_raw"].astype(str).map(norm).map(mapping.values("leads.journey_stage_values", journeys))
-    leads["journey_stage"] = journey.fillna("")
+    leads["journey_stage"] = journey.astype(object).fillna("")
     report.table(t).written = len(leads)
     return leads
 
@@ -261,7 +261,7 @@ def finish_deals(raw: pd.DataFrame, mapping: Mapping, lead_alias: dict[str, str]
     deals["lead_id"] = ref.where(ref.isin(lead_ids), "")
     frameworks = _allowed("deals", "qualifying_framework")
     deals["qualifying_framework"] = deals["framework_raw"].astype(str).map(norm).map(
-        mapping.values("deals.qualifying_framework_values", frameworks)).fillna("")
+        mapping.values("deals.qualifying_framework_values", frameworks)).astype(object).fillna("")
     report.table(t).written = len(deals)
     return deals
 

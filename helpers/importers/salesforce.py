@@ -185,8 +185,8 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
             "owner_key": f.col(OWNER), "source_raw": _prop(f, mapping, "leads.source_property", "Lead Source"),
             "lead_type_raw": _prop(f, mapping, "leads.lead_type_property"),
             "persona_raw": _prop(f, mapping, "leads.persona_property"),
-            "segment_raw": account.map(by_account["segment"]).fillna(""),
-            "employees_raw": account.map(by_account["employees"]).fillna(""),
+            "segment_raw": account.map(by_account["segment"]).astype(object).fillna(""),
+            "employees_raw": account.map(by_account["employees"]).astype(object).fillna(""),
             "first_offer_raw": _prop(f, mapping, "leads.first_offer_property"),
             "journey_raw": _prop(f, mapping, "leads.journey_stage_property")})
         converted = frame["lead_id"].isin(alias)
@@ -272,8 +272,8 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
                                     label=f"{f.path.name}: {amount_col}"),
             "framework_raw": _prop(f, mapping, "deals.qualifying_framework_property"),
             "churn_raw": pd.to_datetime(account.map(by_account["churn"]), utc=True) if len(by_account) else pd.NaT,
-            "consultant_key": account.map(by_account["consultant"]).fillna("") if len(by_account) else "",
-            "billing_raw": account.map(by_account["billing"]).fillna("") if len(by_account) else ""})
+            "consultant_key": account.map(by_account["consultant"]).astype(object).fillna("") if len(by_account) else "",
+            "billing_raw": account.map(by_account["billing"]).astype(object).fillna("") if len(by_account) else ""})
         deals["churn_raw"] = pd.to_datetime(deals["churn_raw"], utc=True)
         if has_flags:
             report.note("Won/lost status from IsWon/IsClosed (authoritative); the stage mapping gives the funnel.")
