@@ -397,3 +397,89 @@ def compact_call_list(calls: pd.DataFrame, *, per_rep: int, reps: pd.DataFrame |
         "When (UTC)": top["last_event_at"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
         "Touches so far": top["touches"],
     }).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- the report page
+def window_start(report: Any) -> Any:
+    """Start of the reporting window: the as-of day in daily mode, the first day of the month otherwise."""
+    from .report_context import month_bounds
+
+    return report.as_of if report.daily else month_bounds(report.month)[0]
+
+
+def counts_text(counts: pd.DataFrame) -> str:
+    """Deterministic lines 'rule: breaches' (the notebook's checked output)."""
+    total = counts.set_index("rep").loc["Total"]
+    lines = [f"{RULE_LABELS[r]}: {int(total[r]):,}" for r in RULES]
+    return "\n".join(lines + [f"Breaches in all: {int(total['total']):,}"])
+
+
+def counts_for_page(counts: pd.DataFrame) -> pd.DataFrame:
+    """The per-rep counts with headings a reader understands."""
+    shown = counts.drop(columns="rep_id").rename(columns={"rep": "Rep", "total": "All rules", **RULE_LABELS})
+    return shown.set_index("Rep").rename_axis(None)
+
+
+def summary_text(violations: pd.DataFrame, window: pd.DataFrame, *, rules: "SlaRules", daily: bool) -> str:
+    """Plain-language paragraph under the list: what it says and what to do."""
+    never = int((violations["status"] == "never touched").sum())
+    late = int((window["status"] == "touched late").sum())
+    period = "today" if daily else "this month"
+    hours = f"{rules.first_touch_hours:g} hour" + ("" if rules.first_touch_hours == 1 else "s")
+    text = (f"{violations['lead_id'].nunique():,} leads break at least one rule. "
+            f"{never:,} are still untouched more than {hours} after they came in: call them first. "
+            f"{late:,} leads created {period} were first touched after {hours}. ")
+    text += ("Free trials need " + f"{rules.free_trial_min_calls} calls in their first {rules.free_trial_after_days:g} days, "
+             f"demo requests {rules.demo_request_min_touches} touches once they are {rules.demo_request_age_days:g} days old, "
+             "and a lead nobody has reached needs "
+             + ", ".join(f"{n} attempts ({s.replace('_', ' ')})" for s, n in rules.follow_up_attempts.items())
+             + f" before it is left idle for {rules.follow_up_idle_days:g} days.")
+    return text
+
+
+def record_sla(report: Any, violations: pd.DataFrame, counts: pd.DataFrame, window: pd.DataFrame) -> None:
+    """Headline, figures, findings and detail tables of the SLA section in the results file."""
+    res = report.results
+    res.headline(sla_headline(violations, as_of=report.as_of, window=window))
+    total = counts.set_index("rep").loc["Total"]
+    res.key_figure("sla_breaching_leads", "Leads breaking the sales SLA", int(violations["lead_id"].nunique()),
+                   unit="leads")
+    for rule in RULES:
+        res.figure(f"sla_breaches_{rule}", RULE_LABELS[rule], int(total[rule]), unit="leads")
+    never = int((violations["status"] == "never touched").sum())
+    res.figure("sla_never_touched", "Leads still untouched past the first-touch deadline", never, unit="leads")
+    res.figure("sla_late_first_touch_in_window", "Leads created in the period and first touched late",
+               int((window["status"] == "touched late").sum()), unit="leads")
+    if never:
+        res.finding(f"{never:,} leads have never been touched although their first-touch deadline has passed: "
+                    "call them today.", "action")
+    worst = counts[counts["rep"] != "Total"].head(1)
+    if len(worst) and int(worst["total"].iloc[0]) > 0:
+        res.finding(f"Most breaches: {worst['rep'].iloc[0]} ({int(worst['total'].iloc[0]):,}).", "warning")
+    res.table("sla_violations_by_rep", counts)
+    res.table("sla_violations", violations[["rule", "lead_id", "owner_rep_id", "status", "created_at", "touches",
+                                            "attempts", "calls_in_window", "required"]])
+
+
+def one_row_per_rep(table: pd.DataFrame, *, text: pd.Series, rank: pd.Series) -> pd.DataFrame:
+    """A long per-rep table folded to one row per rep (columns 1, 2, 3 ...), so the page lists every rep."""
+    if table.empty:
+        return pd.DataFrame()
+    wide = pd.DataFrame({"Rep": table["Rep"].to_numpy(), "rank": rank.to_numpy(), "text": text.to_numpy()})
+    wide = wide.pivot(index="Rep", columns="rank", values="text").fillna("")
+    wide.columns = [str(c) for c in wide.columns]
+    return wide.rename_axis(None)
+
+
+def call_list_for_page(calls: pd.DataFrame, *, per_rep: int, reps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each rep's first ``per_rep`` leads to call, one row per rep: 'lead (offer, last action)'."""
+    top = compact_call_list(calls, per_rep=per_rep, reps=reps)
+    text = top["Lead"] + " (" + top["Offer"] + ", " + top["Last action"].where(top["Last action"] != "", "no events") + ")"
+    return one_row_per_rep(top, text=text, rank=top["#"])
+
+
+def breaches_for_page(violations: pd.DataFrame, *, n: int, reps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each rep's ``n`` newest breaches they can still act on, one row per rep: 'lead: what happened'."""
+    top = top_violations_per_rep(violations, n=n, reps=reps, open_only=True)
+    text = top["Lead"] + ": " + top["What happened"]
+    return one_row_per_rep(top, text=text, rank=top.groupby("Rep").cumcount() + 1)

@@ -339,3 +339,132 @@ def plot_attempt_curve(curve: pd.DataFrame, *, cutoffs: pd.DataFrame | None = No
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8)
     return ax
+
+
+# --------------------------------------------------------------------------- the report page
+MONTHLY_ONLY = "Shown in the monthly report (this is the daily dashboard)."
+
+
+@dataclass
+class AttemptAnalysis:
+    """Speed to lead and optimal attempts of one report, ready for the page and the results file."""
+
+    settings: AttemptSettings
+    speed: pd.DataFrame
+    curve: pd.DataFrame
+    cutoffs: pd.DataFrame
+    mature_leads: int
+    level: float
+    min_n: int
+
+    def speed_text(self) -> str:
+        rows = self.speed[self.speed["leads"] > 0]
+        if rows.empty:
+            return "No lead is old enough yet to measure speed to lead."
+        fast = rows.iloc[0]
+        parts = [f"Of {self.mature_leads:,} leads created at least {self.settings.mature_days:g} days ago, "
+                 f"{fast['win_rate']:.1%} of those touched {fast['bucket']} became customers "
+                 f"({self.level:.0%} interval {fast['ci_low']:.1%} to {fast['ci_high']:.1%}, n = {int(fast['leads']):,})."]
+        for _, r in rows.iloc[1:].iterrows():
+            if pd.notna(r["odds_ratio"]):
+                parts.append(f"Touched {r['bucket']}: {r['win_rate']:.1%} (n = {int(r['leads']):,}); odds "
+                             f"{r['odds_ratio']:.2f} times the fastest once the offer is taken into account "
+                             f"(interval {r['or_ci_low']:.2f} to {r['or_ci_high']:.2f}).")
+        small = rows[rows["small_sample"]]
+        if len(small):
+            parts.append(f"Too few leads to judge: {', '.join(small['bucket'])} (fewer than {self.min_n} each).")
+        clear = rows[(rows["or_ci_high"] < 1)]
+        parts.append(f"Slower first touches convert measurably worse here ({', '.join(clear['bucket'])})." if len(clear)
+                     else "In this data no slower bucket converts measurably worse than the fastest once the offer is "
+                          "accounted for; keep the one-hour rule, which the research in the seeds supports.")
+        return " ".join(parts)
+
+    def attempts_text(self) -> str:
+        parts = []
+        for _, r in self.cutoffs.iterrows():
+            seg = r["segment"].replace("_", " ")
+            if pd.isna(r["cutoff"]):
+                parts.append(f"{seg.capitalize()}: no recommendation ({r['reason']}); the SLA asks for {r['configured']}.")
+            else:
+                parts.append(f"{seg.capitalize()}: stop after {int(r['cutoff'])} attempts ({r['reason']}); "
+                             f"the SLA asks for {r['configured']}.")
+        return " ".join(parts)
+
+    def cutoff_table(self) -> pd.DataFrame:
+        return self.cutoffs.rename(columns={"segment": "Segment", "configured": "SLA attempts",
+                                            "cutoff": "Recommended attempts", "reason": "Why"}
+                                   ).drop(columns="stop_at").set_index("Segment").rename_axis(None)
+
+    def record(self, results: Any) -> None:
+        for _, r in self.cutoffs.iterrows():
+            first = self.curve[(self.curve["segment"] == r["segment"]) & (self.curve["attempt"] == 1)]
+            results.figure(f"optimal_attempts_{r['segment']}", f"Recommended attempts, {r['segment'].replace('_', ' ')}",
+                           None if pd.isna(r["cutoff"]) else int(r["cutoff"]), unit="attempts",
+                           n=int(first["at_risk"].iloc[0]) if len(first) else None)
+            if pd.notna(r["cutoff"]) and pd.notna(r["configured"]) and int(r["cutoff"]) != int(r["configured"]):
+                results.finding(f"{r['segment'].replace('_', ' ').capitalize()}: the data supports "
+                                f"{int(r['cutoff'])} follow-up attempts, the SLA asks for {int(r['configured'])} "
+                                f"({r['reason']}).", "info")
+            if pd.isna(r["cutoff"]):
+                results.warn(f"Attempts, {r['segment'].replace('_', ' ')}: {r['reason']}.")
+        fast = self.speed[self.speed["leads"] > 0]
+        if len(fast):
+            f0 = fast.iloc[0]
+            results.figure("win_rate_fastest_touch", f"Leads touched {f0['bucket']} that became customers",
+                           float(f0["win_rate"]) * 100, unit="%", n=int(f0["leads"]),
+                           ci=(float(f0["ci_low"]) * 100, float(f0["ci_high"]) * 100), ci_level=self.level)
+        small = fast[fast["small_sample"]]
+        if len(small):
+            results.warn(f"Speed to lead: fewer than {self.min_n} leads in {', '.join(small['bucket'])}; "
+                         "their conversion rates are shown with wide intervals.")
+        results.table("speed_to_lead", self.speed)
+        results.table("attempt_curve", self.curve)
+        results.table("optimal_attempts", self.cutoffs)
+
+
+def analyse(report: Any) -> AttemptAnalysis | None:
+    """Run both analyses for a report; ``None`` in daily mode (they belong to the monthly report)."""
+    if report.daily:
+        return None
+    settings = attempt_settings(report.config)
+    level, min_n = report.config.confidence_level, report.config.small_sample_n
+    counts = attempt_counts(report.source, as_of=report.as_of, settings=settings)
+    if counts.empty:
+        raise SpeedToLeadError(f"no lead was created at least {settings.mature_days:g} days before {report.as_of}: "
+                               "lower [sla] mature_lead_days or export a longer history")
+    speed = speed_to_lead(counts, buckets_minutes=settings.buckets_minutes, level=level, min_n=min_n)
+    curve = attempt_curve(counts, settings=settings, level=level)
+    cutoffs = recommended_cutoffs(curve, settings=settings, min_n=min_n)
+    return AttemptAnalysis(settings, speed, curve, cutoffs, int(counts["leads"].sum()), level, min_n)
+
+
+def speed_text(analysis: AttemptAnalysis | None) -> str:
+    return MONTHLY_ONLY if analysis is None else analysis.speed_text()
+
+
+def attempts_text(analysis: AttemptAnalysis | None) -> str:
+    return MONTHLY_ONLY if analysis is None else analysis.attempts_text()
+
+
+def speed_figure(analysis: AttemptAnalysis | None):
+    """The speed-to-lead plot, or nothing in daily mode."""
+    if analysis is None:
+        return None
+    return plot_speed_to_lead(analysis.speed).figure
+
+
+def attempts_figure(analysis: AttemptAnalysis | None):
+    """The connect-rate-by-attempt plot, or nothing in daily mode."""
+    if analysis is None:
+        return None
+    return plot_attempt_curve(analysis.curve[analysis.curve["at_risk"] >= analysis.min_n],
+                              cutoffs=analysis.cutoffs).figure
+
+
+def cutoff_table(analysis: AttemptAnalysis | None):
+    return None if analysis is None else analysis.cutoff_table()
+
+
+def record(report: Any, analysis: AttemptAnalysis | None) -> None:
+    if analysis is not None:
+        analysis.record(report.results)
