@@ -143,7 +143,12 @@ def _kth_difference(treat_sorted: np.ndarray, control_sorted: np.ndarray, k: int
             hi = mid
         else:
             lo = mid
-    return hi
+    # snap to the actual difference: the smallest pairwise difference above lo (no float residue)
+    j = np.searchsorted(control_sorted, treat_sorted - lo, side="left") - 1
+    ok = j >= 0
+    if not ok.any():
+        return hi
+    return float((treat_sorted[ok] - control_sorted[j[ok]]).min())
 
 
 def rank_shift(treatment: np.ndarray, control: np.ndarray, *, alpha: float = 0.05) -> Effect:

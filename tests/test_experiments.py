@@ -1,0 +1,244 @@
+"""The experiment review on generated organisations (planted truth) and on hand-built folders (edge cases)."""
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
+
+from helpers.config import load_config
+from helpers.engine import open_source
+from helpers.experiments import ExperimentDataError, ExperimentReview
+from helpers.paths import SAMPLE_DATA_DIR
+from helpers.results import ResultsRecorder, load_results
+from helpers.sample import generate_org
+
+# (seed, reps, months): the committed sample, a big short org, a small one, a mid-sized longer one
+ORGS = {"sample": None, "seed7_120reps_4m": (7, 120, 4), "seed11_16reps_6m": (11, 16, 6),
+        "seed3_40reps_9m": (3, 40, 9)}
+
+
+@pytest.fixture(scope="session")
+def org_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    dirs = {}
+    for name, args in ORGS.items():
+        if args is None:
+            dirs[name] = SAMPLE_DATA_DIR
+            continue
+        out = tmp_path_factory.mktemp(f"exp_{name}")
+        seed, reps, months = args
+        generate_org(out, seed=seed, reps=reps, months=months)
+        dirs[name] = out
+    return dirs
+
+
+def _review(folder: Path, **settings) -> tuple[ExperimentReview, dict]:
+    truth = json.loads((folder / "ground_truth.json").read_text())
+    source = open_source(load_config(), data_dir=folder)
+    review = ExperimentReview(**settings).fit(source, as_of=truth["generator"]["as_of"][:10])
+    return review, truth["experiments"]
+
+
+@pytest.fixture(scope="session")
+def reviews(org_dirs) -> dict[str, tuple[pd.DataFrame, dict]]:
+    out = {}
+    for name, folder in org_dirs.items():
+        review, truth = _review(folder)
+        out[name] = (review.summary.set_index("experiment_id"), truth)
+    return out
+
+
+@pytest.mark.parametrize("org", list(ORGS))
+def test_planted_real_effect_is_found(reviews, org):
+    summary, truth = reviews[org]
+    row, true = summary.loc["EXP-01"], truth["EXP-01"]
+    assert row["verdict"] == "success", row["verdict_text"]
+    assert row["ci_low"] <= true["true_effect"] <= row["ci_high"]
+    assert row["ci_low"] > 0 and row["test"] == "two_proportions"
+
+
+@pytest.mark.parametrize("org", list(ORGS))
+def test_planted_null_is_never_a_success(reviews, org):
+    summary, truth = reviews[org]
+    row = summary.loc["EXP-02"]
+    assert truth["EXP-02"]["true_effect"] == 0
+    assert row["verdict"] in ("no_effect", "inconclusive")
+    assert row["ci_low"] < 0 < row["ci_high"]
+    if truth["EXP-02"]["n_units"] >= 7000:  # the sample is powered for the bar: it rules the bar out
+        assert row["verdict"] == "no_effect"
+
+
+@pytest.mark.parametrize("org", list(ORGS))
+def test_real_lift_below_its_bar_is_not_a_success(reviews, org):
+    summary, truth = reviews[org]
+    row = summary.loc["EXP-03"]
+    assert truth["EXP-03"]["real_effect"] and not truth["EXP-03"]["meets_success_criterion"]
+    assert row["verdict"] == "no_effect" and row["ci_high"] < row["success_min_lift"]
+    assert row["test"] == "rank"  # MRR is skewed: the rank test is chosen automatically
+
+
+def test_real_lift_below_its_bar_with_welch_covers_the_planted_mean_lift(org_dirs):
+    review, truth = _review(org_dirs["sample"], mean_test="welch")
+    row = review.summary.set_index("experiment_id").loc["EXP-03"]
+    assert row["test"] == "welch" and row["verdict"] != "success"
+    assert row["ci_low"] <= truth["EXP-03"]["true_effect"] <= row["ci_high"]
+    assert row["ci_low"] > 0  # a real lift ...
+    assert row["effect"] < row["success_min_lift"]  # ... smaller than the bar
+
+
+@pytest.mark.parametrize("org", list(ORGS))
+def test_cluster_assigned_experiment_gives_wider_intervals_than_a_naive_test(reviews, org):
+    summary, truth = reviews[org]
+    row, true = summary.loc["EXP-04"], truth["EXP-04"]
+    assert row["clustered"] and row["test"] == "cluster_robust"
+    assert row["ci_high"] - row["ci_low"] > 1.3 * (row["naive_ci_high"] - row["naive_ci_low"])
+    assert row["design_effect"] > 1.5
+    assert row["ci_low"] <= true["true_effect"] <= row["ci_high"]
+    assert row["clusters_treatment"] + row["clusters_control"] == len(true["reps"]["treatment"]) + len(
+        true["reps"]["control"])
+    assert row["status"] == "running" and row["verdict"] == "pending" and row["assigned_to"] == "top_performers"
+
+
+def test_outcomes_computed_from_the_crm_equal_the_given_ones(org_dirs, tmp_path):
+    """Blank the given outcomes of EXP-01 (close rate), EXP-02 (connect rate) and EXP-03 (MRR per deal):
+    the review computes them from deals and activities and gets the same numbers."""
+    for name in ("experiments", "deals", "activities"):
+        shutil.copy(SAMPLE_DATA_DIR / f"{name}.parquet", tmp_path)
+    assignments = pd.read_parquet(SAMPLE_DATA_DIR / "experiment_assignments.parquet")
+    blank = assignments["experiment_id"].isin(["EXP-01", "EXP-02", "EXP-03"])
+    assignments.loc[blank, "outcome"] = np.nan
+    assignments.to_parquet(tmp_path / "experiment_assignments.parquet", index=False)
+    shutil.copy(SAMPLE_DATA_DIR / "ground_truth.json", tmp_path)
+    given, _ = _review(SAMPLE_DATA_DIR)
+    derived, _ = _review(tmp_path)
+    g, d = given.summary.set_index("experiment_id"), derived.summary.set_index("experiment_id")
+    for eid in ("EXP-01", "EXP-02", "EXP-03"):
+        assert d.loc[eid, "outcome_source"] == "crm" and g.loc[eid, "outcome_source"] == "given"
+        for col in ("n_treatment", "n_control", "effect", "ci_low", "ci_high", "verdict"):
+            assert d.loc[eid, col] == g.loc[eid, col], (eid, col)
+    assert d.loc["EXP-04", "outcome_source"] == "given"  # reply_rate is not a CRM metric: given outcomes only
+    only_given, _ = _review(tmp_path, outcome_source="given")
+    row = only_given.summary.set_index("experiment_id").loc["EXP-01"]
+    assert row["n_treatment"] == 0 and row["verdict"] == "inconclusive"
+
+
+# ----------------------------------------------------------------------------- hand-built folders
+AS_OF = date(2026, 10, 31)
+
+
+def _write(folder: Path, experiments: list[dict], assignments: pd.DataFrame) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    base = {"hypothesis": "h", "unit": "lead", "metric": "reply_rate", "metric_type": "rate", "success_min_lift": 0.05,
+            "end_date": "", "owner": "", "status": "", "assigned_to": ""}
+    pd.DataFrame([{**base, **e} for e in experiments]).to_csv(folder / "experiments.csv", index=False)
+    assignments.to_csv(folder / "experiment_assignments.csv", index=False)
+    return folder
+
+
+def _units(eid: str, n_t: int, n_c: int, p_t: float, p_c: float, seed: int = 0, cluster: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    arm = np.array(["treatment"] * n_t + ["control"] * n_c)
+    outcome = (rng.random(n_t + n_c) < np.where(arm == "treatment", p_t, p_c)).astype(float)
+    return pd.DataFrame({"experiment_id": eid, "unit_id": [f"{eid}-{i}" for i in range(n_t + n_c)], "arm": arm,
+                         "outcome": outcome, "cluster_id": "" if not cluster else [f"r{i % 7}" for i in range(n_t + n_c)]})
+
+
+def test_pipeline_statuses_and_the_expected_decision_date(tmp_path):
+    """A running experiment measured 20 units a day for 10 days: its decision date is as_of + the days the
+    missing units take at that pace; the units needed come from statsmodels' own solver."""
+    start = AS_OF - timedelta(days=9)
+    folder = _write(tmp_path / "d", [
+        {"experiment_id": "R1", "name": "running", "start_date": start.isoformat(), "owner": "Ana"},
+        {"experiment_id": "P1", "name": "planned", "start_date": (AS_OF + timedelta(days=10)).isoformat()},
+        {"experiment_id": "F1", "name": "one arm", "start_date": "2026-01-01", "end_date": "2026-03-31"},
+    ], pd.concat([_units("R1", 100, 100, 0.3, 0.2, seed=1), _units("F1", 80, 0, 0.5, 0.5)]))
+    review = ExperimentReview().fit(open_source(load_config(), data_dir=folder), as_of=AS_OF)
+    s = review.summary.set_index("experiment_id")
+    running = s.loc["R1"]
+    p_c = running["control"]
+    n_t = NormalIndPower().solve_power(proportion_effectsize(p_c + 0.05, p_c), nobs1=None, alpha=0.05, power=0.8,
+                                       ratio=1.0)
+    assert running["units_needed"] == math.ceil(2 * n_t)
+    assert running["units_per_day"] == pytest.approx(20.0)
+    assert running["decision_date"] == AS_OF + timedelta(days=math.ceil((2 * n_t - 200) / 20))
+    assert running["verdict"] == "pending" and running["owner"] == "Ana"
+    assert s.loc["P1", "status"] == "planned" and s.loc["P1", "verdict"] == "not_started"
+    assert s.loc["P1", "owner"] == "(no owner)"
+    assert s.loc["F1", "verdict"] == "inconclusive" and s.loc["F1", "status"] == "finished"
+    table = review.pipeline_table()
+    assert list(table.index) == ["one arm", "running", "planned"]
+    assert "Decision expected" in table.loc["running", "Next step"]
+    assert "Starts 2026-11-10" in table.loc["planned", "Next step"]
+    assert "planned" in review.headline() and "\u201crunning\u201d is still running" in review.headline()
+
+
+def test_small_samples_and_few_reps_give_no_verdict_and_a_warning(tmp_path):
+    folder = _write(tmp_path / "s", [
+        {"experiment_id": "S1", "name": "tiny", "start_date": "2026-01-01", "end_date": "2026-03-31"},
+        {"experiment_id": "C1", "name": "few reps", "start_date": "2026-01-01", "end_date": "2026-03-31"},
+    ], pd.concat([_units("S1", 12, 15, 0.9, 0.1), _units("C1", 400, 400, 0.9, 0.1, cluster=True)]))
+    review = ExperimentReview().fit(open_source(load_config(), data_dir=folder), as_of=AS_OF)
+    s = review.summary.set_index("experiment_id")
+    # huge observed differences, but too few units (S1) or too few reps (C1, 7 reps in all) for a verdict
+    assert s.loc["S1", "verdict"] == "inconclusive" and s.loc["S1", "ci_low"] > 0
+    assert s.loc["C1", "verdict"] == "inconclusive" and s.loc["C1", "clustered"]
+    caveats = " ".join(review.caveats())
+    assert "tiny: small sample" in caveats and "few reps: small sample" in caveats and "reps (clusters)" in caveats
+
+
+def test_rate_outcomes_that_are_not_zero_or_one_are_named(tmp_path):
+    units = _units("B1", 40, 40, 0.5, 0.5)
+    units.loc[[3, 7], "outcome"] = 2.0
+    folder = _write(tmp_path / "b", [{"experiment_id": "B1", "name": "bad", "start_date": "2026-01-01",
+                                      "end_date": "2026-02-01"}], units)
+    source = open_source(load_config(), data_dir=folder)
+    with pytest.raises(ExperimentDataError, match=r"bad \(B1\) is a rate experiment but 2 outcomes are not 0 or 1"):
+        ExperimentReview().fit(source, as_of=AS_OF, strict=True)
+    review = ExperimentReview().fit(source, as_of=AS_OF)
+    assert review.summary.loc[0, "verdict"] == "invalid" and "metric_type 'mean'" in review.warnings_[0]
+
+
+def test_settings_come_from_the_config_and_bad_values_are_named(tmp_path):
+    from helpers.config import ConfigError
+
+    cfg = tmp_path / "w.toml"
+    cfg.write_text('[experiments]\nmean_test = "rank"\nmin_units_per_arm = 50\n')
+    review = ExperimentReview.from_config(load_config(cfg))
+    assert review.settings.mean_test == "rank" and review.settings.min_units_per_arm == 50
+    cfg.write_text('[experiments]\nmean_test = "median"\n')
+    with pytest.raises(ConfigError, match="experiments.mean_test"):
+        ExperimentReview.from_config(load_config(cfg))
+
+
+def test_results_file_carries_effect_ci_p_power_and_verdict_per_experiment(org_dirs, tmp_path):
+    review, _ = _review(org_dirs["sample"])
+    recorder = ResultsRecorder(tmp_path / "06.json", notebook="06_experiments", title="t", month="2026-10",
+                               as_of="2026-10-31")
+    review.record(recorder)
+    recorder.save()
+    results = load_results(tmp_path / "06.json")
+    assert "GPCT qualifying" in results.headline and "met its pre-registered bar" in results.headline
+    assert results.key_figure.value == 1 and results.key_figure.n == 3
+    figures = {f.name: f for f in results.figures}
+    gpct = figures["effect_exp_01"]
+    assert gpct.ci_low < gpct.value < gpct.ci_high and gpct.ci_level == 0.95 and gpct.n > 3000
+    rows = {r["experiment_id"]: r for r in results.details["experiments"]}
+    assert {k for k in ("effect", "ci_low", "ci_high", "p_value", "power", "verdict")} <= set(rows["EXP-02"])
+    assert rows["EXP-01"]["verdict"] == "success" and rows["EXP-04"]["decision_date"] is None
+    assert any(f.severity == "action" and "GPCT" in f.text for f in results.findings)
+
+
+def test_plot_draws_each_measured_experiment(org_dirs):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    review, _ = _review(org_dirs["sample"])
+    ax = review.plot()
+    assert len(ax.get_yticklabels()) == 4 and "bar" in ax.get_xlabel()
