@@ -307,7 +307,7 @@ class TraitModel:
         if self.n_dropped_:
             self.warnings_.append(f"{self.n_dropped_} hire(s) left out: no {label} yet or a trait not scored.")
         sd = data.std()
-        flat = [t for t in traits if not sd[t] > 0]
+        flat = [t for t in traits if not sd[t] > 0] if self.n_ >= 2 else []
         if flat:
             self.warnings_.append(f"Trait(s) {', '.join(flat)} have the same score for every hire and cannot be "
                                   "judged.")
@@ -327,10 +327,11 @@ class TraitModel:
         self.cv_ = None
         self.result_ = None
         if not self.estimable_:
-            need = max(self.min_hires, len(usable) + 3)
+            n_traits = len(usable) or len(traits)
+            need = max(self.min_hires, n_traits + 3)
             self.warnings_.append(
                 f"Only {self.n_} hire(s) with a {label} and scores: at least {need} are needed to estimate "
-                f"{len(usable)} trait effects. No model is shown; collect more hires and re-run.")
+                f"{n_traits} trait effects. No model is shown; collect more hires and re-run.")
         else:
             Xz = _zscore(data[usable], self.mean_[usable], self.sd_[usable]).to_numpy()
             yz = ((data[self.metric] - self.mean_[self.metric]) / self.sd_[self.metric]).to_numpy()

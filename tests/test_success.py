@@ -132,3 +132,31 @@ def test_pressure_sellers_lose_more_of_their_customers(org) -> None:
     pooled_p = metrics.loc[pressure, "customers_churned"].sum() / metrics.loc[pressure, "customers_observed"].sum()
     pooled_o = others["customers_churned"].sum() / others["customers_observed"].sum()
     assert pooled_p > 2 * pooled_o
+
+
+# --------------------------------------------------------------------------- same numbers on PostgreSQL
+@pytest.mark.postgres
+def test_success_metrics_identical_on_postgres(tmp_path: Path) -> None:
+    """The engine reductions (won MRR per rep-month, customer exposure with date arithmetic) give the
+    same metrics on a real PostgreSQL server as on DuckDB, for a generated org."""
+    import os
+
+    from pg_server import PgServer, PgUnavailable
+
+    from helpers.engine import DatabaseSource, load_folder_into_database
+
+    folder = tmp_path / "org"
+    generate_org(folder, seed=11, reps=8, months=4)
+    try:
+        server = PgServer()
+    except PgUnavailable as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    with server:
+        url = server.create_database("success_test")
+        load_folder_into_database(folder, url)
+        config = load_config().with_data_dir(folder)
+        duck = compute_success_metrics(open_source(config, data_dir=folder), config, as_of="2026-10-31")
+        pg = compute_success_metrics(DatabaseSource(url), config, as_of="2026-10-31")
+    pd.testing.assert_frame_equal(duck, pg)
