@@ -616,8 +616,9 @@ def coaching_plan(model: WeakStageModel, submetrics: pd.DataFrame, funnel: pd.Da
         row: dict[str, Any] = {"rep_id": rec.rep_id, "rep": names.get(rec.rep_id, rec.rep_id),
                                "stages_judged": rec.stages_judged, "focus_stage": "", "evidence": "", "skill": "",
                                "skill_detail": "", "progress": ""}
-        if rec.stages_judged == 0:
-            row["evidence"] = f"Too little data to judge any stage (fewer than {settings.min_previous_stage} leads)."
+        if rec.stages_judged < 2:
+            row["evidence"] = (f"Too little data: fewer than two stages had {settings.min_previous_stage} leads at "
+                               f"the previous stage, so no stage can be held against the others.")
         elif not rec.flagged:
             row["evidence"] = "No stage is weak beyond normal variation: keep the current plan."
         else:

@@ -164,13 +164,13 @@ class CoachingAnalysis:
     # ------------------------------------------------------------------ sentences
     def summary_text(self) -> str:
         flags = self.model.flags_
-        judged = int((flags["stages_judged"] > 0).sum())
+        judged = int((flags["stages_judged"] >= 2).sum())
         nf = int(flags["flagged"].sum())
         window = f"{self.months[0]} to {self.months[-1]}" if len(self.months) > 1 else self.months[0]
         if self.private_rep:
             row = flags.set_index("rep_id").loc[self.private_rep] if self.private_rep in set(flags["rep_id"]) else None
             who = self.name(self.private_rep)
-            if row is None or row["stages_judged"] == 0:
+            if row is None or row["stages_judged"] < 2:
                 return f"{who}: too little data from {window} to judge any stage."
             if not row["flagged"]:
                 return f"{who}: no stage is weak beyond normal variation ({window})."
@@ -203,7 +203,7 @@ class CoachingAnalysis:
     def record(self, report: Any) -> None:
         rec = report.results
         flags = self.model.flags_
-        judged = int((flags["stages_judged"] > 0).sum())
+        judged = int((flags["stages_judged"] >= 2).sum())
         rec.headline(self.summary_text())
         if self.private_rep:
             rec.key_figure("rep_weak_stage", f"{self.name(self.private_rep)}: stage to coach",
