@@ -345,6 +345,13 @@ def plot_attempt_curve(curve: pd.DataFrame, *, cutoffs: pd.DataFrame | None = No
 MONTHLY_ONLY = "Shown in the monthly report (this is the daily dashboard)."
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """Why the analyses are not on this page (daily mode, or no lead old enough)."""
+
+    reason: str
+
+
 @dataclass
 class AttemptAnalysis:
     """Speed to lead and optimal attempts of one report, ready for the page and the results file."""
@@ -422,49 +429,52 @@ class AttemptAnalysis:
         results.table("optimal_attempts", self.cutoffs)
 
 
-def analyse(report: Any) -> AttemptAnalysis | None:
-    """Run both analyses for a report; ``None`` in daily mode (they belong to the monthly report)."""
+def analyse(report: Any) -> "AttemptAnalysis | Skipped":
+    """Run both analyses for a report; :class:`Skipped` in daily mode or when no lead is old enough."""
     if report.daily:
-        return None
+        return Skipped(MONTHLY_ONLY)
     settings = attempt_settings(report.config)
     level, min_n = report.config.confidence_level, report.config.small_sample_n
     counts = attempt_counts(report.source, as_of=report.as_of, settings=settings)
     if counts.empty:
-        raise SpeedToLeadError(f"no lead was created at least {settings.mature_days:g} days before {report.as_of}: "
-                               "lower [sla] mature_lead_days or export a longer history")
+        reason = (f"No lead was created at least {settings.mature_days:g} days before {report.as_of}, so outcomes "
+                  "are not known yet: speed to lead and attempts need a longer history (or a lower "
+                  "[sla] mature_lead_days).")
+        report.results.warn(reason)
+        return Skipped(reason)
     speed = speed_to_lead(counts, buckets_minutes=settings.buckets_minutes, level=level, min_n=min_n)
     curve = attempt_curve(counts, settings=settings, level=level)
     cutoffs = recommended_cutoffs(curve, settings=settings, min_n=min_n)
     return AttemptAnalysis(settings, speed, curve, cutoffs, int(counts["leads"].sum()), level, min_n)
 
 
-def speed_text(analysis: AttemptAnalysis | None) -> str:
-    return MONTHLY_ONLY if analysis is None else analysis.speed_text()
+def speed_text(analysis: "AttemptAnalysis | Skipped") -> str:
+    return analysis.reason if isinstance(analysis, Skipped) else analysis.speed_text()
 
 
-def attempts_text(analysis: AttemptAnalysis | None) -> str:
-    return MONTHLY_ONLY if analysis is None else analysis.attempts_text()
+def attempts_text(analysis: "AttemptAnalysis | Skipped") -> str:
+    return analysis.reason if isinstance(analysis, Skipped) else analysis.attempts_text()
 
 
-def speed_figure(analysis: AttemptAnalysis | None):
+def speed_figure(analysis: "AttemptAnalysis | Skipped"):
     """The speed-to-lead plot, or nothing in daily mode."""
-    if analysis is None:
+    if isinstance(analysis, Skipped):
         return None
     return plot_speed_to_lead(analysis.speed).figure
 
 
-def attempts_figure(analysis: AttemptAnalysis | None):
+def attempts_figure(analysis: "AttemptAnalysis | Skipped"):
     """The connect-rate-by-attempt plot, or nothing in daily mode."""
-    if analysis is None:
+    if isinstance(analysis, Skipped):
         return None
     return plot_attempt_curve(analysis.curve[analysis.curve["at_risk"] >= analysis.min_n],
                               cutoffs=analysis.cutoffs).figure
 
 
-def cutoff_table(analysis: AttemptAnalysis | None):
-    return None if analysis is None else analysis.cutoff_table()
+def cutoff_table(analysis: "AttemptAnalysis | Skipped"):
+    return None if isinstance(analysis, Skipped) else analysis.cutoff_table()
 
 
-def record(report: Any, analysis: AttemptAnalysis | None) -> None:
-    if analysis is not None:
+def record(report: Any, analysis: "AttemptAnalysis | Skipped") -> None:
+    if not isinstance(analysis, Skipped):
         analysis.record(report.results)

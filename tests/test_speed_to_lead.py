@@ -174,8 +174,9 @@ def test_generated_orgs_nobody_is_reached_after_the_planted_persistence(which, g
 
 def test_daily_mode_skips_the_monthly_analyses():
     report = SimpleNamespace(daily=True)
-    assert stl.analyse(report) is None
-    assert stl.speed_text(None) == stl.MONTHLY_ONLY and stl.speed_figure(None) is None
+    skipped = stl.analyse(report)
+    assert skipped == stl.Skipped(stl.MONTHLY_ONLY)
+    assert stl.speed_text(skipped) == stl.MONTHLY_ONLY and stl.speed_figure(skipped) is None
 
 
 def test_bad_buckets_are_a_config_error(tmp_path):
