@@ -191,3 +191,13 @@ def test_results_file_carries_the_findings(found) -> None:
     assert any("Recommended scorecard weights" in f.text for f in r.findings)
     assert {"trait_effects", "interviewer_leniency", "open_candidates", "cohort_effects"} <= set(r.details)
     assert d.cohorts.groupby("cohort")["n"].first().drop("all hires").sum() == d.model.n_
+
+
+def test_widget_explorer_refits_for_the_chosen_metric_and_traits(found) -> None:
+    d, _ = found
+    box = d.explorer()
+    metric, traits = box.children[0].children
+    assert metric.value == d.settings["success_metric"] and set(traits.value) == set(d.traits)
+    metric.value = "customer_churn_rate"  # re-fits without error
+    traits.value = ("coachability", "aggressiveness")
+    traits.value = ()
