@@ -63,7 +63,7 @@ def _sql(con: duckdb.DuckDBPyConnection, data: Path, query: str) -> pd.DataFrame
 
 SQL: dict[str, str] = {
     "rep_month_activity": """
-        SELECT rep_id, strftime(occurred_at, '%Y-%m') AS month, count(*) AS activities,
+        SELECT rep_id, strftime(date_trunc('month', occurred_at), '%Y-%m') AS month, count(*) AS activities,
                count(*) FILTER (activity_type = 'call') AS calls,
                count(*) FILTER (activity_type = 'call' AND outcome = 'connected') AS connects,
                count(*) FILTER (activity_type = 'email') AS emails,
@@ -74,18 +74,20 @@ SQL: dict[str, str] = {
                count(*) FILTER (meeting_kind = 'discovery' AND outcome <> 'no_show') AS discovery_meetings,
                count(*) FILTER (meeting_kind = 'demo' AND outcome <> 'no_show') AS demo_meetings,
                count(DISTINCT lead_id) AS leads_worked
-        FROM {activities} GROUP BY ALL ORDER BY rep_id, month""",
+        FROM {activities} GROUP BY rep_id, date_trunc('month', occurred_at) ORDER BY rep_id, month""",
     # the default configuration's five stages, written out by hand
     "rep_month_funnel": """
-        WITH a AS (SELECT rep_id, strftime(occurred_at, '%Y-%m') AS month, lead_id, activity_type, outcome,
+        WITH a AS (SELECT rep_id, date_trunc('month', occurred_at) AS m, lead_id, activity_type, outcome,
                           meeting_kind FROM {activities}),
-        counts AS (
-            SELECT rep_id, month, 1 AS stage_order, count(DISTINCT lead_id) AS leads FROM a
+        c AS (
+            SELECT rep_id, m, 1 AS stage_order, count(DISTINCT lead_id) AS leads FROM a
              WHERE activity_type IN ('call', 'email') GROUP BY ALL
-            UNION ALL SELECT rep_id, month, 2, count(DISTINCT lead_id) FROM a
+            UNION ALL SELECT rep_id, m, 2, count(DISTINCT lead_id) FROM a
              WHERE activity_type = 'call' AND outcome = 'connected' GROUP BY ALL
-            UNION ALL SELECT rep_id, month, 3, count(DISTINCT lead_id) FROM a WHERE meeting_kind = 'discovery' GROUP BY ALL
-            UNION ALL SELECT rep_id, month, 4, count(DISTINCT lead_id) FROM a WHERE meeting_kind = 'demo' GROUP BY ALL
+            UNION ALL SELECT rep_id, m, 3, count(DISTINCT lead_id) FROM a WHERE meeting_kind = 'discovery' GROUP BY ALL
+            UNION ALL SELECT rep_id, m, 4, count(DISTINCT lead_id) FROM a WHERE meeting_kind = 'demo' GROUP BY ALL),
+        counts AS (
+            SELECT rep_id, strftime(m, '%Y-%m') AS month, stage_order, leads FROM c
             UNION ALL SELECT rep_id, strftime(coalesce(closed_at, created_at), '%Y-%m'), 5,
                              count(DISTINCT coalesce(lead_id, 'deal:' || deal_id))
               FROM {deals} WHERE status = 'won' GROUP BY ALL),
