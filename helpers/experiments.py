@@ -49,6 +49,7 @@ CRM_METRICS: dict[str, tuple[str, str, str]] = {
     "demo_rate": ("lead", "activities", "1 if the lead had a demo meeting that took place by the as-of date, else 0"),
 }
 OUTCOME_SOURCES = ("given", "crm", "given_then_crm")
+MAX_DECISION_DAYS = 730  # a decision further away than this is reported as "not within two years" (our choice)
 MEAN_TESTS = ("welch", "rank", "auto")
 RATE_TESTS = ("two_proportions",)
 
@@ -232,6 +233,12 @@ class ExperimentReview:
                 expr = _outcome_expr(source, exp, outcome_source=self.settings.outcome_source, clustered=clustered,
                                      as_of_ts=as_of_ts)
                 agg = _aggregate(expr).execute()
+            metric = str(exp["metric"])
+            if (not agg.empty and agg["assigned"].sum() > agg["n"].sum() and metric in CRM_METRICS
+                    and self.settings.outcome_source != "given" and not source.has(CRM_METRICS[metric][1])):
+                self.warnings_.append(f"{exp['name']} ({eid}): {int(agg['assigned'].sum() - agg['n'].sum()):,} units "
+                                      f"have no outcome and the table {CRM_METRICS[metric][1]} is absent, so "
+                                      f"{metric} cannot be computed from the CRM for them.")
             try:
                 rows.append(self._analyse(source, exp, agg, clustered, as_of_ts))
             except ExperimentDataError as exc:
@@ -253,7 +260,7 @@ class ExperimentReview:
                 "n_control", "n_treatment", "clusters_control", "clusters_treatment", "control", "treatment",
                 "effect", "ci_low", "ci_high", "ci_level", "p_value", "naive_ci_low", "naive_ci_high",
                 "design_effect", "power", "mde", "units_needed", "units_more", "units_per_day", "decision_date",
-                "days_more", "clusters_needed", "enough_units", "verdict", "verdict_text"]
+                "days_more", "too_slow", "clusters_needed", "enough_units", "verdict", "verdict_text"]
 
     def _row(self, exp: pd.Series, **values: Any) -> dict[str, Any]:
         row = {c: None for c in self._columns()}
@@ -351,6 +358,9 @@ class ExperimentReview:
         days = (last - start).days + 1 if start is not None and last >= start else 0
         per_day = measured / days if days > 0 else 0.0
         days_more = math.ceil(units_more / per_day) if (units_more is not None and per_day > 0) else None
+        if days_more is not None and days_more > MAX_DECISION_DAYS:
+            days_more = None  # "more than two years at this pace" is said instead of a far-off date
+            base["too_slow"] = True
         decision = None
         if status == "running":
             if units_more == 0:
@@ -385,12 +395,14 @@ class ExperimentReview:
 
     def _too_few_text(self, n: dict[str, float], clusters: dict[str, int | None], clustered: bool) -> str:
         s = self.settings
-        text = (f"Too few units for a verdict: {int(n['treatment']):,} treatment and {int(n['control']):,} control "
-                f"with an outcome (at least {s.min_units_per_arm} per arm needed)")
-        if clustered:
-            text += (f", {int(clusters['treatment'] or 0)} and {int(clusters['control'] or 0)} reps (clusters) "
-                     f"(at least {s.min_clusters_per_arm} per arm needed)")
-        return text + "."
+        short = []
+        if min(n["treatment"], n["control"]) < s.min_units_per_arm:
+            short.append(f"{int(n['treatment']):,} treatment and {int(n['control']):,} control units with an outcome "
+                         f"(at least {s.min_units_per_arm} per arm needed)")
+        if clustered and min(int(clusters["treatment"] or 0), int(clusters["control"] or 0)) < s.min_clusters_per_arm:
+            short.append(f"{int(clusters['treatment'] or 0)} treatment and {int(clusters['control'] or 0)} control reps "
+                         f"(clusters) (at least {s.min_clusters_per_arm} per arm needed)")
+        return "Too few for a verdict: " + "; ".join(short or ["no estimate"]) + "."
 
     # ------------------------------------------------------------------ text and tables for the page
     def _rows(self):
@@ -407,6 +419,14 @@ class ExperimentReview:
                         "Next step": _next_step(r)})
         return pd.DataFrame(out, columns=["Experiment", "Owner", "Status", "Assigned to", "Verdict",
                                           "Lift (interval)", "Bar", "Next step"]).set_index("Experiment").rename_axis(None)
+
+    def pipeline_view(self):
+        """:meth:`pipeline_table` for the page: full sentences (no truncation), text from the data escaped."""
+        return _styled(self.pipeline_table())
+
+    def detail_view(self):
+        """:meth:`detail_table` for the page, text from the data escaped."""
+        return _styled(self.detail_table())
 
     def detail_table(self) -> pd.DataFrame:
         """Numbers behind each verdict: units, levels, effect, p, power at the bar, smallest detectable lift."""
@@ -467,14 +487,20 @@ class ExperimentReview:
                 out.append((f"Roll out \u201c{name}\u201d: {_effect_text(r)} against a bar of "
                             f"{_fmt(r['success_min_lift'], r, signed=True)}. {r['verdict_text']}", "action"))
             elif code == "no_effect":
-                out.append((f"Stop \u201c{name}\u201d: {r['verdict_text']} ({_effect_text(r)}).", "info"))
+                out.append((f"Stop \u201c{name}\u201d ({_effect_text(r)} against a bar of "
+                            f"{_fmt(r['success_min_lift'], r, signed=True)}). {r['verdict_text']}", "info"))
             elif code == "inconclusive":
-                out.append((f"\u201c{name}\u201d is inconclusive: {r['verdict_text']} {_next_step(r)}", "warning"))
+                out.append((f"\u201c{name}\u201d is inconclusive. {r['verdict_text']} {_next_step(r)}", "warning"))
             elif code == "pending":
-                out.append((f"\u201c{name}\u201d is running: {_next_step(r)}", "info"))
+                out.append((f"\u201c{name}\u201d is still running. {_next_step(r)}", "info"))
             elif code == "invalid":
                 out.append((f"\u201c{name}\u201d could not be analysed: {r['verdict_text']}", "warning"))
         return out
+
+    def verdict_lines(self) -> str:
+        """``id: status, verdict`` per experiment (deterministic text for the notebook's checked cell)."""
+        return "\n".join(f"{r['experiment_id']}: {r['status']}, {VERDICT_LABELS.get(r['verdict'], r['verdict'])}"
+                         for r in self._rows())
 
     def caveats(self) -> list[str]:
         """Warnings for the results file: small samples, few clusters, data problems."""
@@ -546,7 +572,7 @@ class ExperimentReview:
 
 # ============================================================================ formatting
 VERDICT_LABELS = {"success": "success", "no_effect": "no effect", "inconclusive": "inconclusive",
-                  "pending": "running", "not_started": "planned", "invalid": "invalid data"}
+                  "pending": "pending", "not_started": "not started", "invalid": "invalid data"}
 TEST_LABELS = {"two_proportions": "two proportions (Newcombe interval, z-test)", "welch": "Welch t",
                "rank": "rank test (Mann-Whitney, median shift)", "cluster_robust": "per-rep (cluster-robust) t"}
 _MONEY = ("mrr", "revenue", "arr", "price", "value", "dollar", "amount")
@@ -572,6 +598,11 @@ def _clustered_units_needed(independent_needed: float, measured: float, deff: fl
         return math.inf, math.ceil(independent_needed * (1 + (m - 1) * icc) / m)
     per_cluster = independent_needed * (1 - icc) / (clusters - independent_needed * icc)
     return clusters * per_cluster, None
+
+
+def _styled(table: pd.DataFrame):
+    """A Styler that shows whole cells and escapes HTML in values and labels (experiment names come from the data)."""
+    return table.style.format(escape="html").format_index(escape="html", axis=0).format_index(escape="html", axis=1)
 
 
 def _skewness(n: float, s: float, q: float, c3: float) -> float:
@@ -637,6 +668,9 @@ def _next_step(r: pd.Series) -> str:
         if not _missing(r["clusters_needed"]):
             return (f"More {r['unit']}s from the same {_pair(r['clusters_treatment'], r['clusters_control'])} reps "
                     f"cannot settle it: about {int(r['clusters_needed']):,} reps in all would be needed to detect the bar.")
+        if r["too_slow"]:
+            return (f"At the current pace ({r['units_per_day']:.1f} measured {r['unit']}s a day) it would need more "
+                    f"than two years to detect the bar: enlarge it or stop it.")
         if isinstance(r["decision_date"], date):
             return (f"Decision expected {r['decision_date']:%d %b %Y} at the current pace "
                     f"({r['units_per_day']:.1f} measured {r['unit']}s a day).")
@@ -646,7 +680,7 @@ def _next_step(r: pd.Series) -> str:
             return f"Re-run it with about {int(r['clusters_needed']):,} reps in all; more {r['unit']}s per rep will not do."
         if not _missing(r["units_more"]) and r["units_more"] > 0:
             pace = (f", about {int(r['days_more']):,} more days at the pace it ran" if not _missing(r["days_more"])
-                    else "")
+                    else ", more than two years at the pace it ran" if r["too_slow"] else "")
             return f"Needs about {int(r['units_more']):,} more measured {r['unit']}s{pace}."
         return "Re-run it with more units."
     if code == "success":

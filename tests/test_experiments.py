@@ -242,3 +242,25 @@ def test_plot_draws_each_measured_experiment(org_dirs):
     review, _ = _review(org_dirs["sample"])
     ax = review.plot()
     assert len(ax.get_yticklabels()) == 4 and "bar" in ax.get_xlabel()
+
+
+def test_text_from_the_data_is_escaped_in_the_page_tables(tmp_path):
+    evil = "<img src=x onerror=alert(3)> test"
+    folder = _write(tmp_path / "e", [{"experiment_id": "E1", "name": evil, "start_date": "2026-01-01",
+                                      "end_date": "2026-03-31", "owner": "<b>boss</b>"}],
+                    _units("E1", 50, 50, 0.4, 0.3))
+    review = ExperimentReview().fit(open_source(load_config(), data_dir=folder), as_of=AS_OF)
+    for view in (review.pipeline_view(), review.detail_view()):
+        page = view.to_html()
+        assert "<img src=x" not in page and "&lt;img src=x onerror=alert(3)&gt; test" in page
+    assert "<b>boss</b>" not in review.pipeline_view().to_html()
+    assert evil in review.headline()  # raw in the results file; the page escapes it
+
+
+def test_a_decision_more_than_two_years_away_is_said_plainly(tmp_path):
+    folder = _write(tmp_path / "slow", [{"experiment_id": "L1", "name": "slow", "start_date": "2026-10-22",
+                                         "success_min_lift": 0.01}], _units("L1", 10, 10, 0.3, 0.3))
+    review = ExperimentReview().fit(open_source(load_config(), data_dir=folder), as_of=AS_OF)
+    row = review.summary.iloc[0]
+    assert row["verdict"] == "pending" and row["decision_date"] is None and row["too_slow"]
+    assert "more than two years" in review.pipeline_table().iloc[0]["Next step"]
