@@ -8,6 +8,7 @@ their name, every other rep is "Peer N", and the results file carries only that 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ from .coaching import (
 )
 from .reductions import rep_month_funnel
 
-__all__ = ["CoachingAnalysis", "analyse", "coaching_widgets"]
+__all__ = ["CoachingAnalysis", "analyse", "coaching_widgets", "render_private_page"]
 
 MAX_LAYOUTS = 12  # three-chart layouts drawn on the page (flagged reps beyond this are in the table)
 
@@ -160,6 +161,13 @@ class CoachingAnalysis:
         hidden = len(self.flagged) - len(reps)
         if hidden > 0 and not self.private_rep:
             display(Markdown(f"{hidden} more flagged rep(s) are in the coaching plan above."))
+
+    def flag_lines(self) -> str:
+        """Deterministic text: the flagged reps' ids and stages (private view: only that rep's line)."""
+        flagged = self.flagged[["rep_id", "weak_stage"]]
+        if self.private_rep:
+            flagged = flagged[flagged["rep_id"] == self.private_rep]
+        return flagged.to_string(index=False) if len(flagged) else "no rep flagged"
 
     # ------------------------------------------------------------------ sentences
     def summary_text(self) -> str:
@@ -334,3 +342,65 @@ def coaching_widgets(analysis: CoachingAnalysis) -> Any:
     month.observe(redraw, names="value")
     redraw()
     return widgets.VBox([widgets.HBox([rep, month]), out])
+
+
+def render_private_page(rep_id: str, *, month: str = "", config_path: str = "", data_dir: str = "",
+                        out_dir: str | Path = "reports/private") -> Path:
+    """Execute notebook 03 for one rep's private view and write its leadership HTML (no code, no
+    analyst cells, peers anonymised) and results JSON to ``out_dir``; returns the HTML path.
+
+    From a shell: ``python -m helpers.coaching_report R00021 --month 2026-10 --out reports/private``.
+    """
+    import re
+
+    import nbformat
+    import papermill
+
+    from . import __version__
+    from .paths import KERNEL_NAME, NOTEBOOKS_DIR
+    from .report_context import REPORT_TITLES
+    from .report_html import render_report_html
+
+    if not rep_id or not re.fullmatch(r"[A-Za-z0-9_.-]+", rep_id):
+        raise CoachingError(f"rep_id {rep_id!r}: pass one rep's id (letters, digits, '_', '-', '.')")
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"03_funnel_coaching_{rep_id}"
+    executed, results = out / f"{stem}.ipynb", out / f"{stem}.json"
+    papermill.execute_notebook(
+        str(NOTEBOOKS_DIR / "03_funnel_coaching.ipynb"), str(executed), kernel_name=KERNEL_NAME,
+        cwd=str(NOTEBOOKS_DIR), progress_bar=False,
+        parameters={"month": month, "as_of": "",  # paths resolved here: the kernel runs in notebooks/
+                    "config_path": str(Path(config_path).resolve()) if config_path else "",
+                    "data_dir": str(Path(data_dir).resolve()) if data_dir else "",
+                    "results_path": str(results), "rep_id": rep_id})
+    from .results import load_results
+
+    res = load_results(results)
+    page = render_report_html(nbformat.read(executed, as_version=4), title=REPORT_TITLES["03_funnel_coaching"],
+                              organisation=res.organisation, period=f"{res.month} (private page)",
+                              footer=f"Sales Science Workbook {__version__} \u00b7 03_funnel_coaching (private)")
+    html = out / f"{stem}.html"
+    html.write_text(page, encoding="utf-8")
+    executed.unlink()  # the executed notebook holds analyst-only outputs with every rep's numbers
+    return html
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.coaching_report",
+                                     description="Write one rep's private funnel-coaching page (peers anonymised).")
+    parser.add_argument("rep_id")
+    parser.add_argument("--month", default="")
+    parser.add_argument("--config", default="")
+    parser.add_argument("--data", default="")
+    parser.add_argument("--out", default="reports/private")
+    args = parser.parse_args(argv)
+    print(render_private_page(args.rep_id, month=args.month, config_path=args.config, data_dir=args.data,
+                              out_dir=args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -3,6 +3,7 @@ organisations with planted weak stages (and on organisations with none), and the
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -388,3 +389,23 @@ def test_missing_leads_table_is_a_caveat_not_a_crash(coaching_orgs, tmp_path: Pa
     assert any("leads table is absent" in n for n in analysis.notes)
     assert analysis.submetrics.query("sub_metric == 'first_attempt_within_sla'")["value"].isna().all()
     assert analysis.model.flags_["flagged"].sum() >= 6
+
+
+def test_private_page_renders_without_peer_names(tmp_path: Path) -> None:
+    """The rep-private leadership page (papermill + the report's HTML renderer) names only that rep."""
+    from helpers.coaching_report import render_private_page
+
+    html = render_private_page("R00021", month="2026-10", config_path=str(DEFAULTS_FILE),
+                               data_dir=str(SAMPLE_DATA_DIR), out_dir=tmp_path)
+    page = html.read_text(encoding="utf-8")
+    reps = pd.read_parquet(SAMPLE_DATA_DIR / "reps.parquet")
+    mine = reps.loc[reps["rep_id"] == "R00021", "name"].item()
+    assert mine in page and "Peer 1" in page
+    leaked = [n for n in reps.loc[reps["rep_id"] != "R00021", "name"] if n in page]
+    assert not leaked
+    assert set(re.findall(r"(?<![A-Za-z0-9+/])R\d{5}(?![A-Za-z0-9+/])", page)) <= {"R00021"}  # not in base64 images
+    assert not (tmp_path / "03_funnel_coaching_R00021.ipynb").exists()
+    assert json.loads((tmp_path / "03_funnel_coaching_R00021.json").read_text())["details"]["coaching_plan"][0][
+        "rep_id"] == "R00021"
+    with pytest.raises(CoachingError):
+        render_private_page("../etc", out_dir=tmp_path)
