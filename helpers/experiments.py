@@ -121,7 +121,8 @@ def _crm_outcome_table(source: "DataSource", metric: str, as_of_ts) -> ibis.Tabl
         hit = (a.activity_type == "call") & (a.outcome == "connected")
     else:
         hit = (a.meeting_kind == "demo") & (a.outcome != "no_show")
-    return a.group_by(crm_unit=a.lead_id).aggregate(crm_y=hit.cast("int64").max().cast("float64"))
+    flag = ibis.cases((hit, 1.0), else_=0.0)  # PostgreSQL casts a boolean to int4 only, not to bigint
+    return a.group_by(crm_unit=a.lead_id).aggregate(crm_y=flag.max().cast("float64"))
 
 
 def _outcome_expr(source: "DataSource", exp: pd.Series, *, outcome_source: str, clustered: bool, as_of_ts):
