@@ -200,7 +200,7 @@ class CoachingAnalysis:
         if rep_id not in plan.index:
             return f"{self.name(rep_id)}: no funnel data in the window."
         row = plan.loc[rep_id]
-        text = f"**{self.name(rep_id)}**: {row['evidence']}"
+        text = f"**{self.name(rep_id)}**: {row['evidence']}."
         if row["skill"]:
             text += f" Skill to coach: {row['skill']} ({row['skill_detail']})."
         if row["progress"]:

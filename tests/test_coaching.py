@@ -333,7 +333,7 @@ def test_flags_stay_at_the_designed_false_positive_rate_without_planted_weakness
         judged = model.flags_[model.flags_["stages_judged"] >= 2]
         flagged += int(judged["flagged"].sum())
         reps += len(judged)
-    # designed: at most 5% of reps; with 164 reps, 15 or more flags would have probability < 1% at 5%
+    # designed: at most 5% of reps; with ~160 reps, 15 or more flags would have probability 1.5% at 5%
     assert flagged <= 14, f"{flagged} of {reps} reps flagged"
 
 
