@@ -106,12 +106,16 @@ def valid_tables() -> dict[str, pd.DataFrame]:
         "success_min_lift": ["0.05"],
         "start_date": ["2024-01-01"],
         "end_date": ["2024-03-31"],
+        "owner": ["Ana Silva"],
+        "status": ["finished"],
+        "assigned_to": ["top_performers"],
     })
     t["experiment_assignments"] = pd.DataFrame({
         "experiment_id": ["X1", "X1", "X1", "X1"],
         "unit_id": ["L1", "L2", "L3", "L4"],
         "arm": ["control", "treatment", "control", "treatment"],
         "outcome": ["0", "1", "1", ""],
+        "cluster_id": ["R1", "R2", "R1", "R2"],
     })
     for name, frame in t.items():
         assert list(frame.columns) == TABLES[name].column_names, name
