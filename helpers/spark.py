@@ -51,6 +51,7 @@ def local_session(*, cores: int = 2, app_name: str = "sales-science-workbook") -
     return (SparkSession.builder.master(f"local[{cores}]").appName(app_name)
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", str(max(2, 2 * cores)))
             .getOrCreate())
 
