@@ -150,6 +150,11 @@ def _outcome_expr(source: "DataSource", exp: pd.Series, *, outcome_source: str, 
     return base.select(arm=base.arm, cluster=cluster, given=given, y=y)
 
 
+_EMPTY_AGG = pd.DataFrame({"arm": pd.Series(dtype=object), "cluster": pd.Series(dtype=object),
+                           **{c: pd.Series(dtype="float64") for c in ("assigned", "n", "n_given", "s", "q", "c3",
+                                                                      "n_bad_rate")}})
+
+
 def _aggregate(units: ibis.Table) -> ibis.Table:
     y = units.y
     return units.group_by(["arm", "cluster"]).aggregate(
@@ -229,7 +234,7 @@ class ExperimentReview:
             if clustered and with_cluster < units:
                 self.warnings_.append(f"{exp['name']} ({eid}): cluster_id is empty for {units - with_cluster:,} of "
                                       f"{units:,} units; those are treated as clusters of one.")
-            agg = pd.DataFrame()
+            agg = _EMPTY_AGG.copy()
             if units:
                 expr = _outcome_expr(source, exp, outcome_source=self.settings.outcome_source, clustered=clustered,
                                      as_of_ts=as_of_ts)
@@ -381,7 +386,7 @@ class ExperimentReview:
         if not enough and code == "inconclusive":
             why = self._too_few_text(n, clusters, clustered)
         extra = base.pop("verdict_text_extra", None)
-        if extra and est is None:
+        if extra and est is None and enough:
             why = f"{why} ({extra})"
         return self._row(exp, **base, test=test if not clustered else "cluster_robust",
                          control=est.control if est else (mean["control"] if n["control"] else None),
@@ -704,8 +709,10 @@ def _note(r: pd.Series, s: _Settings) -> str:
             f"({_pair(r['n_treatment'], r['n_control'])} {r['unit']}s): lift {_fmt(r['effect'], r, signed=True)}, "
             f"{level}% interval {_fmt(r['ci_low'], r, signed=True)} to {_fmt(r['ci_high'], r, signed=True)} "
             f"(p {_p(r['p_value'])}; {TEST_LABELS.get(r['test'], r['test'])}).")
-    power = (f" With these units the test had {_pct(r['power'])} power to detect the bar; the smallest lift it "
-             f"could reliably detect is {_fmt(r['mde'], r, signed=True)}." if not _missing(r["power"]) else "")
+    power = f" With these units the test had {_pct(r['power'])} power to detect the bar" if not _missing(r["power"]) else ""
+    if power:
+        power += (f"; the smallest lift it could reliably detect is {_fmt(r['mde'], r, signed=True)}."
+                  if not _missing(r["mde"]) else "; no lift within the metric's range could be reliably detected.")
     label = VERDICT_LABELS.get(r["verdict"], r["verdict"])
     reading = " Interim reading, not a verdict." if r["verdict"] == "pending" else ""
     return f"{head}{body}{power} **Verdict: {label}.** {r['verdict_text']}{reading} {_next_step(r)}"

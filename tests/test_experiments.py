@@ -264,3 +264,31 @@ def test_a_decision_more_than_two_years_away_is_said_plainly(tmp_path):
     row = review.summary.iloc[0]
     assert row["verdict"] == "pending" and row["decision_date"] is None and row["too_slow"]
     assert "more than two years" in review.pipeline_table().iloc[0]["Next step"]
+
+
+def test_odd_shapes_do_not_crash_and_give_no_confident_verdict(tmp_path):
+    unmeasured = _units("U1", 20, 20, 0.5, 0.5)
+    unmeasured["outcome"] = np.nan
+    ties = _units("T1", 40, 40, 0.5, 0.5)
+    ties["outcome"] = 100.0
+    folder = _write(tmp_path / "odd", [
+        {"experiment_id": "U1", "name": "unmeasured", "start_date": "2026-10-01"},
+        {"experiment_id": "T1", "name": "ties", "start_date": "2026-01-01", "end_date": "2026-02-01",
+         "metric_type": "mean", "metric": "mrr_x", "success_min_lift": 50},
+        {"experiment_id": "O1", "name": "one each", "start_date": "2026-01-01", "end_date": "2026-02-01"},
+        {"experiment_id": "N1", "name": "no units", "start_date": "2026-01-01", "end_date": "2026-02-01"},
+    ], pd.concat([unmeasured, ties, _units("O1", 1, 1, 0.5, 0.5)]))
+    review = ExperimentReview().fit(open_source(load_config(), data_dir=folder), as_of=AS_OF)
+    s = review.summary.set_index("name")
+    assert s.loc["unmeasured", "verdict"] == "pending" and s.loc["unmeasured", "decision_date"] is None
+    assert s.loc["one each", "verdict"] == "inconclusive" and s.loc["no units", "verdict"] == "inconclusive"
+    assert s.loc["ties", "effect"] == 0 and s.loc["ties", "p_value"] == 1.0  # all ties: nothing to see, stated
+    recorder = ResultsRecorder(None, notebook="06_experiments", title="t", month="2026-10", as_of="2026-10-31")
+    review.record(recorder)
+    assert recorder.results.key_figure.n == 3 and "no units: small sample" in " ".join(recorder.results.warnings)
+    assert review.plot() is not None and review.detail_view().to_html()
+    empty = _write(tmp_path / "empty", [], pd.DataFrame(columns=["experiment_id", "unit_id", "arm", "outcome"]))
+    pd.DataFrame(columns=["experiment_id", "name", "hypothesis", "unit", "metric", "metric_type", "success_min_lift",
+                          "start_date"]).to_csv(empty / "experiments.csv", index=False)
+    none = ExperimentReview().fit(open_source(load_config(), data_dir=empty), as_of=AS_OF)
+    assert none.summary.empty and none.headline() == "No experiments are registered yet."
