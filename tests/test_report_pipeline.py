@@ -106,9 +106,10 @@ def test_results_files_hold_the_key_figures_counted_from_the_data(month):
     activities = pd.read_csv(data / "activities.csv")
     in_september = int(activities["occurred_at"].str.startswith("2026-09").sum())
     res = load_results(result.folder / "03_funnel_coaching.json")
-    assert res.month == "2026-09" and res.mode == "monthly" and res.placeholder
-    assert res.key_figure is not None and res.key_figure.value == in_september
-    assert f"{in_september:,} sales touches" in res.headline
+    assert res.month == "2026-09" and res.mode == "monthly" and not res.placeholder  # the funnel analysis (issue 6)
+    assert res.key_figure is not None and res.key_figure.name == "reps_flagged" and res.key_figure.value == 0
+    assert "judge" in res.headline  # six reps with ~40 leads each: too little data to judge any stage, said so
+    assert in_september > 0
     assert res.tables["activities"] == len(activities)
     assert res.data_period == {"start": "2026-07-01", "end": "2026-09-30"}
     leads = load_results(result.folder / "05_lead_value_and_sla.json")
