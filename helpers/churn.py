@@ -343,6 +343,8 @@ class RetentionCurves:
                                  "in the customers table")
         frame["group"] = frame["rep_id"].map(groups) if groups is not None else frame["rep_id"]
         frame = frame[frame["group"].notna()]
+        if groups is not None and all(isinstance(v, (int, np.integer)) for v in groups.values()):
+            frame["group"] = frame["group"].astype("int64")  # map() makes whole numbers float when any rep is absent
         z = norm.ppf(0.5 + self.confidence_level / 2)
         self.curves_: dict[Any, pd.DataFrame] = {}
         rows = []
