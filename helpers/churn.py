@@ -347,6 +347,7 @@ class RetentionCurves:
             frame["group"] = frame["group"].astype("int64")  # map() makes whole numbers float when any rep is absent
         z = norm.ppf(0.5 + self.confidence_level / 2)
         self.curves_: dict[Any, pd.DataFrame] = {}
+        self.followed_: dict[Any, float] = {}
         rows = []
         for group, part in frame.groupby("group", sort=True):  # one estimate per group (reps or quartiles)
             part = part.groupby(["days", "churned"], as_index=False)["customers"].sum()
@@ -361,20 +362,20 @@ class RetentionCurves:
             curve = pd.DataFrame({"days": np.asarray(sf.surv_times), "retention": s, "ci_low": low, "ci_high": high,
                                   "at_risk": np.asarray(sf.n_risk), "churned": np.asarray(sf.n_events)})
             self.curves_[group] = curve
+            self.followed_[group] = float(part["days"].max())
             rows.append({"group": group, "customers": int(part["customers"].sum()),
                          "churned": int(part.loc[part["churned"], "customers"].sum())})
         self.groups_ = pd.DataFrame(rows, columns=["group", "customers", "churned"])
         return self
 
     def retention_at(self, days: float) -> pd.Series:
-        """Estimated retention ``days`` after the start, per group (NaN beyond the longest follow-up)."""
+        """Estimated retention ``days`` after the start, per group (NaN beyond the group's longest follow-up)."""
         out = {}
         for group, curve in self.curves_.items():
             reached = curve[curve["days"] <= days]
-            out[group] = 1.0 if reached.empty else float(reached["retention"].iloc[-1])
-            if not len(curve) or days > max(curve["days"].max(), 0) and curve["at_risk"].iloc[-1] == 0:
-                pass
-        return pd.Series(out, name=f"retention_at_{days:g}_days")
+            value = 1.0 if reached.empty else float(reached["retention"].iloc[-1])
+            out[group] = value if days <= self.followed_[group] else np.nan
+        return pd.Series(out, name=f"retention_at_{days:g}_days", dtype=float)
 
     @property
     def summary(self) -> pd.DataFrame:

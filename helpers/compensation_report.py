@@ -193,13 +193,14 @@ class CompensationAnalysis:
 
     def plan_text(self) -> str:
         cmp = self.comparison
-        moved = cmp.by_rep_.sort_values("rank_change")
-        down = moved.head(3)
+        moved = cmp.by_rep_.sort_values(["rank_change", "hunting_rank"])
+        down = moved[moved["rank_change"] < 0].head(3)
         rho = cmp.rank_correlation()
-        return (cmp.headline() + f" Pay ranks under the hunting and customer-success plans correlate at {rho:.2f}; "
-                f"falling most under customer success: " + ", ".join(
-                    f"{self.names.get(r, r)} ({int(row['hunting_rank'])} -> {int(row['customer_success_rank'])})"
-                    for r, row in down.iterrows()) + ". History is replayed with the same sales: the plans differ in "
+        movers = ("falling most under customer success: " + ", ".join(
+            f"{self.names.get(r, r)} ({int(row['hunting_rank'])} -> {int(row['customer_success_rank'])})"
+            for r, row in down.iterrows())) if len(down) else "nobody's pay rank changes"
+        corr = "" if pd.isna(rho) else f" Pay ranks under the hunting and customer-success plans correlate at {rho:.2f};"
+        return (cmp.headline() + corr + f" {movers}. History is replayed with the same sales: the plans differ in "
                 "what they pay and to whom, not (here) in how people would have sold.")
 
     def rank_table(self) -> pd.DataFrame:

@@ -141,7 +141,7 @@ def test_kaplan_meier_matches_a_hand_computed_product_limit(tmp_path: Path) -> N
     curve = km.curves_["R1"].set_index("days")
     assert curve["retention"].to_dict() == pytest.approx({2.0: 5 / 6, 5.0: 5 / 12, 10.0: 0.0})
     assert km.retention_at(4).iloc[0] == pytest.approx(5 / 6)
-    assert km.retention_at(1).iloc[0] == 1.0
+    assert km.retention_at(1).iloc[0] == 1.0 and np.isnan(km.retention_at(11).iloc[0])  # followed 10 days at most
     from statsmodels.duration.survfunc import SurvfuncRight
 
     se = SurvfuncRight(np.array([2, 3, 5, 5, 8, 10.0]), np.array([1, 0, 1, 1, 0, 1])).surv_prob_se[0]

@@ -232,3 +232,18 @@ def test_customer_success_plan_moves_pressure_sellers_down_the_pay_ranking(histo
     summary = comparison.summary
     assert summary.loc["commitment", "clawed_back"] == 0 and summary.loc["hunting", "clawed_back"] > 0
     assert summary["new_mrr"].nunique() == 1 and (summary["paid"] <= summary["earned"]).all()
+
+
+def test_a_two_month_org_ranks_nobody_yet_and_still_pays(tmp_path: Path) -> None:
+    """Odd shape: no customer's window has closed, so no quartiles; the statement and what-if still work."""
+    from helpers.compensation_report import analyse_compensation
+    from helpers.report_context import start_report
+
+    generate_org(tmp_path / "org", seed=2, reps=8, months=2)
+    report = start_report("04_compensation_churn_quartiles", data_dir=str(tmp_path / "org"))
+    comp = analyse_compensation(report)
+    assert (comp.ranking["status"] == "not enough customers yet").all() and comp.retention is None
+    assert "Nobody is ranked" in comp.quartile_text() and comp.training_list() == []
+    assert comp.totals()["earned"] > 0 and "nobody's pay rank changes" in comp.plan_text()
+    comp.record()
+    assert "no quartiles yet" in report.results.results.headline
