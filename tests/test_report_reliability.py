@@ -103,7 +103,9 @@ def test_rerunning_a_month_is_idempotent(tiny_data, tmp_path, capsys):
     second = snapshot(out / "2026-08")
     assert sorted(first) == sorted(second) == [
         "04_compensation_churn_quartiles.html", "04_compensation_churn_quartiles.ipynb",
-        "04_compensation_churn_quartiles.json", "index.html", "run.json"]
+        "04_compensation_churn_quartiles.json", "04_payroll_2026-08.csv", "04_payroll_2026-08.xlsx",
+        "04_payroll_lines_2026-08.csv", "index.html", "run.json"]  # 04 publishes the month's payroll files
+    assert first["04_payroll_2026-08.csv"] == second["04_payroll_2026-08.csv"]
     a = load_results(out / "2026-08" / "04_compensation_churn_quartiles.json")
     b = load_results(out / "2026-08" / "04_compensation_churn_quartiles.json")
     assert (a.headline, a.key_figure, a.tables) == (b.headline, b.key_figure, b.tables)
