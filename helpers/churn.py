@@ -33,6 +33,7 @@ import pandas as pd
 
 from .engine import DataSource
 from .reductions import _finish, _instant
+from . import intervals
 
 __all__ = [
     "ATTRIBUTIONS", "ChurnDataError", "ChurnQuartiles", "RetentionCurves", "as_of_date", "churn_rates",
@@ -163,16 +164,8 @@ def retention_durations(source: DataSource, *, as_of: Any, attribution: str = "c
 
 # --------------------------------------------------------------------------- rates and ranking
 def _wilson(k: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    from statsmodels.stats.proportion import proportion_confint
-
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    low = np.full(len(n), np.nan)
-    high = np.full(len(n), np.nan)
-    ok = n > 0
-    if ok.any():
-        low[ok], high[ok] = proportion_confint(k[ok], n[ok], alpha=1 - level, method="wilson")
-    return low, high
+    low, high = intervals.wilson_interval(k, n, level=level)
+    return np.atleast_1d(low), np.atleast_1d(high)
 
 
 def churn_rates(cohorts: pd.DataFrame, *, at_month: str, window_months: int, as_of_month: str | None = None,
@@ -305,7 +298,7 @@ class ChurnQuartiles:
         y = np.arange(len(data))
         col = [colours.get(int(q), "#999999") if not pd.isna(q) else "#bbbbbb" for q in data["quartile"]]
         rate = data["churn_rate"].to_numpy() * 100
-        err = np.vstack([rate - data["ci_low"].to_numpy() * 100, data["ci_high"].to_numpy() * 100 - rate])
+        err = intervals.error_bars(rate, data["ci_low"].to_numpy() * 100, data["ci_high"].to_numpy() * 100)
         ax.errorbar(rate, y, xerr=err, fmt="none", ecolor="#cccccc", lw=1)
         ax.scatter(rate, y, c=col, zorder=3, s=25)
         labels = [(names or {}).get(r, r) for r in data["rep_id"]]

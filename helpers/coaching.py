@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from .reductions import _between, _finish, _with_month, _year_month, rep_month_funnel
+from . import intervals
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import WorkbookConfig
@@ -116,14 +117,7 @@ def month_window(month: str, months: int) -> list[str]:
 # --------------------------------------------------------------------------- small statistics
 def wilson_interval(k: Any, n: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for k successes out of n (vectorised; NaN where n == 0)."""
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
+    return intervals.wilson_interval(k, n, level=level)
 
 
 def _check_funnel(funnel: pd.DataFrame) -> None:

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import optimize, stats
 
+from . import intervals
+
 __all__ = [
     "Effect", "ExperimentStatsError", "VERDICTS", "cluster_robust_difference", "cohens_h", "design_effect",
     "mde_means", "mde_rates", "n_per_arm_means", "n_per_arm_rates", "power_means", "power_rates", "rank_shift",
@@ -73,10 +75,8 @@ def _need(n_t: float, n_c: float, minimum: int = 1, what: str = "units with a me
 
 # ============================================================================ effects
 def _wilson(x: float, n: float, z: float) -> tuple[float, float]:
-    p = x / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    low, high = intervals.wilson_interval(x, n, level=2 * stats.norm.cdf(z) - 1)
+    return float(low), float(high)
 
 
 def two_proportions(x_t: float, n_t: float, x_c: float, n_c: float, *, alpha: float = 0.05) -> Effect:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .success import SUCCESS_METRICS
+from .intervals import error_bars
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -55,7 +56,7 @@ def plot_leniency(leniency: pd.DataFrame, *, ax: "Axes | None" = None) -> "Axes"
     d = leniency.dropna(subset=["leniency"]).sort_values("leniency")
     y = np.arange(len(d))
     ax.barh(y, d["leniency"], color=[BAD if v > 0 else "#2c6fbb" for v in d["leniency"]], alpha=0.8)
-    ax.errorbar(d["leniency"], y, xerr=[d["leniency"] - d["ci_low"], d["ci_high"] - d["leniency"]], fmt="none",
+    ax.errorbar(d["leniency"], y, xerr=error_bars(d["leniency"], d["ci_low"], d["ci_high"]), fmt="none",
                 ecolor="black", capsize=3)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, d["interviewer"])
@@ -117,7 +118,7 @@ def plot_cohort_effects(cohorts: pd.DataFrame, *, ax: "Axes | None" = None) -> "
         c = cohorts[cohorts["cohort"] == name].set_index("trait").reindex(traits)
         x = np.arange(len(traits)) + (i - (len(names) - 1) / 2) * width
         n = int(c["n"].max()) if c["n"].notna().any() else 0
-        ax.errorbar(x, c["effect"], yerr=[c["effect"] - c["ci_low"], c["ci_high"] - c["effect"]], fmt="o",
+        ax.errorbar(x, c["effect"], yerr=error_bars(c["effect"], c["ci_low"], c["ci_high"]), fmt="o",
                     capsize=2, label=f"{name} (n = {n})")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(np.arange(len(traits)), [_label(t) for t in traits], rotation=20, ha="right")

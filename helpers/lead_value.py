@@ -34,6 +34,7 @@ from scipy import stats
 
 from .contract import SEGMENTS, TABLES
 from .reductions import UTC_TS, _finish, _instant, _ts_literal
+from . import intervals
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import WorkbookConfig
@@ -111,14 +112,7 @@ def lead_value_settings(config: "WorkbookConfig") -> LeadValueSettings:
 # --------------------------------------------------------------------------- small statistics
 def wilson(successes: Any, n: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a proportion (vectorised; NaN where n = 0)."""
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    return intervals.wilson_interval(successes, n, level=level)
 
 
 def auc_delong(scores: Any, outcome: Any, level: float = 0.95) -> tuple[float, float, float]:
@@ -501,8 +495,8 @@ def plot_odds_ratios(summary: pd.DataFrame, *, ax=None, top: int = 15):
     labels = [f"{f.replace('_', ' ')}: {lvl.replace('_', ' ')}" for f, lvl in zip(shown["factor"], shown["level"])]
     y = np.arange(len(shown))
     colours = np.where(shown["strong"], "#c0392b", "#7f8c8d")
-    ax.errorbar(shown["odds_ratio"], y, xerr=[shown["odds_ratio"] - shown["or_ci_low"],
-                                                shown["or_ci_high"] - shown["odds_ratio"]],
+    ax.errorbar(shown["odds_ratio"], y,
+                xerr=intervals.error_bars(shown["odds_ratio"], shown["or_ci_low"], shown["or_ci_high"]),
                 fmt="none", ecolor="#95a5a6")
     ax.scatter(shown["odds_ratio"], y, c=colours, zorder=3)
     ax.axvline(1, color="black", lw=0.8)
@@ -523,7 +517,7 @@ def plot_calibration(table: pd.DataFrame, *, ax=None):
     top = float(max(table["ci_high"].max(), table["predicted"].max())) * 1.05
     ax.plot([0, top], [0, top], color="black", lw=0.8, ls="--", label="perfect calibration")
     ax.errorbar(table["predicted"], table["observed"],
-                yerr=[table["observed"] - table["ci_low"], table["ci_high"] - table["observed"]],
+                yerr=intervals.error_bars(table["observed"], table["ci_low"], table["ci_high"]),
                 fmt="o", color="#2c3e50", ecolor="#95a5a6", label="holdout leads by decile")
     ax.set_xlabel("Predicted chance of becoming a customer")
     ax.set_ylabel("Observed share that became customers")

@@ -22,6 +22,7 @@ from scipy import stats
 
 from .lead_value import ATTRIBUTES, LEAD_TYPES, LeadValueModel, value_leads
 from .reductions import _instant, _ts_literal
+from .intervals import error_bars
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import WorkbookConfig
@@ -251,8 +252,8 @@ def plot_pacing(result: Pacing, *, ax=None):
     if result.days_elapsed < result.days_in_month:
         end = result.days_in_month
         ax.plot([days[-1], end], [result.to_date, result.projection], color="#2980b9", ls=":", label="projection")
-        ax.errorbar([end], [result.projection], yerr=[[result.projection - result.projection_low],
-                                                      [result.projection_high - result.projection]],
+        ax.errorbar([end], [result.projection], yerr=error_bars([result.projection], [result.projection_low],
+                                                                [result.projection_high]),
                     fmt="o", color="#2980b9", capsize=4)
     ax.axhline(result.goal, color="#c0392b", lw=0.8)
     ax.set_xlim(0, result.days_in_month + 1)

@@ -229,6 +229,26 @@ def _cells_seconds(nb: Any) -> float | None:
     return round(total, 3) if seen else None
 
 
+# A scheduled run must end: a cell still running after this long fails its notebook (the card says
+# so) instead of holding the whole report. Generous: the 50x benchmark org's slowest cell takes seconds.
+CELL_TIMEOUT_SECONDS = int(os.environ.get("SALES_WORKBOOK_CELL_TIMEOUT", "1800"))
+
+
+def scheduled_notebook(path: Path) -> Any:
+    """The notebook as a scheduled run executes it: without its ``analyst-only`` cells.
+
+    Those cells are for JupyterLab (widgets, raw tables); the leadership page never shows them,
+    and interactive widgets executed headless can leave nbclient waiting for a reply that never
+    comes (jupyter/nbclient#312), so the report does not run them at all. Nothing after them may
+    depend on them (tests/test_notebooks_conventions.py checks it).
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if "analyst-only" not in c.get("metadata", {}).get("tags", [])]
+    return nb
+
+
 def _run_one(spec: NotebookSpec, *, folder: Path, parameters: dict[str, Any], kernel_name: str,
              organisation: str, period_text: str, cancelled: threading.Event) -> NotebookRun:
     """Execute, render and read back one notebook. Never raises for a notebook's own failure."""
@@ -242,9 +262,10 @@ def _run_one(spec: NotebookSpec, *, folder: Path, parameters: dict[str, Any], ke
     try:
         if cancelled.is_set():
             raise ReportError("cancelled before it started")
-        pm.execute_notebook(str(spec.path), str(folder / f"{spec.stem}.ipynb"),
+        pm.execute_notebook(scheduled_notebook(spec.path), str(folder / f"{spec.stem}.ipynb"),
                             parameters={**parameters, "results_path": f"{spec.stem}.json"}, kernel_name=kernel_name,
                             progress_bar=False, log_output=False, start_timeout=120,
+                            execution_timeout=CELL_TIMEOUT_SECONDS,
                             # the kernel starts in `folder`; papermill's own `cwd=` would os.chdir the whole
                             # process, which races when --jobs runs notebooks in threads
                             resources={"metadata": {"path": str(folder)}},

@@ -30,7 +30,7 @@ _EXTERNAL = re.compile(
     re.IGNORECASE,
 )
 _HEADING = re.compile(r"<h([1-3])(?P<attrs>[^>]*)>(?P<body>.*?)</h\1>", re.IGNORECASE | re.DOTALL)
-_ID = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
+_ID = re.compile(r"""\bid\s*=\s*(?:"([^"]+)"|'([^']+)')""")  # an id may hold the other quote (Month's)
 _TAG = re.compile(r"<[^>]+>")
 _FIRST_H2 = re.compile(r"<h2[\s>]", re.IGNORECASE)
 
@@ -70,7 +70,7 @@ def table_of_contents(page: str) -> tuple[str, str]:
         level, attrs, body = int(match.group(1)), match.group("attrs"), match.group("body")
         text = html.unescape(_TAG.sub("", body)).replace("\u00b6", "").strip()
         found = _ID.search(attrs)
-        anchor = found.group(1) if found else (re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "section")
+        anchor = html.unescape(found.group(1) or found.group(2)) if found else (re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "section")
         base, k = anchor, 2
         while anchor in used and not found:
             anchor, k = f"{base}-{k}", k + 1

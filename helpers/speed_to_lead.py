@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .reductions import CONNECT_OUTCOMES, _instant, _ts_literal
+from . import intervals
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import WorkbookConfig
@@ -82,18 +83,7 @@ def attempt_settings(config: "WorkbookConfig") -> AttemptSettings:
 
 def wilson_interval(successes: Any, n: Any, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a proportion, vectorised; NaN where ``n`` is 0."""
-    from scipy.stats import norm
-
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = norm.ppf(0.5 + level / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z ** 2 / n
-        centre = (p + z ** 2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / denom
-        low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+    return intervals.wilson_interval(successes, n, level=level)
 
 
 def bucket_labels(edges: Sequence[float]) -> list[str]:
@@ -309,7 +299,8 @@ def plot_speed_to_lead(table: pd.DataFrame, *, ax=None):
         _, ax = plt.subplots(figsize=(8, 3.2))
     data = table[table["leads"] > 0]
     rate = data["win_rate"].to_numpy() * 100
-    err = np.vstack([rate - data["ci_low"].to_numpy() * 100, data["ci_high"].to_numpy() * 100 - rate])
+    # at 0 of n the Wilson bound equals the rate up to rounding, which matplotlib rejects as negative
+    err = intervals.error_bars(rate, data["ci_low"].to_numpy() * 100, data["ci_high"].to_numpy() * 100)
     ax.bar(data["bucket"], rate, yerr=err, color="#2c7fb8", capsize=3)
     ax.set_ylabel("Leads that became customers (%)")
     ax.set_xlabel("Time from lead creation to first touch")

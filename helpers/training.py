@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import intervals
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
@@ -292,7 +294,7 @@ def plot_correlations(corr: pd.DataFrame, *, metric: str | None = None, method: 
         rows = rows[rows["metric"] == metric]
     rows = rows.iloc[::-1]
     y = np.arange(len(rows))
-    ax.errorbar(rows["r"], y, xerr=[rows["r"] - rows["ci_low"], rows["ci_high"] - rows["r"]], fmt="o",
+    ax.errorbar(rows["r"], y, xerr=intervals.error_bars(rows["r"], rows["ci_low"], rows["ci_high"]), fmt="o",
                 color="#2c3e50", ecolor="#7f8c8d", capsize=3)
     names = [(labels or {}).get(a, a) for a in rows["assessment"]]
     ax.set_yticks(y, [f"{a} (n={n})" for a, n in zip(names, rows["n"])])
@@ -468,7 +470,7 @@ def plot_comparison(comparison: PredictiveComparison, *, ax: Axes | None = None)
     colours = {"hiring": "#95a5a6", "training": "#2980b9", "both": "#8e44ad"}
     y = np.arange(len(s))[::-1]
     ax.barh(y, s["cv_r2"], color=[colours[m] for m in s["model"]], height=0.6)
-    ax.errorbar(s["cv_r2"], y, xerr=[s["cv_r2"] - s["ci_low"], s["ci_high"] - s["cv_r2"]], fmt="none",
+    ax.errorbar(s["cv_r2"], y, xerr=intervals.error_bars(s["cv_r2"], s["ci_low"], s["ci_high"]), fmt="none",
                 ecolor="#2c3e50", capsize=4)
     ax.set_yticks(y, [f"{label} ({k} scores)" for label, k in zip(s["label"], s["predictors"])])
     ax.axvline(0, color="#2c3e50", lw=0.8)
@@ -539,13 +541,8 @@ def plot_certification_stages(table: pd.DataFrame, *, ax: Axes | None = None) ->
 # --------------------------------------------------------------------------- exam bands and pass mark
 def wilson_interval(successes: int, n: int, *, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion (NaN when n = 0)."""
-    if n <= 0:
-        return math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low, high = intervals.wilson_interval(successes, n, level=level)
+    return float(low), float(high)
 
 
 def _band_labels(edges: Sequence[float]) -> list[str]:
@@ -646,8 +643,8 @@ def plot_exam_bands(bands: pd.DataFrame, *, cutoff: float | None = None, metric_
     ax.bar(x, bands["share"].fillna(0), color=colours, width=0.6)
     shown = bands["n"] > 0
     ax.errorbar(x[shown], bands.loc[shown, "share"],
-                yerr=[bands.loc[shown, "share"] - bands.loc[shown, "share_ci_low"],
-                      bands.loc[shown, "share_ci_high"] - bands.loc[shown, "share"]],
+                yerr=intervals.error_bars(bands.loc[shown, "share"], bands.loc[shown, "share_ci_low"],
+                                          bands.loc[shown, "share_ci_high"]),
                 fmt="none", ecolor="#2c3e50", capsize=4)
     ax.axhline(0.5, color="#7f8c8d", ls=":", lw=1)
     ax.set_xticks(x, [f"{b}\n(n={n})" for b, n in zip(bands["band"], bands["n"])])

@@ -106,3 +106,34 @@ def test_checked_outputs_and_daily_mode_match_what_the_pipeline_sees():
         checked = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("# NBVAL_CHECK_OUTPUT"))
         expected = [f"needs {t}: present" for t in spec.needs] + [f"uses  {t}: present" for t in spec.uses]
         assert "".join(o.text for o in checked.outputs).splitlines() == expected
+
+
+def test_report_cells_do_not_depend_on_analyst_only_cells(notebook):
+    """Scheduled runs skip `analyst-only` cells (helpers.report.scheduled_notebook): no other cell may use
+    a name that only an analyst-only cell defines."""
+    path, nb = notebook
+    defined_by_analyst: set[str] = set()
+    defined_by_report: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        assigned |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree)
+                     if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+        if "analyst-only" in cell.metadata.get("tags", []):
+            defined_by_analyst |= assigned - defined_by_report
+            continue
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        leaked = used & (defined_by_analyst - defined_by_report)
+        assert not leaked, f"{path.name}: cell {cell.get('id')} uses {sorted(leaked)}, defined only in analyst-only cells"
+        defined_by_report |= assigned
+
+
+def test_scheduled_runs_execute_no_analyst_only_cell():
+    from helpers.report import scheduled_notebook
+
+    for path in NOTEBOOKS:
+        nb = scheduled_notebook(path)
+        assert all("analyst-only" not in c.metadata.get("tags", []) for c in nb.cells)
+        assert len(nb.cells) < len(nbformat.read(path, as_version=4).cells), f"{path.name} has analyst-only cells"

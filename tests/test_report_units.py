@@ -186,3 +186,12 @@ def test_results_detail_tables_round_trip_as_json(tmp_path):
     back = load_results(tmp_path / "r.json")
     assert back.details["reps"] == [{"rep_id": "R1", "rate": 0.5, "at": "2026-10-01T00:00:00"},
                                     {"rep_id": "R2", "rate": None, "at": None}]
+
+
+def test_toc_links_headings_whose_id_holds_an_apostrophe():
+    """nbconvert writes id="This-month's-statement" for "## This month's statement"; the link must match."""
+    from helpers.report_html import table_of_contents
+
+    page, nav = table_of_contents('<h2 id="This-month\'s-statement">This month\'s statement</h2>'
+                                  "<h2 id='Say-\"hi\"'>Say \"hi\"</h2>")
+    assert 'href="#This-month&#x27;s-statement"' in nav and 'href="#Say-&quot;hi&quot;"' in nav

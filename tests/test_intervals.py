@@ -1,0 +1,33 @@
+"""The shared Wilson interval and error-bar helper."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from statsmodels.stats.proportion import proportion_confint
+
+from helpers.intervals import error_bars, wilson_interval
+
+
+def test_wilson_matches_statsmodels_and_a_hand_value():
+    """12 of 40 at 95%: 0.1807 to 0.4543, worked by hand from the score-interval formula."""
+    k, n = np.array([0, 3, 12, 40]), np.array([5, 10, 40, 40])
+    low, high = wilson_interval(k, n, level=0.95)
+    ref_low, ref_high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    np.testing.assert_allclose(low, ref_low, atol=1e-12)
+    np.testing.assert_allclose(high, ref_high, atol=1e-12)
+    assert math.isclose(low[2], 0.1807, abs_tol=5e-5) and math.isclose(high[2], 0.4543, abs_tol=5e-5)
+
+
+def test_wilson_is_nan_without_trials_and_narrows_with_confidence():
+    low, high = wilson_interval([0], [0])
+    assert np.isnan(low[0]) and np.isnan(high[0])
+    l90, h90 = wilson_interval(12, 40, level=0.90)
+    l99, h99 = wilson_interval(12, 40, level=0.99)
+    assert l99 < l90 and h99 > h90
+
+
+def test_error_bars_are_never_negative():
+    bars = error_bars([0.0, 50.0, np.nan], [1e-15, 40.0, np.nan], [10.0, 45.0, 3.0])
+    assert bars.shape == (2, 3) and (bars >= 0).all()
+    assert bars[:, 1].tolist() == [10.0, 0.0]  # a bound on the wrong side draws no bar
