@@ -278,7 +278,7 @@ class LeadValueSection:
 
     # ------------------------------------------------------------------ results file
     def record(self) -> None:
-        """Figures, findings, caveats and detail tables in the results file (headline only if none yet)."""
+        """Figures, findings, caveats and detail tables in the results file (the headline: :func:`record_headline`)."""
         res = self.report.results
         lvl = self.report.config.confidence_level
         if self.pace is not None:
@@ -292,9 +292,6 @@ class LeadValueSection:
                        n=p.rate_days, ci=(p.projection_low, p.projection_high), ci_level=lvl)
             res.finding(p.sentence(), "good" if p.status == "ahead" else "action" if p.status == "behind" else "info")
             res.table("marketing_pacing", p.table)
-            if not res.results.headline:
-                res.headline(f"Marketing is {p.status} for its lead-value goal: ${p.projection:,.0f} projected "
-                             f"against ${p.goal:,.0f}.")
         elif self.pace_message:
             res.warn(f"Marketing pacing not shown: {self.pace_message}")
         if not self._monthly():
@@ -323,6 +320,49 @@ class LeadValueSection:
             res.finding(self.buyer_text(), "action")
         if m.n_won_ < self.report.config.small_sample_n:
             res.warn(f"The lead value model rests on only {m.n_won_} won leads: treat values as rough.")
+
+
+def _sla_clause(violations: pd.DataFrame | None, first_touch_hours: float) -> str:
+    if violations is None:
+        return "the sales SLA was not checked"
+    if violations.empty:
+        return "no lead breaks the sales SLA"
+    leads = int(violations["lead_id"].nunique())
+    untouched = int((violations["status"] == "never touched").sum())
+    hours = "the hour" if first_touch_hours == 1 else f"{first_touch_hours:g} hours"
+    text = f"{leads:,} lead{'s' if leads != 1 else ''} break{'' if leads != 1 else 's'} the sales SLA"
+    return text + (f" ({untouched:,} untouched past {hours})" if untouched else " (none untouched past the deadline)")
+
+
+def combined_headline(pace: "mk.Pacing | None", violations: pd.DataFrame | None, *, daily: bool,
+                      month_label: str, first_touch_hours: float = 1.0, pace_message: str = "") -> str:
+    """ONE sentence for the index card with the state of both halves: marketing's pace and the sales SLA.
+
+    Monthly: value to date as a share of the month's goal when the month is over, else of the ideal line
+    to date with the projection. Daily: share of the ideal line to date and the projected share of the
+    goal. Then the leads breaking the SLA and those still untouched past the first-touch deadline.
+    Without pacing (no goal, no model) the first half says so in a few words.
+    """
+    if pace is None:
+        first = f"Marketing's {month_label} lead-value pace cannot be shown ({pace_message.rstrip('.') or 'no goal'})"
+        if len(first) > 140:
+            first = f"Marketing's {month_label} lead-value pace cannot be shown"
+    elif not daily and pace.days_elapsed >= pace.days_in_month:
+        first = f"Marketing reached {pace.to_date / pace.goal:.0%} of its {month_label} lead-value goal" \
+            if pace.goal > 0 else f"Marketing has no {month_label} lead-value goal"
+    else:
+        first = (f"Marketing is at {pace.pct_of_ideal:.0%} of the ideal line to its {month_label} lead-value goal "
+                 f"after {pace.days_elapsed} of {pace.days_in_month} days (projected "
+                 f"{pace.projected_pct_of_goal:.0%}, {pace.status})")
+    return f"{first}; {_sla_clause(violations, first_touch_hours)}."
+
+
+def record_headline(report: Any, value: LeadValueSection, violations: pd.DataFrame | None) -> str:
+    """Compose the report's one headline from both halves and record it (call once, before the conclusion)."""
+    text = combined_headline(value.pace, violations, daily=report.daily, month_label=report.month_label,
+                             first_touch_hours=report.config.sla.first_touch_hours, pace_message=value.pace_message)
+    report.results.headline(text)
+    return text
 
 
 def lead_value_section(report: Any) -> LeadValueSection:
@@ -369,4 +409,4 @@ def lead_value_section(report: Any) -> LeadValueSection:
     return sec
 
 
-__all__ = ["LeadValueSection", "MONTHLY_ONLY", "lead_value_section"]
+__all__ = ["LeadValueSection", "MONTHLY_ONLY", "combined_headline", "lead_value_section", "record_headline"]

@@ -438,9 +438,11 @@ def summary_text(violations: pd.DataFrame, window: pd.DataFrame, *, rules: "SlaR
 
 
 def record_sla(report: Any, violations: pd.DataFrame, counts: pd.DataFrame, window: pd.DataFrame) -> None:
-    """Headline, figures, findings and detail tables of the SLA section in the results file."""
+    """Figures, findings and detail tables of the SLA section in the results file.
+
+    The headline is composed once from both halves by :func:`helpers.lead_value_report.record_headline`.
+    """
     res = report.results
-    res.headline(sla_headline(violations, as_of=report.as_of, window=window))
     total = counts.set_index("rep").loc["Total"]
     res.key_figure("sla_breaching_leads", "Leads breaking the sales SLA", int(violations["lead_id"].nunique()),
                    unit="leads")
