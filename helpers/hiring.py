@@ -41,8 +41,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .engine import DataSource
 
 __all__ = ["HiringDataError", "TraitDiscovery", "TraitModel", "candidate_trait_scores", "cohort_effects",
-           "hiring_settings", "interviewer_leniency", "open_candidates", "run_trait_discovery",
-           "score_distributions"]
+           "hire_trait_scores", "hiring_settings", "interviewer_leniency", "open_candidates",
+           "run_trait_discovery", "score_distributions"]
 
 
 class HiringDataError(ValueError):
@@ -166,6 +166,33 @@ def candidate_trait_scores(scores: pd.DataFrame, *, traits: tuple[str, ...] | li
     out = info.join(wide).reset_index()
     out.insert(2, "hired", out["rep_id"].notna())
     return out.sort_values("candidate_id", ignore_index=True)
+
+
+def hire_trait_scores(scores: pd.DataFrame, *, traits: tuple[str, ...] | list[str], calibrate: bool,
+                      confidence_level: float = 0.95) -> pd.DataFrame:
+    """Trait score per hired rep, judged exactly as notebook 01 judges it.
+
+    ``scores`` are the raw ``hiring_scores`` rows (all candidates: leniency is measured on every
+    scorecard, hired or not, as in :func:`run_trait_discovery`). With ``calibrate`` (the
+    ``[hiring] calibrate_interviewers`` setting) each interviewer's measured leniency is removed
+    before averaging over interviewers; when leniency cannot be measured (interviewers never share
+    a candidate) raw means are used. Returns one row per hired rep (index ``rep_id``), one column
+    per trait that was scored, in the order of ``traits``; ``attrs["calibrated"]`` says whether the
+    scores were calibrated.
+    """
+    scores = check_scores(scores)
+    scored = [t for t in traits if t in set(scores["trait"])]
+    scores = scores[scores["trait"].isin(scored)]
+    leniency = interviewer_leniency(scores, confidence_level=confidence_level) if scored else None
+    calibrated = bool(calibrate and leniency is not None and leniency["leniency"].notna().any())
+    if not scored:
+        out = pd.DataFrame(index=pd.Index([], name="rep_id", dtype="object"))
+    else:
+        candidates = candidate_trait_scores(scores, traits=scored, leniency=leniency if calibrated else None)
+        out = candidates[candidates["hired"]].set_index("rep_id")[scored].astype("float64").sort_index()
+        out.columns.name = None
+    out.attrs["calibrated"] = calibrated
+    return out
 
 
 def score_distributions(candidates: pd.DataFrame, *, traits: tuple[str, ...] | list[str]) -> pd.DataFrame:

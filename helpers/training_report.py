@@ -41,6 +41,7 @@ class TrainingAnalysis:
     level: float
     small_n: int
     trained_reps: int = 0
+    hiring_calibrated: bool = False  # hiring scores net of interviewer leniency, as in notebook 01
     notes: list[str] = field(default_factory=list)  # caveats collected while gathering the data
     correlations: pd.DataFrame | None = None
     comparison: T.PredictiveComparison | None = None
@@ -175,6 +176,11 @@ class TrainingAnalysis:
         text = self.comparison.verdict_
         if not self.traits:
             text += " (Interview scores of the hires are not in the export, so hiring scores could not be compared.)"
+        elif self.hiring_calibrated:
+            text += (" Hiring scores are each hire's trait scores after removing every interviewer's measured "
+                     "leniency, as in the trait-discovery report.")
+        else:
+            text += " Hiring scores are each hire's raw trait scores averaged over interviewers."
         return text
 
     def stage_text(self) -> str:
@@ -411,9 +417,17 @@ def analyse_training(report: ReportContext) -> TrainingAnalysis:
     assessments = sorted(scores.columns, key=lambda a: (a != settings.exam, a))
     data = judged.join(scores[assessments], how="inner")
     traits: list[str] = []
+    calibrated = False
     if report.source.has("hiring_scores"):
-        hiring = T.hiring_trait_scores(report.source, config.traits)
-        traits = list(hiring.columns)
+        from .hiring import hire_trait_scores
+
+        calibrate = config.settings.boolean("hiring.calibrate_interviewers")
+        hiring = hire_trait_scores(report.source.read("hiring_scores"), traits=config.traits, calibrate=calibrate,
+                                   confidence_level=float(config.confidence_level))
+        traits, calibrated = list(hiring.columns), bool(hiring.attrs.get("calibrated"))
+        if calibrate and not calibrated and traits:
+            notes.append("Interviewer calibration is on but leniency cannot be measured (interviewers never share "
+                         "candidates): raw interview scores are used.")
         data = data.join(hiring, how="left")
         if traits and data[traits].dropna().empty:
             notes.append("None of the judged hires has interview scores (hiring_scores.rep_id), so hiring scores "
@@ -424,5 +438,6 @@ def analyse_training(report: ReportContext) -> TrainingAnalysis:
     analysis = TrainingAnalysis(report=report, settings=settings, data=data, metrics=metrics, primary=primary,
                                 assessments=list(assessments), traits=traits,
                                 level=float(config.confidence_level), small_n=int(config.small_sample_n),
-                                trained_reps=int(len(scores)), notes=notes)
+                                trained_reps=int(len(scores)), hiring_calibrated=calibrated and bool(traits),
+                                notes=notes)
     return analysis.run()

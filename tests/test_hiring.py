@@ -68,6 +68,25 @@ def test_interviewers_who_never_share_candidates_are_not_calibrated() -> None:
     assert out["leniency"].isna().all() and not out["identified"].any()
 
 
+def test_hire_trait_scores_calibrated_by_hand_and_raw() -> None:
+    """The leniency example above (A +1, B -1 exactly) plus a hire R3 seen by lenient A alone, who
+    gave 9. Worked by hand: calibrated R1 = ((6-1)+(4+1))/2 = 5, R2 = 7, R3 = 9-1 = 8; raw R3 = 9."""
+    from helpers.hiring import hire_trait_scores
+
+    scores = pd.DataFrame({"candidate_id": ["c1", "c2", "c1", "c2", "c3", "c4"],
+                           "interviewer": ["A", "A", "B", "B", "A", "B"], "trait": "t", "score": [6, 8, 4, 6, 9, 3],
+                           "interview_date": "2024-01-01", "rep_id": ["R1", "R2", "R1", "R2", "R3", None]})
+    cal = hire_trait_scores(scores, traits=["t", "never_scored"], calibrate=True)
+    assert cal.attrs["calibrated"] and list(cal.columns) == ["t"] and list(cal.index) == ["R1", "R2", "R3"]
+    assert cal["t"].tolist() == pytest.approx([5.0, 7.0, 8.0])
+    raw = hire_trait_scores(scores, traits=["t"], calibrate=False)
+    assert not raw.attrs["calibrated"] and raw["t"].tolist() == pytest.approx([5.0, 7.0, 9.0])
+    lone = scores.assign(interviewer="A")  # one interviewer: nothing to calibrate, raw means
+    out = hire_trait_scores(lone, traits=["t"], calibrate=True)
+    assert not out.attrs["calibrated"] and out["t"].tolist() == pytest.approx([5.0, 7.0, 9.0])
+    assert hire_trait_scores(scores, traits=["nothing"], calibrate=True).empty
+
+
 # --------------------------------------------------------------------------- odd and bad data
 def _hires(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -126,9 +145,23 @@ def found(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         folder = tmp_path_factory.mktemp(request.param)
         generate_org(folder, seed=args[0], reps=args[1], months=args[2])
     truth = json.loads((folder / "ground_truth.json").read_text())
+    truth["_data_dir"] = str(folder)  # not part of the planted truth: where the org was written
     config = load_config().with_data_dir(folder)
     source = open_source(config, data_dir=folder)
     return run_trait_discovery(source, config, as_of=truth["generator"]["as_of"][:10]), truth
+
+
+def test_hire_trait_scores_are_the_scores_notebook_01_models(found) -> None:
+    """Notebook 02 judges hiring scores through hire_trait_scores: the same numbers as 01's hires."""
+    from helpers.hiring import hire_trait_scores
+
+    result, truth = found
+    scores = result.candidates[result.candidates["hired"]].set_index("rep_id")[list(result.traits)]
+    folder = truth["_data_dir"]
+    raw = open_source(load_config().with_data_dir(folder), data_dir=folder).read("hiring_scores")
+    ours = hire_trait_scores(raw, traits=list(result.traits), calibrate=True)
+    assert ours.attrs["calibrated"]
+    pd.testing.assert_frame_equal(ours, scores.sort_index().astype("float64"), check_names=False)
 
 
 def test_planted_traits_are_recovered_with_sign_and_order(found) -> None:

@@ -350,3 +350,43 @@ def test_hiring_trait_scores_in_the_engine_match_pandas() -> None:
     expected = hired.groupby(["rep_id", "trait"])["score"].mean().unstack()[["coachability", "aggressiveness"]]
     expected.columns.name = None
     pd.testing.assert_frame_equal(ours, expected.astype("float64"), check_names=False)
+
+
+@pytest.mark.parametrize("name", ["sample", "seed5_40reps"])
+def test_hiring_scores_are_calibrated_as_in_notebook_01(analyses: dict, org_dirs: dict, name: str) -> None:
+    """[hiring] calibrate_interviewers (true by default) makes 02 compare the leniency-calibrated trait
+    scores of notebook 01 (helpers.hiring.hire_trait_scores), not raw interview means."""
+    from helpers.engine import FolderSource
+    from helpers.hiring import hire_trait_scores
+    from helpers.training import hiring_trait_scores
+
+    a = analyses[name]
+    assert a.hiring_calibrated and "leniency" in a.comparison_text()
+    with FolderSource(org_dirs[name]) as source:
+        raw_scores = source.read("hiring_scores")
+        raw_means = hiring_trait_scores(source, a.traits)
+    calibrated = hire_trait_scores(raw_scores, traits=a.traits, calibrate=True)
+    ours = a.data[a.traits]
+    pd.testing.assert_frame_equal(ours, calibrated.loc[ours.index], check_names=False, check_index_type=False)
+    # the planted interviewer leniency is real: calibration moves the scores
+    assert (ours - raw_means.loc[ours.index]).abs().to_numpy().max() > 0.1
+
+
+def test_calibration_off_uses_raw_interview_means(tmp_path: Path) -> None:
+    from helpers.engine import FolderSource
+    from helpers.training import hiring_trait_scores
+
+    cfg = tmp_path / "workbook.toml"
+    cfg.write_text((PROJECT_ROOT / "workbook.toml").read_text().replace(
+        "[hiring]\n", "[hiring]\ncalibrate_interviewers = false\n", 1).replace(
+        'dir = "data/sample"', f'dir = "{SAMPLE_DATA_DIR.as_posix()}"'))
+    from helpers.report_context import start_report
+    from helpers.training_report import analyse_training
+
+    a = analyse_training(start_report("02_training_score_correlation", config_path=str(cfg),
+                                      data_dir=str(SAMPLE_DATA_DIR)))
+    assert not a.hiring_calibrated and "raw trait scores" in a.comparison_text()
+    with FolderSource(SAMPLE_DATA_DIR) as source:
+        raw_means = hiring_trait_scores(source, a.traits)
+    pd.testing.assert_frame_equal(a.data[a.traits], raw_means.loc[a.data.index], check_names=False,
+                                  check_index_type=False)
