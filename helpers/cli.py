@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", default=None, metavar="NN", help="run only these notebooks, e.g. 03 05")
     p.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel")
     p.add_argument("--daily", action="store_true", help="daily mode: only notebooks that declare one")
+    p.add_argument("--rep", default=None, metavar="REP_ID",
+                   help="write one rep's private funnel-coaching page (notebook 03, peers anonymised) to "
+                        "<out>/YYYY-MM/private/REP_ID.html instead of the month's report")
     _add_config(p)
 
     p = sub.add_parser("import", help="turn a HubSpot or Salesforce CSV export into a data folder")
@@ -76,6 +79,14 @@ def main(argv: list[str] | None = None) -> int:
             from .importers.pipeline import cli_import
 
             return cli_import(args.crm, args.export_dir, args.out, args.mapping, args.config)
+        if args.command == "report" and args.rep is not None:
+            if args.only or args.daily or args.as_of or args.jobs != 1:
+                print("sales-workbook report --rep: takes only --month, --data, --out and --config", file=sys.stderr)
+                return 2
+            from .coaching_report import cli_private_page
+
+            return cli_private_page(args.rep, month=args.month, config_path=args.config, data_dir=args.data,
+                                    out_dir=args.out)
         if args.command == "report":
             from .report import cli_report
 

@@ -33,7 +33,8 @@ from .coaching import (
 )
 from .reductions import rep_month_funnel
 
-__all__ = ["CoachingAnalysis", "analyse", "coaching_widgets", "render_private_page"]
+__all__ = ["CoachingAnalysis", "analyse", "cli_private_page", "coaching_widgets", "publish_private_page",
+           "render_private_page"]
 
 MAX_LAYOUTS = 12  # three-chart layouts drawn on the page (flagged reps beyond this are in the table)
 
@@ -345,7 +346,7 @@ def coaching_widgets(analysis: CoachingAnalysis) -> Any:
 
 
 def render_private_page(rep_id: str, *, month: str = "", config_path: str = "", data_dir: str = "",
-                        out_dir: str | Path = "reports/private") -> Path:
+                        out_dir: str | Path = "reports/private", previous_results_dir: str = "") -> Path:
     """Execute notebook 03 for one rep's private view and write its leadership HTML (no code, no
     analyst cells, peers anonymised) and results JSON to ``out_dir``; returns the HTML path.
 
@@ -373,7 +374,8 @@ def render_private_page(rep_id: str, *, month: str = "", config_path: str = "", 
         parameters={"month": month, "as_of": "",  # paths resolved here: the kernel runs in notebooks/
                     "config_path": str(Path(config_path).resolve()) if config_path else "",
                     "data_dir": str(Path(data_dir).resolve()) if data_dir else "",
-                    "results_path": str(results), "rep_id": rep_id})
+                    "results_path": str(results), "rep_id": rep_id,
+                    "previous_results_dir": str(Path(previous_results_dir).resolve()) if previous_results_dir else ""})
     from .results import load_results
 
     res = load_results(results)
@@ -384,6 +386,56 @@ def render_private_page(rep_id: str, *, month: str = "", config_path: str = "", 
     html.write_text(page, encoding="utf-8")
     executed.unlink()  # the executed notebook holds analyst-only outputs with every rep's numbers
     return html
+
+
+def publish_private_page(rep_id: str, *, month: str = "", config_path: str | Path | None = None,
+                         data_dir: str | Path | None = None, out_dir: str | Path | None = None) -> Path:
+    """``sales-workbook report --rep R00021``: write ``<reports>/<YYYY-MM>/private/<rep_id>.html`` (and
+    ``.json``), peers anonymised. Runs in a staging folder beside the month folders and moves each file in
+    with ``os.replace``; the month's published files are never rewritten. ``<reports>`` is ``out_dir`` or
+    the configured ``[output] dir``; last month's coaching focus is read from there too."""
+    import os
+    import shutil
+    import tempfile
+
+    from .config import load_config
+    from .results import load_results
+
+    config = load_config(config_path)
+    root = Path(out_dir).resolve() if out_dir is not None else config.output_dir
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tmp-private-", dir=root))
+    try:
+        html = render_private_page(rep_id, month=month or "", config_path=str(config_path or ""),
+                                   data_dir=str(data_dir or ""), out_dir=staging, previous_results_dir=str(root))
+        results = html.with_suffix(".json")
+        final = root / load_results(results).month / "private"
+        final.mkdir(parents=True, exist_ok=True)
+        os.replace(results, final / f"{rep_id}.json")
+        os.replace(html, final / f"{rep_id}.html")  # the page last: it appears whole, with its results beside
+        return final / f"{rep_id}.html"
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def cli_private_page(rep_id: str, *, month: str | None, config_path: Path | None, data_dir: Path | None,
+                     out_dir: Path | None) -> int:
+    """The ``--rep`` branch of ``sales-workbook report``: 0 on success, 2 on bad input (message on stderr)."""
+    import sys
+
+    from .results import ResultsError
+
+    try:
+        print(publish_private_page(rep_id, month=month or "", config_path=config_path, data_dir=data_dir,
+                                   out_dir=out_dir))
+    except (CoachingError, ResultsError) as exc:
+        print(f"sales-workbook report --rep: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # papermill's PapermillExecutionError carries the notebook's own error
+        print(f"sales-workbook report --rep: notebook 03 failed for {rep_id}: "
+              f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _main(argv: list[str] | None = None) -> int:
