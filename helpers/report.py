@@ -249,6 +249,21 @@ def scheduled_notebook(path: Path) -> Any:
     return nb
 
 
+def _notebook_parameters(spec: NotebookSpec, parameters: dict[str, Any], *,
+                         reports_dir: Path | None) -> dict[str, Any]:
+    """The run's parameters, plus ``previous_results_dir`` (the reports folder this run publishes into,
+    which holds the earlier months' folders) for a notebook whose parameters cell declares it: that
+    notebook reads last month's results even when ``--out`` overrides the configured folder."""
+    if reports_dir is None:
+        return parameters
+    import nbformat
+
+    cells = nbformat.read(spec.path, as_version=4).cells
+    declared = any(c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])
+                   and re.search(r"^previous_results_dir\s*:", c.source, re.M) for c in cells)
+    return {**parameters, "previous_results_dir": str(reports_dir)} if declared else parameters
+
+
 def _run_one(spec: NotebookSpec, *, folder: Path, parameters: dict[str, Any], kernel_name: str,
              organisation: str, period_text: str, cancelled: threading.Event) -> NotebookRun:
     """Execute, render and read back one notebook. Never raises for a notebook's own failure."""
@@ -550,7 +565,8 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
             if progress:
                 bar.write(f"  skipped  {skipped.notebook}  ({skipped.skip_reason})", file=sys.stderr)
         for spec in to_run:
-            futures[pool.submit(_run_one, spec, folder=tmp, parameters=plan.parameters, kernel_name=kernel_name,
+            params = _notebook_parameters(spec, plan.parameters, reports_dir=None if daily else plan.final.parent)
+            futures[pool.submit(_run_one, spec, folder=tmp, parameters=params, kernel_name=kernel_name,
                                 organisation=config.organisation, period_text=period_text,
                                 cancelled=cancelled)] = spec
         pending = set(futures)
