@@ -163,13 +163,17 @@ def render_contract_markdown() -> str:
         "(`01/05/2024`), currency signs and thousands separators are recognised and explained;",
         "- a required cell is empty, a category value is not allowed (the allowed values are listed), a "
         "number is out of range, a timestamp is in the future;",
-        "- a later timestamp precedes its earlier one (e.g. a deal closed before it was created);",
+        "- a later timestamp precedes its earlier one (e.g. a deal closed before it was created, an experiment "
+        "whose `end_date` precedes its `start_date`);",
         "- a primary key is duplicated, or a reference points to an id that is not in the referenced table "
-        "(e.g. an activity for a `rep_id` that is not in `reps`).",
+        "(e.g. an activity for a `rep_id` that is not in `reps`, an assignment to an experiment that is not in "
+        "`experiments`);",
+        "- a unit is in both arms of the same experiment (`experiment_assignments`: the rows are named).",
         "",
         "Warnings (reported; the report still runs): columns or files the contract does not know, a selling "
         "rep (`sdr`, `ae`) with no activity, a month inside the data's span with no rows in a table that "
-        "usually has many, won or lost deals without `closed_at`, rows with every cell empty.",
+        "usually has many, won or lost deals without `closed_at`, rows with every cell empty, a `cluster_id` "
+        "whose units are split across both arms of one experiment (the cluster design is broken).",
         "",
         "Rows are numbered as you see them: in CSV files by line (the header is line 1, so the first data "
         "row is line 2); in Parquet files from 1.",

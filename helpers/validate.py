@@ -15,9 +15,10 @@ score range):
 * rows: timestamps in the future, later-before-earlier pairs (a deal closed before it was
   created), deal status without (or with) a close date;
 * across rows and tables (DuckDB, set-based): duplicate ids, references to unknown ids
-  (an activity for a rep who is not in ``reps``);
+  (an activity for a rep who is not in ``reps``), a unit in both arms of one experiment;
 * soft problems are warnings: a selling rep with no activity, a month inside the data's span
-  with no rows, files or columns the contract does not know.
+  with no rows, files or columns the contract does not know, a cluster_id split across the arms
+  of one experiment.
 
 Row numbers are the ones a person sees: for CSV the line in the file (the header is line 1,
 so the first data row is line 2); for Parquet the 1-based row index.
@@ -1013,6 +1014,8 @@ def _key_columns(table: Table) -> list[str]:
     keys += [c.name for c in table.columns if c.references and c.name not in keys]
     if table.name == "reps":
         keys.append("role")
+    if table.name == "experiment_assignments":  # for the arm rules in _experiment_checks
+        keys += ["arm", "cluster_id"]
     return keys
 
 
@@ -1109,6 +1112,47 @@ def _cross_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, Path], store
                 "Fine for reps hired after the export or who left before it; otherwise their activities are "
                 "logged under another user id or were not exported.", count=int(total),
                 code="rep_without_activity", row_label=labels["reps"]))
+    out.extend(_experiment_checks(con, tables, stored, labels))
+    return out
+
+
+def _experiment_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, Path], stored: dict[str, list[str]],
+                       labels: dict[str, str]) -> list[Problem]:
+    """Arm rules of experiment_assignments: a unit in both arms (error), a cluster split across arms (warning)."""
+    out: list[Problem] = []
+    cols = stored.get("experiment_assignments", [])
+    if not {"experiment_id", "unit_id", "arm"} <= set(cols):
+        return out
+    name, file_name = "experiment_assignments", tables["experiment_assignments"].name
+    rules = [("unit_id", "error", "unit_in_both_arms",
+              "{n} unit{s} {are} in both arms of the same experiment ({rows_total} rows), e.g. {sample}; a unit is "
+              "either treated or not, so its outcome cannot count for either arm.",
+              "Keep the row with the arm the unit really had (the assignment log says which) and delete the other.")]
+    if "cluster_id" in cols:
+        rules.append(("cluster_id", "warning", "cluster_in_both_arms",
+                      "{n} cluster{s} (cluster_id) {are} split across both arms of the same experiment "
+                      "({rows_total} rows), e.g. {sample}; the cluster design is broken: treatment was meant to be "
+                      "assigned per rep (or team), so units of one cluster should share an arm.",
+                      "Check the assignment: fix the arm of the stray units, or empty cluster_id if units were "
+                      "really randomised one by one (the report then treats them as independent)."))
+    for col, severity, code, message, fix in rules:
+        con.execute(f'CREATE OR REPLACE TEMP TABLE _split AS SELECT experiment_id, "{col}" AS k FROM "{name}" '
+                    f'WHERE experiment_id IS NOT NULL AND "{col}" IS NOT NULL AND arm IS NOT NULL '
+                    f'GROUP BY ALL HAVING count(DISTINCT arm) > 1')
+        n = con.execute("SELECT count(*) FROM _split").fetchone()[0]
+        if not n:
+            continue
+        source = (f'FROM "{name}" a JOIN _split s ON a.experiment_id = s.experiment_id AND a."{col}" = s.k '
+                  f'WHERE a.arm IS NOT NULL')
+        total = con.execute(f"SELECT count(*) {source}").fetchone()[0]
+        first = con.execute(f"SELECT a._row {source} ORDER BY a._row LIMIT {MAX_ROWS_SHOWN}").fetchall()
+        shown = con.execute("SELECT experiment_id, k FROM _split ORDER BY 1, 2 LIMIT 3").fetchall()
+        sample = ", ".join(f"{k!r} in {e!r}" for e, k in shown) + (" ..." if n > len(shown) else "")
+        out.append(Problem(
+            severity, name, file_name, col, [r[0] for r in first],
+            message.format(n=f"{n:,}", s="s" * (n != 1), are="are" if n != 1 else "is", rows_total=f"{total:,}",
+                           sample=sample),
+            fix, count=int(total), code=code, row_label=labels[name]))
     return out
 
 

@@ -670,3 +670,56 @@ def test_excel_serial_with_a_time_of_day_in_a_timestamp_column(tmp_path, config)
     problem = only(run(tmp_path, config, tables), "excel_date")
     assert_located(problem, "lead_events.csv", "occurred_at", [4])
     assert "45291.75 = 2023-12-31 18:00" in problem.hint
+
+
+# ------------------------------------------------------------------------------------------
+# experiments: arms, references and dates
+# ------------------------------------------------------------------------------------------
+def test_unit_in_both_arms_of_one_experiment_is_an_error_naming_the_rows(tmp_path, config):
+    tables = valid_tables()
+    extra = tables["experiment_assignments"].iloc[[0]].assign(arm="treatment", cluster_id="")  # L1 again, line 6
+    tables["experiment_assignments"] = pd.concat([tables["experiment_assignments"], extra], ignore_index=True)
+    report = run(tmp_path, config, tables)
+    assert not report.ok
+    problem = only(report, "unit_in_both_arms", "error")
+    assert_located(problem, "experiment_assignments.csv", "unit_id", [2, 6])
+    assert "'L1' in 'X1'" in problem.message and "both arms" in problem.message
+    assert not [p for p in report.problems if p.code == "cluster_in_both_arms"]  # the stray row has no cluster
+
+
+def test_same_unit_id_in_two_experiments_is_fine(tmp_path, config):
+    tables = valid_tables()
+    tables["experiments"] = pd.concat([tables["experiments"]] * 2, ignore_index=True)
+    tables["experiments"]["experiment_id"] = ["X1", "X2"]
+    second = tables["experiment_assignments"].assign(experiment_id="X2", arm=["treatment", "control"] * 2,
+                                                     cluster_id=["R2", "R1", "R2", "R1"])
+    tables["experiment_assignments"] = pd.concat([tables["experiment_assignments"], second], ignore_index=True)
+    report = run(tmp_path, config, tables)
+    assert report.ok, report.format()
+    assert not [p for p in report.problems if p.code in ("unit_in_both_arms", "cluster_in_both_arms")]
+
+
+def test_cluster_split_across_arms_is_a_warning(tmp_path, config):
+    tables = valid_tables()
+    tables["experiment_assignments"].loc[3, "cluster_id"] = "R1"  # treatment unit L4 (line 5) in control's rep R1
+    report = run(tmp_path, config, tables)
+    assert report.ok  # the analysis can still run, but the design is broken
+    problem = only(report, "cluster_in_both_arms", "warning")
+    assert_located(problem, "experiment_assignments.csv", "cluster_id", [2, 4, 5])
+    assert "'R1' in 'X1'" in problem.message and "cluster design is broken" in problem.message
+
+
+def test_assignment_to_an_unknown_experiment_is_a_reference_error(tmp_path, config):
+    tables = valid_tables()
+    tables["experiment_assignments"].loc[1, "experiment_id"] = "X9"  # line 3
+    problem = only(run(tmp_path, config, tables), "dangling_reference", "error")
+    assert_located(problem, "experiment_assignments.csv", "experiment_id", [3])
+    assert "'X9'" in problem.message and "experiments.csv" in problem.message
+
+
+def test_experiment_ending_before_it_starts_is_an_order_error(tmp_path, config):
+    tables = valid_tables()
+    tables["experiments"].loc[0, "end_date"] = "2023-12-01"  # starts 2024-01-01, line 2
+    problem = only(run(tmp_path, config, tables), "order")
+    assert_located(problem, "experiments.csv", "end_date", [2])
+    assert "end_date before start_date" in problem.message
