@@ -66,6 +66,8 @@ class NotEnoughLeadsError(LeadValueError):
 
 
 # --------------------------------------------------------------------------- settings
+BEHAVIOUR_FORMS = ("presence", "capped", "log1p")  # how an event type's count enters the engagement model
+
 @dataclass(frozen=True)
 class LeadValueSettings:
     maturity_days: float
@@ -76,6 +78,7 @@ class LeadValueSettings:
     min_mature_leads: int
     min_won_leads: int
     behaviour_count_cap: int
+    behaviour_form: str
     strong_odds_ratio: float
     target_band: tuple[float, float]
     journey_events: dict[str, tuple[str, ...]]
@@ -102,6 +105,7 @@ def lead_value_settings(config: "WorkbookConfig") -> LeadValueSettings:
         min_mature_leads=int(s.number("lead_value.min_mature_leads", integer=True, minimum=10)),
         min_won_leads=int(s.number("lead_value.min_won_leads", integer=True, minimum=2)),
         behaviour_count_cap=int(s.number("lead_value.behaviour_count_cap", integer=True, minimum=1)),
+        behaviour_form=s.choice("lead_value.behaviour_form", BEHAVIOUR_FORMS),
         strong_odds_ratio=float(s.number("lead_value.strong_odds_ratio", minimum=1, strict_min=True)),
         target_band=(low, high),
         journey_events=journey,
@@ -338,20 +342,29 @@ class LeadValueModel:
     seen on few leads towards "no effect", which is what thin data deserves.
 
     Categorical attributes get one indicator per level; the reference level (odds ratio 1) is the
-    most common one. Behaviours enter as the count of each event type, capped at ``count_cap`` (so a
-    lead with 40 page views does not dominate the fit): each occurrence multiplies the odds by
-    exp(beta), which makes the model an additive points score. ``fit`` keeps ``holdout_share`` of the leads aside (by a
+    most common one. Behaviours enter per event type as ``behaviour_form`` says: ``"presence"`` (the
+    default: 1 if the lead did it at least once in the window, so exp(beta) is the odds ratio of doing
+    it), ``"capped"`` (the count, capped at ``count_cap``; each occurrence multiplies the odds by
+    exp(beta)) or ``"log1p"`` (log(1 + count)). Either way the model is an additive points score.
+    Presence is the default because counts assume every extra occurrence adds the same log-odds, which
+    over-predicts the busiest leads: on the holdout leads of the bundled sample the capped counts put
+    6 of 10 deciles outside their 95% interval, presence 1 (and at most 1 on three other generated
+    orgs), for an AUC lower by about 0.01. ``fit`` keeps ``holdout_share`` of the leads aside (by a
     hash of the lead id), measures AUC and calibration on them, then refits on all leads for the
     coefficients that are reported and used.
     """
 
     def __init__(self, *, prior_sd: float = 2.5, holdout_share: float = 0.3, behaviours: bool = True,
                  attributes: tuple[str, ...] = ATTRIBUTES, confidence_level: float = 0.95,
-                 strong_odds_ratio: float = 1.5, count_cap: int = 5, max_iter: int = 100):
+                 strong_odds_ratio: float = 1.5, count_cap: int = 5, behaviour_form: str = "presence",
+                 max_iter: int = 100):
         if not prior_sd > 0:
             raise LeadValueError(f"prior_sd must be > 0 (use math.inf for no penalty), got {prior_sd!r}")
         if not 0 <= holdout_share < 1:
             raise LeadValueError(f"holdout_share must be in [0, 1), got {holdout_share!r}")
+        if behaviour_form not in BEHAVIOUR_FORMS:
+            raise LeadValueError(f"behaviour_form must be one of {', '.join(BEHAVIOUR_FORMS)}, got {behaviour_form!r}")
+        self.behaviour_form = behaviour_form
         self.prior_sd = prior_sd
         self.holdout_share = holdout_share
         self.behaviours = behaviours
@@ -383,7 +396,9 @@ class LeadValueModel:
         for attr, levels in self.levels_.items():
             values = df[attr].astype(object).where(df[attr].notna(), MISSING).astype(str).to_numpy()
             cols.extend((values == level).astype(float) for level in levels)
-        cols.extend(np.minimum(df[c].to_numpy(dtype=float), self.count_cap) for c in self.behaviour_columns_)
+        transform = {"presence": lambda v: (v > 0).astype(float), "capped": lambda v: np.minimum(v, self.count_cap),
+                     "log1p": np.log1p}[self.behaviour_form]
+        cols.extend(transform(df[c].to_numpy(dtype=float)) for c in self.behaviour_columns_)
         return np.column_stack(cols)
 
     @property
@@ -547,7 +562,8 @@ def points_table(model: LeadValueModel, opinion_points: dict[str, float]) -> pd.
     """Data-derived points per behaviour and first offer, next to the opinion-style table.
 
     Points = 10 per doubling of the odds of becoming a customer, ``10 * log2(odds ratio)``: for a
-    behaviour, per occurrence (up to the model's count cap); for a first offer, relative to the
+    behaviour, for doing it at least once (``behaviour_form="presence"``), per occurrence up to the cap
+    (``"capped"``) or per unit of log(1 + count) (``"log1p"``); for a first offer, relative to the
     reference offer (the most common one, 0 points). Interval in the same units. Items never seen
     in the data get no data points (NaN). ``opinion_points`` keys are first offers or, if not a
     first offer, event types (so ``demo_request`` is the first offer).

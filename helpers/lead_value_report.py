@@ -386,7 +386,8 @@ def lead_value_section(report: Any) -> LeadValueSection:
         try:
             sec.at_creation = lv.LeadValueModel(behaviours=False, **kw).fit(sec.mature, **fit_kw)
             if not report.daily:
-                sec.model = lv.LeadValueModel(count_cap=settings.behaviour_count_cap, **kw).fit(sec.mature, **fit_kw)
+                sec.model = lv.LeadValueModel(count_cap=settings.behaviour_count_cap,
+                                              behaviour_form=settings.behaviour_form, **kw).fit(sec.mature, **fit_kw)
         except lv.NotEnoughLeadsError as exc:
             sec.at_creation = sec.model = None
             sec.message = str(exc)
