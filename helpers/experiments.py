@@ -36,7 +36,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .config import WorkbookConfig
     from .engine import DataSource
 
-__all__ = ["CRM_METRICS", "ExperimentDataError", "ExperimentReview", "derive_status", "experiment_registry"]
+__all__ = ["CRM_METRICS", "ExperimentDataError", "ExperimentReview", "derive_status", "experiment_registry",
+           "power_curve"]
 
 #: Metrics the workbook can compute from CRM tables when an assignment carries no outcome:
 #: metric name -> (unit it applies to, table it needs, what counts).
@@ -549,6 +550,82 @@ class ExperimentReview:
         results.table("experiments", details)
 
     # ------------------------------------------------------------------ plot
+    # ------------------------------------------------------------------ one experiment (analyst widget)
+    def _one(self, experiment_id: str) -> pd.Series:
+        rows = self.summary_[self.summary_["experiment_id"].astype(str) == str(experiment_id)]
+        if rows.empty:
+            known = ", ".join(map(str, self.summary_["experiment_id"].head(10)))
+            raise ExperimentDataError(f"no experiment {experiment_id!r} in the registry; known: {known}")
+        return rows.iloc[0]
+
+    def experiment_detail(self, experiment_id: str) -> pd.DataFrame:
+        """One experiment in full, one line per fact (arms, lift, interval, p, power, sample still needed)."""
+        r = self._one(experiment_id)
+        more = "-" if _missing(r["units_more"]) else f"{int(r['units_more']):,}"
+        facts = [("Hypothesis owner", r["owner"] or "-"), ("Status", r["status"]),
+                 ("Assigned to", str(r["assigned_to"]).replace("_", " ")), ("Metric", r["metric"]),
+                 ("Test", TEST_LABELS.get(r["test"], r["test"] or "-")),
+                 ("Units (treatment / control)", _pair(r["n_treatment"], r["n_control"])),
+                 ("Reps (treatment / control)", _pair(r["clusters_treatment"], r["clusters_control"])),
+                 ("Control", _fmt(r["control"], r, level=True)), ("Treatment", _fmt(r["treatment"], r, level=True)),
+                 (f"Lift ({r['ci_level']:.0%} interval)", _effect_text(r)),
+                 ("Pre-registered bar", _fmt(r["success_min_lift"], r, signed=True)),
+                 ("p-value", _p(r["p_value"])), ("Power at the bar", _pct(r["power"])),
+                 ("Smallest detectable lift", _fmt(r["mde"], r, signed=True)),
+                 ("Units needed in all", "-" if _missing(r["units_needed"]) else f"{int(r['units_needed']):,}"),
+                 ("Units still needed", more),
+                 ("Expected decision date", "-" if _missing(r["decision_date"]) else str(r["decision_date"])),
+                 ("Verdict", f"{VERDICT_LABELS.get(r['verdict'], r['verdict'])}: {r['verdict_text']}")]
+        return pd.DataFrame(facts, columns=["", str(r["name"])]).set_index("")
+
+    def power_curve(self, experiment_id: str, *, points: int = 40) -> pd.DataFrame:
+        """Power to detect the experiment's bar against the number of measured units: see :func:`power_curve`."""
+        return power_curve(self._one(experiment_id), alpha=self.settings.alpha, power=self.settings.power,
+                           points=points)
+
+    def plot_power_curve(self, experiment_id: str, *, ax=None):
+        """The power curve of one experiment, with the units measured so far and the target power marked."""
+        import matplotlib.pyplot as plt
+
+        r = self._one(experiment_id)
+        curve = self.power_curve(experiment_id)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 3.5))
+        ax.set_title(f"{r['name']}: chance to detect the bar ({_fmt(r['success_min_lift'], r, signed=True)})",
+                     loc="left", fontsize=11)
+        if curve.empty:
+            ax.text(0.5, 0.5, "No power curve: no units measured in one arm yet, or no bar", transform=ax.transAxes,
+                    ha="center")
+            return ax
+        ax.plot(curve["units"], curve["power"], color="#2e86c1", lw=2)
+        ax.axhline(self.settings.power, color="#1e8449", ls="--", lw=1, label=f"target power {self.settings.power:.0%}")
+        measured = float(r["n_treatment"] or 0) + float(r["n_control"] or 0)
+        ax.axvline(measured, color="#333333", lw=1, label=f"measured so far: {measured:,.0f} units")
+        ax.set_xlabel("Units with a measured outcome (both arms)")
+        ax.set_ylabel("Power at the bar")
+        ax.set_ylim(0, 1.02)
+        ax.legend(loc="lower right", frameon=False)
+        ax.spines[["top", "right"]].set_visible(False)
+        return ax
+
+    def explorer(self):
+        """ipywidgets (JupyterLab only): pick an experiment, see its detail and its power curve."""
+        import ipywidgets as widgets
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        options = [(f"{r['name']} ({r['experiment_id']})", str(r["experiment_id"])) for r in self._rows()]
+        pick = widgets.Dropdown(options=options, description="Experiment", layout={"width": "60%"})
+
+        def show(experiment_id: str) -> None:
+            if experiment_id is None:
+                return
+            display(self.experiment_detail(experiment_id))
+            self.plot_power_curve(experiment_id)
+            plt.show()
+
+        return widgets.interactive(show, experiment_id=pick)
+
     def plot(self, ax=None):
         """Each experiment's lift and interval as a share of its bar (0 = no change, 1 = the bar)."""
         import matplotlib.pyplot as plt
@@ -582,6 +659,46 @@ VERDICT_LABELS = {"success": "success", "no_effect": "no effect", "inconclusive"
 TEST_LABELS = {"two_proportions": "two proportions (Newcombe interval, z-test)", "welch": "Welch t",
                "rank": "rank test (Mann-Whitney, median shift)", "cluster_robust": "per-rep (cluster-robust) t"}
 _MONEY = ("mrr", "revenue", "arr", "price", "value", "dollar", "amount")
+
+
+def power_curve(row: pd.Series | dict, *, alpha: float = 0.05, power: float = 0.8, points: int = 40,
+                units: Any = None) -> pd.DataFrame:
+    """Power to detect the pre-registered bar as measured units grow, for one row of the summary.
+
+    The treatment:control ratio stays as measured so far and, for experiments assigned per rep,
+    units are discounted by the measured design effect (as the review's own power figure is).
+    Rates use the control level as the baseline; means use the pooled standard deviation,
+    recovered exactly from the row's smallest detectable lift (which is proportional to it).
+    Columns ``units`` (total over both arms, from 4 to at least twice the units needed or
+    measured, or the given ``units``) and ``power``. ``power`` is the target power the row's
+    smallest detectable lift was computed for. Empty when an arm has no unit yet, the bar is not
+    positive or the spread cannot be recovered.
+    """
+    r = pd.Series(row)
+    n_t, n_c = float(r.get("n_treatment") or 0), float(r.get("n_control") or 0)
+    bar = float(r.get("success_min_lift") or 0)
+    empty = pd.DataFrame({"units": pd.Series(dtype="float64"), "power": pd.Series(dtype="float64")})
+    if n_t < 1 or n_c < 1 or not bar > 0:
+        return empty
+    deff = float(r.get("design_effect") or 1.0)
+    deff = deff if math.isfinite(deff) and deff > 0 else 1.0
+    share_t = n_t / (n_t + n_c)
+    needed = r.get("units_needed")
+    top = max(2 * (n_t + n_c), 2 * float(needed) if not _missing(needed) else 0.0, 20.0)
+    units = np.unique(np.linspace(4, top, points).round()) if units is None else np.asarray(units, dtype=float)
+    if r["metric_type"] == "rate":
+        p_c = float(r["control"])
+        if not 0 < p_c < 1:
+            return empty
+        curve = [st.power_rates(p_c, bar, u * share_t / deff, u * (1 - share_t) / deff, alpha=alpha) for u in units]
+    else:
+        mde_unit = st.mde_means(1.0, n_t / deff, n_c / deff, alpha=alpha, power=power)
+        mde = r.get("mde")
+        if _missing(mde) or not mde_unit > 0 or not float(mde) > 0:
+            return empty
+        sd = float(mde) / mde_unit
+        curve = [st.power_means(bar, sd, u * share_t / deff, u * (1 - share_t) / deff, alpha=alpha) for u in units]
+    return pd.DataFrame({"units": units.astype("float64"), "power": np.asarray(curve, dtype="float64")})
 
 
 def _clustered_units_needed(independent_needed: float, measured: float, deff: float,

@@ -292,3 +292,66 @@ def test_odd_shapes_do_not_crash_and_give_no_confident_verdict(tmp_path):
                           "start_date"]).to_csv(empty / "experiments.csv", index=False)
     none = ExperimentReview().fit(open_source(load_config(), data_dir=empty), as_of=AS_OF)
     assert none.summary.empty and none.headline() == "No experiments are registered yet."
+
+
+# --------------------------------------------------------------------------- one experiment: detail, power curve, widget
+def test_power_curve_passes_through_the_reviews_own_power_and_reaches_the_target(org_dirs):
+    from helpers.experiments import power_curve
+
+    review, _ = _review(org_dirs["sample"])
+    measured = 0
+    for _, r in review.summary.iterrows():
+        if r["n_treatment"] < 2 or r["n_control"] < 2:
+            continue
+        measured += 1
+        here = float(r["n_treatment"] + r["n_control"])
+        at = power_curve(r, alpha=0.05, power=0.8, units=[here])["power"].iloc[0]
+        assert at == pytest.approx(r["power"], rel=1e-6), r["experiment_id"]  # rates, means and per-rep alike
+        curve = review.power_curve(r["experiment_id"])
+        assert curve["power"].is_monotonic_increasing and curve["units"].is_monotonic_increasing
+        if not r["clustered"] and r["units_needed"]:  # independent units: the target is met at units_needed
+            top = power_curve(r, units=[float(r["units_needed"])])["power"].iloc[0]
+            assert top >= 0.8 - 0.01, r["experiment_id"]
+    assert measured == 4
+
+
+def test_power_curve_of_a_rate_matches_statsmodels():
+    """20% control, bar +5 pts, units split 1:1: statsmodels' NormalIndPower on Cohen's h
+    (proportion_effectsize(0.25, 0.20)) at nobs1 = units / 2 gives the same power; with a design
+    effect of 2 the power is that of half the units."""
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    from helpers.experiments import power_curve
+
+    row = {"n_treatment": 100, "n_control": 100, "success_min_lift": 0.05, "metric_type": "rate", "control": 0.2,
+           "design_effect": 1.0, "units_needed": None}
+    got = power_curve(row, units=[400, 2000])["power"].to_numpy()
+    h = proportion_effectsize(0.25, 0.20)
+    want = [NormalIndPower().power(effect_size=h, nobs1=u / 2, alpha=0.05, ratio=1.0) for u in (400, 2000)]
+    assert got == pytest.approx(want, rel=1e-4)
+    halved = power_curve({**row, "design_effect": 2.0}, units=[800, 4000])["power"].to_numpy()
+    assert halved == pytest.approx(got, rel=1e-9)
+    assert power_curve({**row, "n_control": 0}).empty and power_curve({**row, "success_min_lift": 0}).empty
+
+
+def test_experiment_detail_and_the_widget(org_dirs):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from helpers.experiments import ExperimentDataError
+
+    review, _ = _review(org_dirs["sample"])
+    first = str(review.summary["experiment_id"].iloc[0])
+    detail = review.experiment_detail(first)
+    assert {"Units (treatment / control)", "Units still needed", "Verdict", "Power at the bar"} <= set(detail.index)
+    assert detail.columns[0] == review.summary["name"].iloc[0]
+    ax = review.plot_power_curve(first)
+    assert "Power" in ax.get_ylabel() and len(ax.lines) >= 3
+    with pytest.raises(ExperimentDataError, match="no experiment 'NOPE'"):
+        review.experiment_detail("NOPE")
+    widget = review.explorer()
+    pick = widget.children[0]
+    assert [v for _, v in pick.options] == [str(e) for e in review.summary["experiment_id"]]
+    pick.value = pick.options[-1][1]  # choosing another experiment redraws without error
+    matplotlib.pyplot.close("all")
