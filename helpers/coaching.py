@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .reductions import _between, _finish, _with_month, _year_month, rep_month_funnel
+from .reductions import _between, _finish, _with_month, _year_month, epoch_seconds, rep_month_funnel
 from . import intervals
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -478,7 +478,7 @@ def rep_month_submetrics(source: DataSource, *, start: Any = None, end: Any = No
         first = (all_acts.filter(all_acts.activity_type.isin(["call", "email"]))
                  .group_by("lead_id").aggregate(_first=all_acts.occurred_at.min()))
         joined = leads.left_join(first, leads.lead_id == first.lead_id)
-        hours = (joined._first.epoch_seconds() - joined.created_at.epoch_seconds()) / 3600.0
+        hours = (epoch_seconds(joined._first) - epoch_seconds(joined.created_at)).cast("float64") / 3600.0
         lq = joined.filter(joined.owner_rep_id.notnull()).mutate(_hours=hours)
         b = lq.group_by(rep_id=lq.owner_rep_id, **_year_month(lq.created_at)).aggregate(
             leads_created=lq.count(),
@@ -498,7 +498,7 @@ def rep_month_submetrics(source: DataSource, *, start: Any = None, end: Any = No
     else:
         enterprise = ibis.literal(False)
     won = deals.status == "won"
-    cycle = (deals.closed_at.epoch_seconds() - deals.created_at.epoch_seconds()) / 86400.0
+    cycle = (epoch_seconds(deals.closed_at) - epoch_seconds(deals.created_at)).cast("float64") / 86400.0
     c = deals.group_by(rep_id=deals.rep_id, **_year_month(deals.closed_at)).aggregate(
         closed_deals=deals.count(),
         won_deals=deals.count(where=won),

@@ -96,6 +96,15 @@ def fetch(expr: ibis.Expr) -> pd.DataFrame:
     return expr.to_pyarrow().to_pandas()
 
 
+def epoch_seconds(ts: ibis.Value) -> ibis.Value:
+    """Whole seconds since 1970 (int64) of a timestamp, identical on every engine.
+
+    Ibis's ``epoch_seconds`` keeps the fraction of a second on DuckDB and PostgreSQL but drops it
+    on Spark (``unix_timestamp``); truncating to the second first makes all three agree.
+    """
+    return ts.truncate("s").epoch_seconds().cast("int64")
+
+
 def _year_month(ts: ibis.Value) -> dict[str, ibis.Value]:
     return {"_year": ts.year(), "_month": ts.month()}
 

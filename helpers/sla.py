@@ -33,7 +33,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from .reductions import CONNECT_OUTCOMES, _finish, _instant, _ts_literal
+from .reductions import CONNECT_OUTCOMES, _finish, _instant, _ts_literal, epoch_seconds
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import SlaRules, WorkbookConfig
@@ -355,7 +355,7 @@ def call_list(source: "DataSource", *, as_of: Any, settings: CallListSettings) -
         events = source.table("lead_events")
         events = events.filter(events.occurred_at <= cut)
         weight = ibis.cases(*((events.event_type == k, float(v)) for k, v in settings.weights.items()), else_=0.0)
-        age_days = (cut.epoch_seconds() - events.occurred_at.epoch_seconds()).cast("float64") / 86400.0
+        age_days = (epoch_seconds(cut) - epoch_seconds(events.occurred_at)).cast("float64") / 86400.0
         decay = (age_days * (-np.log(2) / settings.half_life_days)).exp()
         events = events.mutate(_points=weight * decay)
         per = events.group_by(_el="lead_id").aggregate(

@@ -31,7 +31,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from .reductions import CONNECT_OUTCOMES, _instant, _ts_literal
+from .reductions import CONNECT_OUTCOMES, _instant, _ts_literal, epoch_seconds
 from . import intervals
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,7 +130,7 @@ def attempt_counts(source: "DataSource", *, as_of: Any, settings: AttemptSetting
     won = deals.filter((deals.status == "won") & deals.lead_id.notnull() & (deals.closed_at <= cut))
     won = won.group_by(_l3="lead_id").aggregate(won_mrr=won.mrr.sum())
     t = leads.left_join(per_lead, leads.lead_id == per_lead._l2).left_join(won, leads.lead_id == won._l3)
-    minutes = (t.first_touch_at.epoch_seconds() - t.created_at.epoch_seconds()).cast("float64") / 60.0
+    minutes = (epoch_seconds(t.first_touch_at) - epoch_seconds(t.created_at)).cast("float64") / 60.0
     edges = settings.buckets_minutes
     bucket = ibis.cases((t.first_touch_at.isnull(), len(edges) + 1),
                         *((minutes <= e, i) for i, e in enumerate(edges)), else_=len(edges))
