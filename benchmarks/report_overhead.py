@@ -7,8 +7,8 @@ For each organisation size (multiples of the sample, generated once into a cache
    notebook kernel, summed, sampled every 50 ms from /proc) and of its largest single process;
 2. **plain**: the same analyses as one plain Python process: every code cell of every notebook
    that the report runs (not the analyst-only cells), with the same parameters, executed in
-   order with ``exec`` (matplotlib's Agg backend, figures closed after each notebook, outputs
-   discarded), timed the same way.
+   order in one IPython shell (so each figure is rendered to PNG and each table formatted, as
+   the report needs them; the formatted outputs are discarded), timed the same way.
 
 The overhead ratio report / plain is what kernel start-up, papermill, validation and HTML
 rendering add. Budget (docs/performance.md): at most 1.5, and a report's peak memory at 50x
@@ -35,35 +35,37 @@ sys.path.insert(0, str(ROOT))
 PLAIN_CHILD = r"""
 import json, sys, time
 from pathlib import Path
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import nbformat
-import IPython.display
+from IPython.core.interactiveshell import InteractiveShell
 
 data_dir, month, out_dir = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-IPython.display.display = lambda *a, **k: None  # outputs are discarded, as nothing renders them
 sys.path.insert(0, sys.argv[4])
 from helpers.paths import NOTEBOOKS_DIR
+from helpers.report import scheduled_notebook
+
+# One IPython shell in this one process: cells run as in a notebook, the value of a cell's last
+# expression and every figure are formatted (PNG, HTML tables) as the report needs them; the
+# formatted outputs are then thrown away instead of travelling to a front end.
+shell = InteractiveShell.instance()
+shell.enable_gui = lambda gui=None: None  # no event loop to hook: figures are rendered at the end of each cell
+shell.enable_matplotlib("inline")
 timings = {}
 for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
-    nb = nbformat.read(path, as_version=4)
-    namespace = {"__name__": "__main__"}
+    nb = scheduled_notebook(path)  # what a scheduled run executes (no analyst-only cells)
+    shell.reset(new_session=False)
     params = {"month": month, "as_of": "", "config_path": "", "data_dir": data_dir,
               "results_path": str(out_dir / f"{path.stem}.json")}
     t0 = time.perf_counter()
     for cell in nb.cells:
-        tags = cell.metadata.get("tags", [])
-        if cell.cell_type != "code" or "analyst-only" in tags:
+        if cell.cell_type != "code":
             continue
-        if "parameters" in tags:
-            exec(compile(cell.source, f"{path.stem}:parameters", "exec"), namespace)
-            namespace.update(params)
-            continue
-        exec(compile(cell.source, f"{path.stem}:{cell.get('id')}", "exec"), namespace)
-    plt.close("all")
+        result = shell.run_cell(cell.source, store_history=False, silent=False)
+        if not result.success:
+            raise SystemExit(f"{path.stem} cell {cell.get('id')} failed: {result.error_in_exec!r}")
+        if "parameters" in cell.metadata.get("tags", []):
+            shell.user_ns.update(params)
     timings[path.stem] = round(time.perf_counter() - t0, 3)
-print(json.dumps(timings))
+sys.__stdout__.write(json.dumps(timings) + "\n")
 """
 
 
@@ -132,7 +134,7 @@ def measure(data: Path, month: str, jobs: int) -> dict[str, object]:
         "report_s": report["seconds"], "plain_s": plain["seconds"],
         "overhead_ratio": round(report["seconds"] / plain["seconds"], 2),
         "report_peak_tree_mb": report["peak_tree_mb"], "report_peak_single_mb": report["peak_single_mb"],
-        "plain_peak_mb": plain["peak_single_mb"], "plain_per_notebook_s": json.loads(plain["stdout"].splitlines()[-1]),
+        "plain_peak_mb": plain["peak_single_mb"], "plain_per_notebook_s": json.loads(plain["stdout"].strip().splitlines()[-1]),
         "statuses": statuses, "report_per_notebook": kernel_s, "report_wall_inside_s": run_json.get("wall_seconds"),
     }
 
