@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from .contract import SEGMENTS, TABLES
-from .reductions import UTC_TS, _finish, _instant, _ts_literal
+from .reductions import UTC_TS, _finish, _instant, _ts_literal, fetch
 from . import intervals
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -222,7 +222,7 @@ def lead_features(source: "DataSource", *, as_of: Any, window_days: float) -> pd
     else:
         base = base.mutate(won_deals=ibis.literal(0), won_mrr=ibis.literal(0.0),
                            first_won_at=ibis.null().cast(UTC_TS))
-    df = base.to_pandas()
+    df = fetch(base)
     df["won"] = df["won_deals"].fillna(0) > 0
     df["won_mrr"] = df["won_mrr"].fillna(0.0)
     dtypes = {"lead_id": "str", "created_at": "ts", **{a: "str" for a in ATTRIBUTES}, "events_after": "int",
@@ -324,6 +324,14 @@ def segment_economics(source: "DataSource", *, as_of: Any, lifetime_cap_months: 
 
 
 # --------------------------------------------------------------------------- the model
+def _level_counts(col: pd.Series) -> pd.Series:
+    """Leads per level of an attribute column (a missing value counts as the level ``(missing)``)."""
+    counts = col.value_counts(dropna=False)
+    counts = counts[counts > 0]
+    labels = [MISSING if pd.isna(v) else str(v) for v in counts.index]
+    return pd.Series(counts.to_numpy(), index=labels).groupby(level=0).sum()
+
+
 def _holdout_mask(lead_ids: pd.Series, share: float) -> np.ndarray:
     """Deterministic holdout: CRC-32 of the lead id, so a lead stays on its side between runs and engines."""
     buckets = np.fromiter((zlib.crc32(str(x).encode("utf-8")) % 10_000 for x in lead_ids), dtype=np.int64,
@@ -379,8 +387,7 @@ class LeadValueModel:
         self.levels_: dict[str, list[str]] = {}
         self.reference_: dict[str, str] = {}
         for attr in self.attributes:
-            values = df[attr].astype(object).where(df[attr].notna(), MISSING).astype(str)
-            counts = values.value_counts()
+            counts = _level_counts(df[attr])
             if len(counts) == 0:
                 continue
             ref = sorted(counts.index[counts == counts.max()])[0]
@@ -392,13 +399,70 @@ class LeadValueModel:
                                        if f"ev_{e}" in df.columns and df[f"ev_{e}"].to_numpy().max(initial=0) > 0]
 
     def _design(self, df: pd.DataFrame) -> np.ndarray:
-        cols = [np.ones(len(df))]
+        """The per-lead design matrix (float, one row per lead). Kept for checks; fitting uses :meth:`_patterns`."""
+        codes, inverse = self._patterns(df)
+        return self._pattern_design(codes)[inverse]
+
+    def _codes(self, df: pd.DataFrame) -> list[np.ndarray]:
+        """Small integers per lead, one array per design block: the attribute level (0 = reference or a level
+        never seen in fitting, j = the j-th non-reference level) and each behaviour's count as the model
+        sees it (0/1 for presence, capped count, raw count for log1p)."""
+        out = []
         for attr, levels in self.levels_.items():
-            values = df[attr].astype(object).where(df[attr].notna(), MISSING).astype(str).to_numpy()
-            cols.extend((values == level).astype(float) for level in levels)
-        transform = {"presence": lambda v: (v > 0).astype(float), "capped": lambda v: np.minimum(v, self.count_cap),
-                     "log1p": np.log1p}[self.behaviour_form]
-        cols.extend(transform(df[c].to_numpy(dtype=float)) for c in self.behaviour_columns_)
+            col = df[attr]
+            index = pd.Index(levels, dtype=object)
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                cat = col.cat.codes.to_numpy()
+                code = np.where(cat >= 0, index.get_indexer(col.cat.categories.astype(str))[cat], -1)
+            else:
+                code = index.get_indexer(col.astype(object).where(col.notna(), None))
+            code = code.astype(np.int32) + 1
+            if MISSING in levels:
+                code[col.isna().to_numpy()] = levels.index(MISSING) + 1
+            out.append(code)
+        for c in self.behaviour_columns_:
+            v = np.asarray(df[c].to_numpy(), dtype=np.int64)
+            if self.behaviour_form == "presence":
+                v = (v > 0).astype(np.int64)
+            elif self.behaviour_form == "capped":
+                v = np.minimum(v, self.count_cap)
+            out.append(v)
+        return out
+
+    def _patterns(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct design rows: ``codes`` (patterns x blocks, int64) and ``inverse`` (pattern of each lead).
+
+        Leads with the same attribute levels and behaviour values have the same design row, so they are
+        exchangeable in the likelihood: fitting on the patterns with binomial counts is the same fit.
+        """
+        blocks = self._codes(df)
+        n = len(df)
+        if not blocks:
+            return np.zeros((1 if n else 0, 0), dtype=np.int64), np.zeros(n, dtype=np.int64)
+        lows = [int(b.min(initial=0)) for b in blocks]
+        radices = [int(b.max(initial=0)) - lo + 1 for b, lo in zip(blocks, lows)]
+        if math.prod(radices) < 2 ** 62:  # one int64 key per lead (mixed radix), grouped by a 1-d unique
+            key = np.zeros(n, dtype=np.int64)
+            for b, lo, r in zip(blocks, lows, radices):
+                key *= r
+                key += b - lo
+            uniq, inverse = np.unique(key, return_inverse=True)
+            codes = np.empty((len(uniq), len(blocks)), dtype=np.int64)
+            for j in range(len(blocks) - 1, -1, -1):
+                codes[:, j] = uniq % radices[j] + lows[j]
+                uniq = uniq // radices[j]
+        else:  # pragma: no cover - huge counts under log1p: row-wise unique
+            codes, inverse = np.unique(np.column_stack(blocks), axis=0, return_inverse=True)
+        return codes, inverse.reshape(-1)
+
+    def _pattern_design(self, codes: np.ndarray) -> np.ndarray:
+        cols = [np.ones(len(codes))]
+        j = 0
+        for levels in self.levels_.values():
+            cols.extend((codes[:, j] == i).astype(float) for i in range(1, len(levels) + 1))
+            j += 1
+        transform = {"presence": lambda v: v, "capped": lambda v: v, "log1p": np.log1p}[self.behaviour_form]
+        cols.extend(transform(codes[:, j + i].astype(float)) for i in range(len(self.behaviour_columns_)))
         return np.column_stack(cols)
 
     @property
@@ -407,18 +471,23 @@ class LeadValueModel:
         out = [(attr, level) for attr, levels in self.levels_.items() for level in levels]
         return out + [("behaviour", c[3:]) for c in self.behaviour_columns_]
 
-    def _fit_map(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _fit_map(self, x: np.ndarray, trials: np.ndarray, successes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """MAP fit on distinct design rows ``x`` with binomial counts (``trials`` leads, ``successes`` won):
+        gradient X'(k - m p) - penalty beta, Hessian X' diag(m p (1 - p)) X + penalty, the same as one row
+        per lead."""
+        keep = trials > 0
+        x, m, kwon = x[keep], trials[keep].astype(float), successes[keep].astype(float)
         k = x.shape[1]
         penalty = np.full(k, 0.0 if math.isinf(self.prior_sd) else 1.0 / self.prior_sd ** 2)
         penalty[0] = 0.0
-        rate = min(max(y.mean(), 1e-4), 1 - 1e-4)
+        rate = min(max(kwon.sum() / m.sum(), 1e-4), 1 - 1e-4)
         beta = np.zeros(k)
         beta[0] = math.log(rate / (1 - rate))
         for _ in range(self.max_iter):
             eta = np.clip(x @ beta, -35, 35)
             p = 1 / (1 + np.exp(-eta))
-            w = p * (1 - p)
-            grad = x.T @ (y - p) - penalty * beta
+            w = m * p * (1 - p)
+            grad = x.T @ (kwon - m * p) - penalty * beta
             hess = (x * w[:, None]).T @ x + np.diag(penalty)
             try:
                 step = np.linalg.solve(hess, grad)
@@ -431,7 +500,7 @@ class LeadValueModel:
                 break
         eta = np.clip(x @ beta, -35, 35)
         p = 1 / (1 + np.exp(-eta))
-        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
+        hess = (x * (m * p * (1 - p))[:, None]).T @ x + np.diag(penalty)
         return beta, np.linalg.pinv(hess)
 
     # -- public API -------------------------------------------------------------------
@@ -450,21 +519,29 @@ class LeadValueModel:
                 "or wait for more history)")
         self._design_spec(leads)
         hold = _holdout_mask(leads["lead_id"], self.holdout_share) if self.holdout_share > 0 else np.zeros(n, bool)
-        x_all = self._design(leads)
+        codes, inverse = self._patterns(leads)
+        x = self._pattern_design(codes)
+        npat = len(codes)
+        trials = np.bincount(inverse, minlength=npat)
+        successes = np.bincount(inverse, weights=y_all, minlength=npat)
+        self.n_patterns_ = npat
         self.n_train_, self.n_holdout_ = int((~hold).sum()), int(hold.sum())
         self.auc_ = self.auc_ci_ = None
         self.calibration_ = None
         self.holdout_predictions_ = None
         if self.n_holdout_ and y_all[hold].any() and not y_all[hold].all() and y_all[~hold].any():
-            beta, _ = self._fit_map(x_all[~hold], y_all[~hold].astype(float))
-            p_hold = 1 / (1 + np.exp(-np.clip(x_all[hold] @ beta, -35, 35)))
+            inv_hold = inverse[hold]
+            hold_trials = np.bincount(inv_hold, minlength=npat)
+            hold_successes = np.bincount(inv_hold, weights=y_all[hold], minlength=npat)
+            beta, _ = self._fit_map(x, trials - hold_trials, successes - hold_successes)
+            p_hold = (1 / (1 + np.exp(-np.clip(x @ beta, -35, 35))))[inv_hold]
             auc, low, high = auc_delong(p_hold, y_all[hold], self.confidence_level)
             self.auc_, self.auc_ci_ = auc, (low, high)
             self.calibration_ = calibration_table(p_hold, y_all[hold], level=self.confidence_level)
             self.hosmer_lemeshow_ = hosmer_lemeshow(self.calibration_)
             self.holdout_predictions_ = pd.DataFrame({"lead_id": leads["lead_id"].to_numpy()[hold],
                                                       "predicted": p_hold, "won": y_all[hold]})
-        self.coef_, self.cov_ = self._fit_map(x_all, y_all.astype(float))
+        self.coef_, self.cov_ = self._fit_map(x, trials, successes)
         self.n_leads_, self.n_won_ = n, won
         self.summary = self._summary()
         return self
@@ -476,7 +553,8 @@ class LeadValueModel:
     def predict_proba(self, leads: pd.DataFrame) -> np.ndarray:
         """P(won) for each lead; levels never seen in fitting count as the reference level."""
         self._check_fitted()
-        return 1 / (1 + np.exp(-np.clip(self._design(leads) @ self.coef_, -35, 35)))
+        codes, inverse = self._patterns(leads)
+        return (1 / (1 + np.exp(-np.clip(self._pattern_design(codes) @ self.coef_, -35, 35))))[inverse]
 
     def _summary(self) -> pd.DataFrame:
         z = stats.norm.ppf(0.5 + self.confidence_level / 2)

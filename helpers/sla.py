@@ -33,7 +33,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from .reductions import CONNECT_OUTCOMES, _finish, _instant, _ts_literal, epoch_seconds
+from .reductions import CONNECT_OUTCOMES, _finish, _instant, _ts_literal, epoch_seconds, fetch
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import SlaRules, WorkbookConfig
@@ -155,7 +155,7 @@ def sla_violations(source: "DataSource", *, as_of: Any, rules: "SlaRules",
         "lead_id", "owner_rep_id", "segment", "first_offer", "created_at", "first_touch_at", "last_touch_at",
         "touches", "attempts", "calls_in_window", rule=ibis.literal(rule), status=state,
         required=required.cast("float64")) for rule, (cond, state, required) in conditions.items()]
-    df = ibis.union(*parts, distinct=False).to_pandas()
+    df = fetch(ibis.union(*parts, distinct=False))
     day = pd.Timedelta(days=1)
     df["created_at"] = pd.to_datetime(df["created_at"], utc=True)
     df["hours_to_first_touch"] = (pd.to_datetime(df["first_touch_at"], utc=True) - df["created_at"]) / pd.Timedelta(hours=1)
@@ -367,7 +367,7 @@ def call_list(source: "DataSource", *, as_of: Any, settings: CallListSettings) -
     else:
         base = base.mutate(score=ibis.literal(0.0), events=ibis.literal(0, "int64"),
                            last_event_type=ibis.null("string"), last_event_at=ibis.null("timestamp('UTC')"))
-    df = base.to_pandas()
+    df = fetch(base)
     df = _finish(df, {"owner_rep_id": "str", "lead_id": "str", "first_offer": "str", "segment": "str",
                       "created_at": "ts", "score": "float", "events": "int", "last_event_type": "str",
                       "last_event_at": "ts", "touches": "int"}, keys=("lead_id",))

@@ -336,3 +336,43 @@ def test_behaviour_form_setting_is_validated(tmp_path):
     with pytest.raises(ConfigError, match="behaviour_form"):
         lv.lead_value_settings(load_config(bad))
     assert SET.behaviour_form == "presence"
+
+
+def _per_lead_map(model: lv.LeadValueModel, leads: pd.DataFrame, mask: np.ndarray) -> np.ndarray:
+    """Reference: the MAP fit with one design row per lead (float64 n x p), Newton steps written out here,
+    independently of the model's grouped fit."""
+    cols = [np.ones(len(leads))]
+    for attr, levels in model.levels_.items():
+        values = leads[attr].astype(object).where(leads[attr].notna(), lv.MISSING).astype(str).to_numpy()
+        cols.extend((values == level).astype(float) for level in levels)
+    form = {"presence": lambda v: (v > 0).astype(float), "capped": lambda v: np.minimum(v, model.count_cap),
+            "log1p": np.log1p}[model.behaviour_form]
+    cols.extend(form(leads[c].to_numpy(dtype=float)) for c in model.behaviour_columns_)
+    x, y = np.column_stack(cols)[mask], leads["won"].to_numpy(dtype=float)[mask]
+    pen = np.full(x.shape[1], 1 / model.prior_sd ** 2)
+    pen[0] = 0
+    beta = np.zeros(x.shape[1])
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(x @ beta)))
+        step = np.linalg.solve((x * (p * (1 - p))[:, None]).T @ x + np.diag(pen), x.T @ (y - p) - pen * beta)
+        beta += step
+        if np.abs(step).max() < 1e-12:
+            break
+    return beta
+
+
+@pytest.mark.parametrize("form", lv.BEHAVIOUR_FORMS)
+def test_grouped_fit_equals_the_per_lead_fit(fitted, form):
+    """Fitting on distinct design rows with binomial counts is the per-lead MAP fit: same coefficients (1e-8),
+    on the training part (so the same holdout predictions and AUC) and on all leads."""
+    mature = fitted["mature"]
+    model = lv.LeadValueModel(prior_sd=SET.prior_sd, holdout_share=SET.holdout_share, count_cap=3,
+                              behaviour_form=form).fit(mature)
+    assert model.n_patterns_ < len(mature)
+    assert np.allclose(model.coef_, _per_lead_map(model, mature, np.ones(len(mature), bool)), rtol=0, atol=1e-8)
+    hold = lv._holdout_mask(mature["lead_id"], SET.holdout_share)
+    beta = _per_lead_map(model, mature, ~hold)
+    p_hold = 1 / (1 + np.exp(-(model._design(mature)[hold] @ beta)))
+    assert np.allclose(model.holdout_predictions_["predicted"], p_hold, rtol=0, atol=1e-10)
+    assert model.auc_ == pytest.approx(lv.auc_delong(p_hold, mature["won"].to_numpy()[hold])[0], abs=1e-12)
+    assert np.allclose(model.predict_proba(mature), 1 / (1 + np.exp(-(model._design(mature) @ model.coef_))))
