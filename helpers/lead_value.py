@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from .contract import SEGMENTS, TABLES
-from .reductions import UTC_TS, _finish, _instant, _ts_literal, fetch
+from .reductions import _CASTS, UTC_TS, _instant, _ts_literal, fetch
 from . import intervals
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -223,11 +223,33 @@ def lead_features(source: "DataSource", *, as_of: Any, window_days: float) -> pd
         base = base.mutate(won_deals=ibis.literal(0), won_mrr=ibis.literal(0.0),
                            first_won_at=ibis.null().cast(UTC_TS))
     df = fetch(base)
-    df["won"] = df["won_deals"].fillna(0) > 0
+    df["won"] = df.pop("won_deals").fillna(0) > 0
     df["won_mrr"] = df["won_mrr"].fillna(0.0)
     dtypes = {"lead_id": "str", "created_at": "ts", **{a: "str" for a in ATTRIBUTES}, "events_after": "int",
               **{c: "int" for c in ev_cols}, "won": "bool", "won_mrr": "float", "first_won_at": "ts"}
-    return _finish(df, dtypes, keys=("lead_id",))
+    return _finish_lean(df, dtypes, key="lead_id")
+
+
+def _finish_lean(df: pd.DataFrame, dtypes: dict[str, str], *, key: str) -> pd.DataFrame:
+    """What :func:`helpers.reductions._finish` returns (same columns, dtypes, missing strings, stable order by
+    ``key``), built one column at a time so that a frame of millions of leads is never held twice."""
+    cols: dict[str, pd.Series] = {}
+    for col, kind in dtypes.items():
+        raw = df.pop(col)
+        missing = raw.isna().to_numpy() if kind == "str" else None
+        s = _CASTS[kind](raw).reset_index(drop=True)
+        del raw
+        if missing is not None and missing.any():
+            s = s.copy()
+            s[missing] = np.nan
+        cols[col] = s
+    del df
+    ids = cols[key]
+    if not ids.is_monotonic_increasing:
+        order = ids.argsort(kind="stable").to_numpy()
+        for col in list(cols):
+            cols[col] = cols[col].take(order).reset_index(drop=True)
+    return pd.DataFrame(cols, copy=False)
 
 
 def mature_leads(features: pd.DataFrame, *, as_of: Any, maturity_days: float) -> pd.DataFrame:

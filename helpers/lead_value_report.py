@@ -19,6 +19,9 @@ from . import marketing as mk
 from .report_context import month_bounds
 
 MONTHLY_ONLY = "Shown in the monthly report."
+#: Columns kept per lead after fitting: what the value tables, buyer matrix, lead types and marketing's goal read.
+_VALUED_COLUMNS = ("created_at", *lv.ATTRIBUTES, "won", "won_mrr", "first_won_at")
+_MONTH_COLUMNS = ("created_at", *lv.ATTRIBUTES)
 
 
 @dataclass
@@ -27,12 +30,11 @@ class LeadValueSection:
     settings: lv.LeadValueSettings
     marketing: mk.MarketingSettings
     message: str = ""  # why the model is missing, if it is
-    features: pd.DataFrame | None = None
-    mature: pd.DataFrame | None = None
+    month_leads: pd.DataFrame | None = None  # leads created in the report's month (volume per buyer state)
     economics: pd.DataFrame | None = None
     model: lv.LeadValueModel | None = None  # with behaviours
     at_creation: lv.LeadValueModel | None = None  # attributes only: the value credited to marketing
-    valued: pd.DataFrame | None = None  # mature leads valued at creation
+    valued: pd.DataFrame | None = None  # mature leads valued at creation (the columns later cells use)
     goal: mk.GoalInfo | None = None
     pace: mk.Pacing | None = None
     pace_message: str = ""
@@ -271,10 +273,7 @@ class LeadValueSection:
                 f"strong factors: {', '.join(self.model.strong_factors()) or 'none'}")
 
     def _month_leads(self) -> pd.DataFrame:
-        first, after = month_bounds(self.report.month)
-        f = self.features
-        day = f["created_at"].dt.tz_convert("UTC").dt.date
-        return f.loc[(day >= first) & (day < after)]
+        return self.month_leads
 
     # ------------------------------------------------------------------ results file
     def record(self) -> None:
@@ -373,8 +372,12 @@ def lead_value_section(report: Any) -> LeadValueSection:
     sec = LeadValueSection(report=report, settings=settings, marketing=msettings)
     source = report.source
     as_of = report.as_of
-    sec.features = lv.lead_features(source, as_of=as_of, window_days=settings.feature_window_days)
-    sec.mature = lv.mature_leads(sec.features, as_of=as_of, maturity_days=settings.maturity_days)
+    features = lv.lead_features(source, as_of=as_of, window_days=settings.feature_window_days)
+    first, after = month_bounds(report.month)
+    day = features["created_at"].dt.tz_convert("UTC").dt.date
+    sec.month_leads = features.loc[(day >= first) & (day < after), list(_MONTH_COLUMNS)]
+    mature = lv.mature_leads(features, as_of=as_of, maturity_days=settings.maturity_days)
+    del features, day  # one per-lead frame at a time: at scale each is hundreds of MB
     sec.economics = lv.segment_economics(source, as_of=as_of, lifetime_cap_months=settings.lifetime_cap_months,
                                          level=config.confidence_level)
     kw = dict(prior_sd=settings.prior_sd, holdout_share=settings.holdout_share,
@@ -384,15 +387,17 @@ def lead_value_section(report: Any) -> LeadValueSection:
         sec.message = "no won deals with a customer record yet, so a lead's dollar value cannot be estimated."
     else:
         try:
-            sec.at_creation = lv.LeadValueModel(behaviours=False, **kw).fit(sec.mature, **fit_kw)
+            sec.at_creation = lv.LeadValueModel(behaviours=False, **kw).fit(mature, **fit_kw)
             if not report.daily:
                 sec.model = lv.LeadValueModel(count_cap=settings.behaviour_count_cap,
-                                              behaviour_form=settings.behaviour_form, **kw).fit(sec.mature, **fit_kw)
+                                              behaviour_form=settings.behaviour_form, **kw).fit(mature, **fit_kw)
         except lv.NotEnoughLeadsError as exc:
             sec.at_creation = sec.model = None
             sec.message = str(exc)
     if sec.at_creation is not None:
-        sec.valued = lv.value_leads(sec.mature, sec.at_creation, sec.economics)
+        mature = mature[list(_VALUED_COLUMNS)]  # the engagement counts and ids are only needed for fitting
+        sec.valued = lv.value_leads(mature, sec.at_creation, sec.economics)
+        del mature
         try:
             sec.goal = mk.goal_for_month(msettings, sec.valued)
         except mk.MarketingError as exc:

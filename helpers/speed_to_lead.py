@@ -117,15 +117,19 @@ def attempt_counts(source: "DataSource", *, as_of: Any, settings: AttemptSetting
     acts = source.table("activities")
     acts = acts.filter(acts.occurred_at <= cut)
     is_attempt = acts.activity_type.isin(list(_ATTEMPT_TYPES))
-    firsts = acts.group_by(_l1="lead_id").aggregate(
-        first_touch_at=acts.occurred_at.min(),
-        first_connect_at=acts.occurred_at.min(where=is_attempt & acts.outcome.isin(list(connect_outcomes))))
-    joined = acts.inner_join(firsts, acts.lead_id == firsts._l1)
-    attempt = joined.activity_type.isin(list(_ATTEMPT_TYPES))
-    per_lead = joined.group_by(_l2="_l1").aggregate(
-        first_touch_at=joined.first_touch_at.max(), first_connect_at=joined.first_connect_at.max(),
-        attempts=joined.count(where=attempt),
-        upto_connect=joined.count(where=attempt & (joined.occurred_at <= joined.first_connect_at)))
+    touched = acts.filter(acts.lead_id.notnull())
+    tried = touched.activity_type.isin(list(_ATTEMPT_TYPES))
+    firsts = touched.group_by(_l2="lead_id").aggregate(
+        first_touch_at=touched.occurred_at.min(),
+        first_connect_at=touched.occurred_at.min(where=tried & touched.outcome.isin(list(connect_outcomes))),
+        attempts=touched.count(where=tried))
+    # the attempts up to the first connect: only attempts of leads that were reached go through the join
+    reached = firsts.filter(firsts.first_connect_at.notnull()).select(_l1="_l2", _fc="first_connect_at")
+    tries = acts.filter(is_attempt)
+    joined = tries.inner_join(reached, tries.lead_id == reached._l1)
+    upto = joined.group_by(_l4="_l1").aggregate(upto_connect=joined.count(where=joined.occurred_at <= joined._fc))
+    per_lead = firsts.left_join(upto, firsts._l2 == upto._l4).select(
+        "_l2", "first_touch_at", "first_connect_at", "attempts", "upto_connect")
     deals = source.table("deals")
     won = deals.filter((deals.status == "won") & deals.lead_id.notnull() & (deals.closed_at <= cut))
     won = won.group_by(_l3="lead_id").aggregate(won_mrr=won.mrr.sum())
