@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import stats
 
 from .contract import SEGMENTS, TABLES
@@ -222,17 +223,45 @@ def lead_features(source: "DataSource", *, as_of: Any, window_days: float) -> pd
     else:
         base = base.mutate(won_deals=ibis.literal(0), won_mrr=ibis.literal(0.0),
                            first_won_at=ibis.null().cast(UTC_TS))
-    df = fetch(base)
-    df["won"] = df.pop("won_deals").fillna(0) > 0
-    df["won_mrr"] = df["won_mrr"].fillna(0.0)
     dtypes = {"lead_id": "str", "created_at": "ts", **{a: "str" for a in ATTRIBUTES}, "events_after": "int",
               **{c: "int" for c in ev_cols}, "won": "bool", "won_mrr": "float", "first_won_at": "ts"}
-    return _finish_lean(df, dtypes, key="lead_id")
+    pieces = []
+    for batch in _batches(base):  # streamed: the engine's result is never held whole next to the frame
+        df = pa.Table.from_batches([batch]).to_pandas()
+        df["won"] = df.pop("won_deals").fillna(0) > 0
+        df["won_mrr"] = df["won_mrr"].fillna(0.0)
+        pieces.append(_finish_columns(df, dtypes))
+    if not pieces:  # no lead: the engine's empty result, typed as usual
+        df = fetch(base)
+        df["won"] = df.pop("won_deals").fillna(0) > 0
+        return _finish_lean(df, dtypes, key="lead_id")
+    df = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+    del pieces
+    return _sort_lean(df, key="lead_id")
 
 
-def _finish_lean(df: pd.DataFrame, dtypes: dict[str, str], *, key: str) -> pd.DataFrame:
-    """What :func:`helpers.reductions._finish` returns (same columns, dtypes, missing strings, stable order by
-    ``key``), built one column at a time so that a frame of millions of leads is never held twice."""
+def _batches(expr: ibis.Table, chunk_size: int = 250_000):
+    """The result of ``expr`` as a stream of Arrow record batches.
+
+    DuckDB streams through its relation's Arrow reader (the Ibis method for it does not work with
+    DuckDB 2); other engines through Ibis's ``to_pyarrow_batches``; failing both, one batch from
+    :func:`helpers.reductions.fetch`'s Arrow table.
+    """
+    backend = expr._find_backend()
+    try:
+        if hasattr(backend, "_to_duckdb_relation"):
+            reader = backend._to_duckdb_relation(expr).to_arrow_reader(chunk_size)
+        else:
+            reader = expr.to_pyarrow_batches(chunk_size=chunk_size)
+    except Exception:  # noqa: BLE001 - an engine without streaming: the whole result at once
+        yield from expr.to_pyarrow().to_batches()
+        return
+    yield from reader
+
+
+def _finish_columns(df: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
+    """The columns of :func:`helpers.reductions._finish` (same order, dtypes and missing strings), unsorted,
+    built one column at a time so that a frame of millions of leads is never held twice."""
     cols: dict[str, pd.Series] = {}
     for col, kind in dtypes.items():
         raw = df.pop(col)
@@ -243,13 +272,20 @@ def _finish_lean(df: pd.DataFrame, dtypes: dict[str, str], *, key: str) -> pd.Da
             s = s.copy()
             s[missing] = np.nan
         cols[col] = s
-    del df
-    ids = cols[key]
-    if not ids.is_monotonic_increasing:
-        order = ids.argsort(kind="stable").to_numpy()
-        for col in list(cols):
-            cols[col] = cols[col].take(order).reset_index(drop=True)
     return pd.DataFrame(cols, copy=False)
+
+
+def _sort_lean(df: pd.DataFrame, *, key: str) -> pd.DataFrame:
+    """``df`` in stable order of ``key`` with a fresh index, as ``_finish`` sorts (no copy when already sorted)."""
+    if df[key].is_monotonic_increasing:
+        return df.reset_index(drop=True)
+    order = df[key].argsort(kind="stable").to_numpy()
+    return pd.DataFrame({c: df.pop(c).take(order).reset_index(drop=True) for c in list(df.columns)}, copy=False)
+
+
+def _finish_lean(df: pd.DataFrame, dtypes: dict[str, str], *, key: str) -> pd.DataFrame:
+    """What :func:`helpers.reductions._finish` returns, built column by column."""
+    return _sort_lean(_finish_columns(df, dtypes), key=key)
 
 
 def mature_leads(features: pd.DataFrame, *, as_of: Any, maturity_days: float) -> pd.DataFrame:
