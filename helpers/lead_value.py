@@ -201,17 +201,16 @@ def lead_features(source: "DataSource", *, as_of: Any, window_days: float) -> pd
     columns = ["lead_id", "created_at", *ATTRIBUTES]
     base = leads.select(*columns)
     ev_cols = [f"ev_{e}" for e in EVENT_TYPES]
-    if source.has("lead_events"):
+    counts = None
+    if source.has("lead_events"):  # fetched on its own: one join per query keeps the engine's memory small
         events = source.table("lead_events")
         joined = events.inner_join(base.select(lead_id="lead_id", _created="created_at"), "lead_id")
         window = ibis.interval(seconds=int(round(window_days * 86400)))
         joined = joined.filter((joined.occurred_at > joined._created) & (joined.occurred_at < joined._created + window)
                                & (joined.occurred_at <= cutoff))
-        counts = {f"ev_{e}": joined.count(where=joined.event_type == e) for e in EVENT_TYPES}
-        per_lead = joined.group_by("lead_id").aggregate(events_after=joined.count(), **counts)
-        base = base.left_join(per_lead, base.lead_id == per_lead.lead_id).select(*columns, "events_after", *ev_cols)
-    else:
-        base = base.mutate(events_after=ibis.literal(0), **{c: ibis.literal(0) for c in ev_cols})
+        per_type = {f"ev_{e}": joined.count(where=joined.event_type == e) for e in EVENT_TYPES}
+        per_lead = joined.group_by("lead_id").aggregate(events_after=joined.count(), **per_type)
+        counts = _stream_frame(per_lead, {"lead_id": "str", "events_after": "int", **{c: "int" for c in ev_cols}})
     if source.has("deals"):
         deals = source.table("deals")
         deals = deals.filter(deals.lead_id.notnull() & (deals.status == "won") & deals.closed_at.notnull()
@@ -219,25 +218,47 @@ def lead_features(source: "DataSource", *, as_of: Any, window_days: float) -> pd
         won = deals.group_by("lead_id").aggregate(won_deals=deals.count(), won_mrr=deals.mrr.sum(),
                                                   first_won_at=deals.closed_at.min())
         base = base.left_join(won, base.lead_id == won.lead_id).select(
-            *columns, "events_after", *ev_cols, "won_deals", "won_mrr", "first_won_at")
+            *columns, "won_deals", "won_mrr", "first_won_at")
     else:
         base = base.mutate(won_deals=ibis.literal(0), won_mrr=ibis.literal(0.0),
                            first_won_at=ibis.null().cast(UTC_TS))
     dtypes = {"lead_id": "str", "created_at": "ts", **{a: "str" for a in ATTRIBUTES}, "events_after": "int",
               **{c: "int" for c in ev_cols}, "won": "bool", "won_mrr": "float", "first_won_at": "ts"}
+    df = _stream_frame(base, {c: k for c, k in dtypes.items() if c not in ("events_after", *ev_cols)},
+                       prepare=_won_columns)
+    # the event counts of each lead (0 without events), in the column order of the contract above
+    pos = (pd.Index(counts["lead_id"]).get_indexer(df["lead_id"]) if counts is not None
+           else np.full(len(df), -1, dtype=np.int64))
+    hit = pos >= 0
+    cols: dict[str, pd.Series] = {}
+    for col in dtypes:
+        if col in df.columns:
+            cols[col] = df.pop(col)
+        else:
+            values = np.zeros(len(pos), dtype=np.int64)
+            if counts is not None:
+                values[hit] = counts[col].to_numpy()[pos[hit]]
+            cols[col] = pd.Series(values)
+    del df, counts
+    return _sort_lean(pd.DataFrame(cols, copy=False), key="lead_id")
+
+
+def _won_columns(df: pd.DataFrame) -> pd.DataFrame:
+    df["won"] = df.pop("won_deals").fillna(0) > 0
+    df["won_mrr"] = df["won_mrr"].fillna(0.0)
+    return df
+
+
+def _stream_frame(expr: ibis.Table, dtypes: dict[str, str], prepare=None) -> pd.DataFrame:
+    """``expr``'s result typed like :func:`helpers.reductions._finish` (unsorted), read batch by batch."""
     pieces = []
-    for batch in _batches(base):  # streamed: the engine's result is never held whole next to the frame
+    for batch in _batches(expr):  # streamed: the engine's result is never held whole next to the frame
         df = pa.Table.from_batches([batch]).to_pandas()
-        df["won"] = df.pop("won_deals").fillna(0) > 0
-        df["won_mrr"] = df["won_mrr"].fillna(0.0)
-        pieces.append(_finish_columns(df, dtypes))
-    if not pieces:  # no lead: the engine's empty result, typed as usual
-        df = fetch(base)
-        df["won"] = df.pop("won_deals").fillna(0) > 0
-        return _finish_lean(df, dtypes, key="lead_id")
-    df = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
-    del pieces
-    return _sort_lean(df, key="lead_id")
+        pieces.append(_finish_columns(prepare(df) if prepare else df, dtypes))
+    if not pieces:  # no rows: the engine's empty result, typed as usual
+        df = fetch(expr)
+        return _finish_columns(prepare(df) if prepare else df, dtypes)
+    return pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
 
 
 def _batches(expr: ibis.Table, chunk_size: int = 250_000):
@@ -281,11 +302,6 @@ def _sort_lean(df: pd.DataFrame, *, key: str) -> pd.DataFrame:
         return df.reset_index(drop=True)
     order = df[key].argsort(kind="stable").to_numpy()
     return pd.DataFrame({c: df.pop(c).take(order).reset_index(drop=True) for c in list(df.columns)}, copy=False)
-
-
-def _finish_lean(df: pd.DataFrame, dtypes: dict[str, str], *, key: str) -> pd.DataFrame:
-    """What :func:`helpers.reductions._finish` returns, built column by column."""
-    return _sort_lean(_finish_columns(df, dtypes), key=key)
 
 
 def mature_leads(features: pd.DataFrame, *, as_of: Any, maturity_days: float) -> pd.DataFrame:
