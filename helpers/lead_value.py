@@ -224,8 +224,9 @@ def lead_features(source: "DataSource", *, as_of: Any, window_days: float) -> pd
                            first_won_at=ibis.null().cast(UTC_TS))
     dtypes = {"lead_id": "str", "created_at": "ts", **{a: "str" for a in ATTRIBUTES}, "events_after": "int",
               **{c: "int" for c in ev_cols}, "won": "bool", "won_mrr": "float", "first_won_at": "ts"}
-    df = _stream_frame(base, {c: k for c, k in dtypes.items() if c not in ("events_after", *ev_cols)},
-                       prepare=_won_columns)
+    # ordered in the engine, so the frame usually needs no reordering copy here (``_sort_lean`` checks)
+    df = _stream_frame(base.order_by("lead_id"),
+                       {c: k for c, k in dtypes.items() if c not in ("events_after", *ev_cols)}, prepare=_won_columns)
     # the event counts of each lead (0 without events), in the column order of the contract above
     pos = (pd.Index(counts["lead_id"]).get_indexer(df["lead_id"]) if counts is not None
            else np.full(len(df), -1, dtype=np.int64))
