@@ -23,7 +23,6 @@ Pieces, in the order the notebook uses them (``docs/lead-value.md`` gives every 
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -408,10 +407,13 @@ def _level_counts(col: pd.Series) -> pd.Series:
 
 
 def _holdout_mask(lead_ids: pd.Series, share: float) -> np.ndarray:
-    """Deterministic holdout: CRC-32 of the lead id, so a lead stays on its side between runs and engines."""
-    buckets = np.fromiter((zlib.crc32(str(x).encode("utf-8")) % 10_000 for x in lead_ids), dtype=np.int64,
-                          count=len(lead_ids))
-    return buckets < int(round(share * 10_000))
+    """Deterministic holdout by a hash of the lead id, so a lead stays on its side between runs and engines.
+
+    pandas' ``hash_pandas_object`` (SipHash with a fixed key) is vectorised and the same on every
+    machine and run; no Python loop over leads.
+    """
+    hashed = pd.util.hash_pandas_object(pd.Series(lead_ids, dtype="str").reset_index(drop=True), index=False)
+    return (hashed.to_numpy() % np.uint64(10_000)).astype(np.int64) < int(round(share * 10_000))
 
 
 class LeadValueModel:
