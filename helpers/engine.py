@@ -26,6 +26,7 @@ import csv
 import gzip
 import hashlib
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,7 +235,7 @@ class DataSource:
         return " ".join(text.split())
 
     def close(self) -> None:
-        """Release the connection."""
+        """Release the connection (and any folder it spilled to)."""
         self._typed.clear()
         disconnect = getattr(self.con, "disconnect", None)
         if disconnect is not None:
@@ -242,6 +243,10 @@ class DataSource:
                 disconnect()
             except Exception:  # noqa: BLE001 - closing twice is harmless
                 pass
+        spill = getattr(self, "_spill", None)
+        if spill is not None:
+            spill.cleanup()
+            self._spill = None
 
     def __enter__(self) -> DataSource:
         return self
@@ -269,8 +274,13 @@ class FolderSource(DataSource):
         config: dict[str, Any] = {}
         if threads is not None:
             config["threads"] = threads
-        if memory_limit is not None:
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        if memory_limit:
+            # past the cap DuckDB spills to disk: to a private temporary folder, never the working
+            # directory (a notebook's, or the report's staging folder)
+            self._spill = tempfile.TemporaryDirectory(prefix="sales-workbook-duckdb-")
             config["memory_limit"] = memory_limit
+            config["temp_directory"] = self._spill.name
         con = ibis.duckdb.connect(**config)
         super().__init__(con, f"data folder {data_dir}")
         self._files = self._find_files()
@@ -470,8 +480,9 @@ def open_source(config: WorkbookConfig | None = None, *, data_dir: str | Path | 
     schema = config.schema if config is not None else None
     if url:
         return DatabaseSource(url, schema=schema)
+    limit = config.settings.string("data.engine_memory_limit") if config is not None else None
     if data_dir is not None:
-        return FolderSource(data_dir)
+        return FolderSource(data_dir, memory_limit=limit or None)
     if config is None:
         from .config import load_config
 
@@ -480,7 +491,7 @@ def open_source(config: WorkbookConfig | None = None, *, data_dir: str | Path | 
     env_url = config.database_url
     if env_url:
         return DatabaseSource(env_url, schema=schema)
-    return FolderSource(config.data_dir)
+    return FolderSource(config.data_dir, memory_limit=config.settings.string("data.engine_memory_limit") or None)
 
 
 def load_folder_into_database(data_dir: str | Path, url: str, schema: str | None = None, *,
