@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .engine import DataSource
-from .reductions import _finish, _instant
+from .reductions import _finish, _instant, _month_label, fetch
 from . import intervals
 
 __all__ = [
@@ -73,6 +73,18 @@ def within_months(start: Any, churn: Any, months: int) -> bool:
     return pd.Timestamp(churn) < pd.Timestamp(start) + pd.DateOffset(months=int(months))
 
 
+def _customers_as_of(source: DataSource, *, as_of: Any, attribution: str) -> tuple[Any, str, Any, Any]:
+    """Customers started by ``as_of`` with a person in ``attribution``; the column, the cutoff literal and
+    the "churn known by as_of" condition (a churn after ``as_of`` is not known yet)."""
+    if attribution not in ATTRIBUTIONS:
+        raise ValueError(f"attribution must be one of {', '.join(ATTRIBUTIONS)}, not {attribution!r}")
+    cutoff = ibis.literal(as_of_date(as_of).date(), type=dt.Date())
+    c = source.table("customers")
+    person = ATTRIBUTIONS[attribution]
+    c = c.filter((c.start_date <= cutoff) & c[person].notnull())
+    return c, person, cutoff, c.churn_date.notnull() & (c.churn_date <= cutoff)
+
+
 def _check_months(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a whole number of months >= 1, not {value!r}")
@@ -95,14 +107,7 @@ def customer_cohorts(source: DataSource, *, window_months: int, clawback_months:
     """
     window_months = _check_months("window_months", window_months)
     clawback_months = _check_months("clawback_months", clawback_months)
-    if attribution not in ATTRIBUTIONS:
-        raise ValueError(f"attribution must be one of {', '.join(ATTRIBUTIONS)}, not {attribution!r}")
-    day = as_of_date(as_of)
-    cutoff = ibis.literal(day.date(), type=dt.Date())
-    c = source.table("customers")
-    person = ATTRIBUTIONS[attribution]
-    c = c.filter((c.start_date <= cutoff) & c[person].notnull())
-    known = c.churn_date.notnull() & (c.churn_date <= cutoff)
+    c, person, cutoff, known = _customers_as_of(source, as_of=as_of, attribution=attribution)
     window_end = c.start_date + ibis.interval(months=window_months)
     claw_end = c.start_date + ibis.interval(months=clawback_months)
     in_claw = known & (c.churn_date < claw_end)
@@ -116,17 +121,18 @@ def customer_cohorts(source: DataSource, *, window_months: int, clawback_months:
     grouped = c.group_by(["_rep", "_sy", "_sm", "billing_term", "_done", "_in_window", "_cy", "_cm",
                           "_churned"]).aggregate(
         customers=c.count(), mrr_cents=c._cents.sum(), retained_mrr_cents=c._kept_cents.sum())
-    df = grouped.to_pandas()
+    df = fetch(grouped)
     columns = ["rep_id", "start_month", "billing_term", "window_done", "churned_in_window", "clawback_month",
                "churned", "customers", "mrr_cents", "retained_mrr_cents"]
     if df.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, [
             "str", "str", "str", "bool", "bool", "object", "bool", "int64", "int64", "int64"])})
     df["rep_id"] = df.pop("_rep").astype(str)
-    df["start_month"] = [f"{int(y):04d}-{int(m):02d}" for y, m in zip(df.pop("_sy"), df.pop("_sm"))]
+    df["start_month"] = _month_label(df.pop("_sy"), df.pop("_sm"))
     cy, cm = df.pop("_cy"), df.pop("_cm")
-    df["clawback_month"] = pd.Series([None if pd.isna(y) else f"{int(y):04d}-{int(m):02d}" for y, m in zip(cy, cm)],
-                                     index=df.index, dtype=object)
+    claimed = cy.notna()
+    df["clawback_month"] = pd.Series(None, index=df.index, dtype=object)
+    df.loc[claimed, "clawback_month"] = _month_label(cy[claimed], cm[claimed]).astype(object)
     df = df.rename(columns={"_done": "window_done", "_in_window": "churned_in_window", "_churned": "churned"})
     for col in ("window_done", "churned_in_window", "churned"):
         df[col] = df[col].fillna(False).astype(bool)
@@ -146,17 +152,10 @@ def retention_durations(source: DataSource, *, as_of: Any, attribution: str = "c
     A churn after ``as_of`` is censored at ``as_of`` (a report rebuilt for a past date never
     uses later information).
     """
-    if attribution not in ATTRIBUTIONS:
-        raise ValueError(f"attribution must be one of {', '.join(ATTRIBUTIONS)}, not {attribution!r}")
-    day = as_of_date(as_of)
-    cutoff = ibis.literal(day.date(), type=dt.Date())
-    c = source.table("customers")
-    person = ATTRIBUTIONS[attribution]
-    c = c.filter((c.start_date <= cutoff) & c[person].notnull())
-    known = c.churn_date.notnull() & (c.churn_date <= cutoff)
+    c, person, cutoff, known = _customers_as_of(source, as_of=as_of, attribution=attribution)
     end = ibis.ifelse(known, c.churn_date, cutoff)
     c = c.mutate(_rep=c[person], _days=end.delta(c.start_date, unit="day"), _churned=known)
-    df = c.group_by(["_rep", "_days", "_churned"]).aggregate(customers=c.count()).to_pandas()
+    df = fetch(c.group_by(["_rep", "_days", "_churned"]).aggregate(customers=c.count()))
     df = df.rename(columns={"_rep": "rep_id", "_days": "days", "_churned": "churned"})
     return _finish(df, {"rep_id": "str", "days": "int", "churned": "bool", "customers": "int"},
                    keys=("rep_id", "days", "churned"))
