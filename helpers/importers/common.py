@@ -8,6 +8,7 @@ rows); nothing loops over records in Python.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import shutil
@@ -106,21 +107,40 @@ def read_export_csv(path: Path) -> pd.DataFrame:
             f"saved it in Excel, save it as 'CSV UTF-8' or export it again.") from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    try:
-        rows = list(csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=True))
-    except csv.Error as exc:
-        raise ImportInputError(f"{path.name} is not valid CSV ({exc}): export it again without editing it.") from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    header = [h.strip() for h in rows[0]]
+    # Arrow's C++ CSV parser, every cell as text: an export of millions of calls is not parsed row by row in
+    # Python. It also knows each row's width: a row whose cell count differs from the heading's is collected.
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    header = [h.strip() for h in next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter))]
     width = len(header)
-    bad = [i + 2 for i, r in enumerate(rows[1:]) if len(r) != width]
-    if bad:
+    ragged: list[int] = []
+
+    def on_bad_row(row: Any) -> str:
+        ragged.append(int(row.number) if row.number is not None else -1)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=[f"c{i}" for i in range(width)]),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad_row,
+                                              newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(width)},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as exc:
+        raise ImportInputError(f"{path.name} is not valid CSV ({exc}): export it again without editing it.") from None
+    if ragged:
         raise ImportInputError(
-            f"{path.name}: {len(bad)} row(s) do not have {width} cells like the heading (first at data row "
-            f"{bad[0] - 1}); a comma inside a value must be quoted. Export the file again without editing it.")
-    frame = pd.DataFrame(rows[1:], columns=header, dtype=object) if len(rows) > 1 else \
-        pd.DataFrame({h: pd.Series(dtype=object) for h in header})
-    return frame.apply(lambda s: s.astype(str).str.strip()) if len(frame) else frame
+            f"{path.name}: {len(ragged)} row(s) do not have {width} cells like the heading (first at line "
+            f"{ragged[0]}); a comma inside a value must be quoted. Export the file again without editing it.")
+    frame = table.to_pandas()
+    frame.columns = header
+    frame = frame.apply(lambda col: col.str.strip()) if len(frame) else frame
+    blank = (frame == "").all(axis=1) if len(frame) else pd.Series(dtype=bool)
+    frame = frame.loc[~blank].reset_index(drop=True) if len(frame) else frame  # Excel's ,,,, rows
+    return frame.astype(object)
+
 
 
 @dataclass
