@@ -2,7 +2,7 @@
 the same reduction hand-written in DuckDB SQL, and plain pandas.
 
 For each organisation size (multiples of the sample: 1x, 10x, 50x by default, generated with
-``helpers.sample.generate_org`` into a cache folder and reused), every reduction runs once per
+``helpers.data.sample.generate_org`` into a cache folder and reused), every reduction runs once per
 way in this process, after one warm-up run of the Ibis version on the smallest size. The script
 checks that the three ways agree (same rows, same sums of every numeric column) before it
 reports times, so a fast but wrong hand-written query cannot flatter the comparison, and prints:
@@ -31,9 +31,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers import reductions as r  # noqa: E402
-from helpers.config import DEFAULTS_FILE, load_config  # noqa: E402
-from helpers.engine import FolderSource  # noqa: E402
+from helpers.data import reductions as r  # noqa: E402
+from helpers.core.config import DEFAULTS_FILE, load_config  # noqa: E402
+from helpers.data.engine import FolderSource  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*inplace keyword.*")  # DuckDB's .df() on pandas 3.1
 
@@ -45,7 +45,7 @@ DEFAULT_CACHE = Path("/tmp/sales-workbook-bench")
 
 def ensure_org(scale: float, cache: Path) -> Path:
     """The generated org at ``scale`` times the sample's reps (generated once, then reused)."""
-    from helpers.sample import DEFAULT_REPS, generate_org
+    from helpers.data.sample import DEFAULT_REPS, generate_org
 
     out = cache / f"org_x{scale:g}"
     if not (out / "ground_truth.json").exists():

@@ -3,7 +3,7 @@
 Builds, in a temporary folder, Parquet files for a company with ``--rows`` activities
 (10 million by default), a tenth as many leads, and matching deals, customers and lead
 events; generated with numpy in chunks of a million rows so generation itself stays small.
-Then runs every reduction of :mod:`helpers.reductions` once and prints, per reduction, the
+Then runs every reduction of :mod:`helpers.data.reductions` once and prints, per reduction, the
 wall time, the peak resident memory of the process during that reduction, and the size of
 the result. A sales-ops analyst reads it as: "can my laptop run the monthly report on our
 CRM export?".
@@ -35,9 +35,9 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.config import DEFAULTS_FILE, load_config  # noqa: E402
-from helpers.engine import FolderSource  # noqa: E402
-from helpers import reductions as r  # noqa: E402
+from helpers.core.config import DEFAULTS_FILE, load_config  # noqa: E402
+from helpers.data.engine import FolderSource  # noqa: E402
+from helpers.data import reductions as r  # noqa: E402
 
 CHUNK = 1_000_000
 START = np.datetime64("2023-01-01T00:00:00", "s")

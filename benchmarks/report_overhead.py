@@ -41,7 +41,7 @@ from IPython.core.interactiveshell import InteractiveShell
 data_dir, month, out_dir = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 sys.path.insert(0, sys.argv[4])
 from helpers.paths import NOTEBOOKS_DIR
-from helpers.report import scheduled_notebook
+from helpers.reporting.pipeline import scheduled_notebook
 
 # One IPython shell in this one process: cells run as in a notebook, the value of a cell's last
 # expression and every figure are formatted (PNG, HTML tables) as the report needs them; the

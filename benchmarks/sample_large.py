@@ -24,7 +24,7 @@ from pathlib import Path
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from helpers.sample import generate_org
+from helpers.data.sample import generate_org
 out, reps, months, seed, fmt = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 start = time.perf_counter()
 summary = generate_org(out, seed=seed, reps=reps, months=months, fmt=fmt)
@@ -37,7 +37,7 @@ print(json.dumps({"reps": reps, "months": months, "seconds": round(seconds, 2), 
 
 
 def run(scale: float, *, months: int, seed: int, fmt: str, workdir: Path) -> dict:
-    from helpers.sample import DEFAULT_REPS
+    from helpers.data.sample import DEFAULT_REPS
 
     reps = max(6, int(round(DEFAULT_REPS * scale)))
     out = workdir / f"x{scale:g}"
@@ -51,7 +51,7 @@ def run(scale: float, *, months: int, seed: int, fmt: str, workdir: Path) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    from helpers.sample import DEFAULT_MONTHS, DEFAULT_SEED
+    from helpers.data.sample import DEFAULT_MONTHS, DEFAULT_SEED
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 50], help="multiples of the default reps")

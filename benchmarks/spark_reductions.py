@@ -21,10 +21,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from helpers import reductions as r  # noqa: E402
-from helpers.config import DEFAULTS_FILE, load_config  # noqa: E402
-from helpers.engine import FolderSource  # noqa: E402
-from helpers.spark import local_session, spark_folder_source  # noqa: E402
+from helpers.data import reductions as r  # noqa: E402
+from helpers.core.config import DEFAULTS_FILE, load_config  # noqa: E402
+from helpers.data.engine import FolderSource  # noqa: E402
+from helpers.data.spark import local_session, spark_folder_source  # noqa: E402
 from reductions_compare import AS_OF, DEFAULT_CACHE, WINDOW_MONTHS, ensure_org  # noqa: E402
 
 

@@ -116,8 +116,8 @@ def build_folder(folder: Path, *, rows: int, reps: int, leads: int, fmt: str, se
 
 def _validate_child(folder: str) -> None:
     """Run in the child process: validate and print the timing as JSON."""
-    from helpers.config import load_config
-    from helpers.validate import validate_folder
+    from helpers.core.config import load_config
+    from helpers.data.validate import validate_folder
 
     config = load_config()
     started = time.perf_counter()

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from helpers import __version__
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -62,33 +62,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .config import ConfigError, load_config
+    from helpers.core.config import ConfigError, load_config
 
     try:
         if getattr(args, "config", None) is not None or args.command in ("validate", "report"):
             load_config(args.config)  # fail fast, before any data is read, on a bad configuration
         if args.command == "validate":
-            from .validate import cli_validate
+            from helpers.data.validate import cli_validate
 
             return cli_validate(data_dir=args.data_dir, config_path=args.config)
         if args.command == "sample":
-            from .sample import cli_sample
+            from helpers.data.sample import cli_sample
 
             return cli_sample(seed=args.seed, reps=args.reps, months=args.months, out=args.out, fmt=args.format)
         if args.command == "import":
-            from .importers.pipeline import cli_import
+            from helpers.data.importers.pipeline import cli_import
 
             return cli_import(args.crm, args.export_dir, args.out, args.mapping, args.config)
         if args.command == "report" and args.rep is not None:
             if args.only or args.daily or args.as_of or args.jobs != 1:
                 print("sales-workbook report --rep: takes only --month, --data, --out and --config", file=sys.stderr)
                 return 2
-            from .coaching_report import cli_private_page
+            from helpers.analyses.coaching.report import cli_private_page
 
             return cli_private_page(args.rep, month=args.month, config_path=args.config, data_dir=args.data,
                                     out_dir=args.out)
         if args.command == "report":
-            from .report import cli_report
+            from helpers.reporting.pipeline import cli_report
 
             return cli_report(month=args.month, as_of=args.as_of, config_path=args.config, data_dir=args.data,
                               out_dir=args.out, only=args.only, jobs=args.jobs, daily=args.daily)

@@ -17,7 +17,7 @@ import run as bench_run  # noqa: E402
 
 @pytest.fixture(scope="module")
 def small_org(tmp_path_factory):
-    from helpers.sample import generate_org
+    from helpers.data.sample import generate_org
 
     out = tmp_path_factory.mktemp("bench_org")
     generate_org(out, seed=4, reps=8, months=3)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.report import build_report
+from helpers.reporting.pipeline import build_report
 from test_report_support import write_tiny_org
 
 pytestmark = pytest.mark.browser

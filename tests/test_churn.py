@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.churn import (ChurnDataError, ChurnQuartiles, RetentionCurves, churn_rates, customer_cohorts,
+from helpers.analyses.compensation.churn import (ChurnDataError, ChurnQuartiles, RetentionCurves, churn_rates, customer_cohorts,
                            retention_durations, within_months)
-from helpers.engine import open_source
+from helpers.data.engine import open_source
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.reductions import rep_churn
-from helpers.sample import generate_org
+from helpers.data.reductions import rep_churn
+from helpers.data.sample import generate_org
 
 HEADER = "customer_id,deal_id,closing_rep_id,consultant_id,start_date,churn_date,mrr,billing_term\n"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers.churn import customer_cohorts, retention_durations
-from helpers.compensation import commitment_payments
-from helpers.engine import DatabaseSource, load_folder_into_database, open_source
+from helpers.analyses.compensation.churn import customer_cohorts, retention_durations
+from helpers.analyses.compensation.model import commitment_payments
+from helpers.data.engine import DatabaseSource, load_folder_into_database, open_source
 
 pytest_plugins = ["conftest_pg"]
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from helpers.coaching import (
+from helpers.analyses.coaching.model import (
     CoachingError,
     WeakStageModel,
     _robust_tau2,
@@ -28,11 +28,11 @@ from helpers.coaching import (
     shrink_rates,
     wilson_interval,
 )
-from helpers.config import DEFAULTS_FILE, ConfigError, load_config
-from helpers.engine import open_source
+from helpers.core.config import DEFAULTS_FILE, ConfigError, load_config
+from helpers.data.engine import open_source
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.reductions import last_complete_month, rep_month_funnel
-from helpers.sample import generate_org
+from helpers.data.reductions import last_complete_month, rep_month_funnel
+from helpers.data.sample import generate_org
 
 CONFIG = load_config(DEFAULTS_FILE)
 SETTINGS = coaching_settings(CONFIG)
@@ -339,14 +339,14 @@ def test_flags_stay_at_the_designed_false_positive_rate_without_planted_weakness
 
 # --------------------------------------------------------------------------- report assembly
 def _report(data_dir: Path, results: Path, month: str = ""):
-    from helpers.report_context import start_report
+    from helpers.reporting.context import start_report
 
     return start_report("03_funnel_coaching", month=month, as_of="", config_path=str(DEFAULTS_FILE),
                         data_dir=str(data_dir), results_path=str(results))
 
 
 def test_analysis_records_results_and_private_view_hides_peers(tmp_path: Path) -> None:
-    from helpers.coaching_report import analyse
+    from helpers.analyses.coaching.report import analyse
 
     report = _report(SAMPLE_DATA_DIR, tmp_path / "team.json")
     team = analyse(report)
@@ -376,7 +376,7 @@ def test_analysis_records_results_and_private_view_hides_peers(tmp_path: Path) -
 
 
 def test_missing_leads_table_is_a_caveat_not_a_crash(coaching_orgs, tmp_path: Path) -> None:
-    from helpers.coaching_report import analyse
+    from helpers.analyses.coaching.report import analyse
 
     data = tmp_path / "noleads"
     shutil.copytree(coaching_orgs["seed5"], data)
@@ -393,7 +393,7 @@ def test_missing_leads_table_is_a_caveat_not_a_crash(coaching_orgs, tmp_path: Pa
 
 def test_private_page_renders_without_peer_names(tmp_path: Path) -> None:
     """The rep-private leadership page (papermill + the report's HTML renderer) names only that rep."""
-    from helpers.coaching_report import render_private_page
+    from helpers.analyses.coaching.report import render_private_page
 
     html = render_private_page("R00021", month="2026-10", config_path=str(DEFAULTS_FILE),
                                data_dir=str(SAMPLE_DATA_DIR), out_dir=tmp_path)

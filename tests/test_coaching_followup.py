@@ -13,10 +13,10 @@ import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
 from helpers.cli import main as cli_main
-from helpers.coaching_followup import focus_review, load_previous_focus, previous_results_file
-from helpers.report import build_report
-from helpers.results import Results, save_results
-from helpers.sample import generate_org
+from helpers.analyses.coaching.followup import focus_review, load_previous_focus, previous_results_file
+from helpers.reporting.pipeline import build_report
+from helpers.core.results import Results, save_results
+from helpers.data.sample import generate_org
 
 
 def _funnel(rows: list[tuple[str, str, list[int]]], stages=("attempted", "connected", "demo", "won")) -> pd.DataFrame:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers.coaching import WeakStageModel, compute_submetrics, rep_month_submetrics
-from helpers.config import DEFAULTS_FILE, load_config
-from helpers.engine import DatabaseSource, load_folder_into_database, open_source
-from helpers.reductions import rep_month_funnel
+from helpers.analyses.coaching.model import WeakStageModel, compute_submetrics, rep_month_submetrics
+from helpers.core.config import DEFAULTS_FILE, load_config
+from helpers.data.engine import DatabaseSource, load_folder_into_database, open_source
+from helpers.data.reductions import rep_month_funnel
 
 pytest_plugins = ["conftest_pg"]
 pytestmark = pytest.mark.postgres

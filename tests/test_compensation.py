@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.churn import customer_cohorts
-from helpers.compensation import (PLANS, PlanComparison, PlanSettings, commission_statement, commitment_payments,
+from helpers.analyses.compensation.churn import customer_cohorts
+from helpers.analyses.compensation.model import (PLANS, PlanComparison, PlanSettings, commission_statement, commitment_payments,
                                   plan_amounts, rolling_quartiles, run_ledger, statement_lines, to_cents)
-from helpers.config import ConfigError, load_config
-from helpers.engine import open_source
+from helpers.core.config import ConfigError, load_config
+from helpers.data.engine import open_source
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.payroll_export import export_folder, export_payroll, safe_text
-from helpers.sample import generate_org
+from helpers.analyses.compensation.payroll import export_folder, export_payroll, safe_text
+from helpers.data.sample import generate_org
 
 HEADER = "customer_id,deal_id,closing_rep_id,consultant_id,start_date,churn_date,mrr,billing_term\n"
 CUSTOMERS = HEADER + (
@@ -148,8 +148,8 @@ def test_payroll_files_neutralise_formulas(hand_org: Path, tmp_path: Path) -> No
 
 
 def test_the_notebook_analysis_on_a_small_export_without_deals(hand_org: Path, tmp_path: Path) -> None:
-    from helpers.compensation_report import analyse_compensation
-    from helpers.report_context import start_report
+    from helpers.analyses.compensation.report import analyse_compensation
+    from helpers.reporting.context import start_report
 
     results = tmp_path / "run" / "04_compensation_churn_quartiles.json"
     report = start_report("04_compensation_churn_quartiles", month="2025-06", as_of="2025-06-30",
@@ -236,8 +236,8 @@ def test_customer_success_plan_moves_pressure_sellers_down_the_pay_ranking(histo
 
 def test_a_two_month_org_ranks_nobody_yet_and_still_pays(tmp_path: Path) -> None:
     """Odd shape: no customer's window has closed, so no quartiles; the statement and what-if still work."""
-    from helpers.compensation_report import analyse_compensation
-    from helpers.report_context import start_report
+    from helpers.analyses.compensation.report import analyse_compensation
+    from helpers.reporting.context import start_report
 
     generate_org(tmp_path / "org", seed=2, reps=8, months=2)
     report = start_report("04_compensation_churn_quartiles", data_dir=str(tmp_path / "org"))

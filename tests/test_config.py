@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.config import ConfigError, load_config
+from helpers.core.config import ConfigError, load_config
 from helpers.paths import PROJECT_ROOT
 
 
@@ -114,7 +114,7 @@ def test_cli_reports_config_errors_with_exit_code_2(tmp_path, capsys):
 
 
 def test_settings_reader_gives_modules_typed_access_with_errors_naming_the_key(tmp_path):
-    from helpers.config import ConfigError, load_config
+    from helpers.core.config import ConfigError, load_config
 
     cfg = load_config(None)
     assert cfg.settings.number("statistics.small_sample_n", integer=True) == cfg.small_sample_n

@@ -1,11 +1,11 @@
-"""docs/data-contract.md is generated from helpers/contract.py and must stay in sync with it."""
+"""docs/data-contract.md is generated from helpers/core/contract.py and must stay in sync with it."""
 from __future__ import annotations
 
 import subprocess
 import sys
 
-from helpers.contract import ANALYSIS_TABLES, TABLES
-from helpers.contract_docs import REGENERATE, render_contract_markdown
+from helpers.core.contract import ANALYSIS_TABLES, TABLES
+from helpers.data.contract_docs import REGENERATE, render_contract_markdown
 from helpers.paths import DOCS_DIR, PROJECT_ROOT
 
 DOC = DOCS_DIR / "data-contract.md"
@@ -15,7 +15,7 @@ def test_committed_document_matches_the_contract():
     assert DOC.exists(), f"{DOC} is missing; generate it with: {REGENERATE}"
     committed = DOC.read_text(encoding="utf-8")
     assert committed == render_contract_markdown(), (
-        f"{DOC.relative_to(PROJECT_ROOT)} differs from helpers/contract.py; regenerate it with: {REGENERATE}")
+        f"{DOC.relative_to(PROJECT_ROOT)} differs from helpers/core/contract.py; regenerate it with: {REGENERATE}")
 
 
 def test_every_table_and_column_is_documented_with_its_rules():
@@ -45,6 +45,6 @@ def test_analysis_mapping_and_traits_note():
 
 
 def test_module_prints_the_document():
-    out = subprocess.run([sys.executable, "-m", "helpers.contract_docs"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "helpers.data.contract_docs"], capture_output=True, text=True,
                          check=True, cwd=PROJECT_ROOT).stdout
     assert out == render_contract_markdown()

@@ -9,8 +9,8 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 import pytest
 
-from helpers.config import load_config
-from helpers.engine import (
+from helpers.core.config import load_config
+from helpers.data.engine import (
     DatabaseSource,
     DataSourceError,
     FolderSource,
@@ -203,7 +203,7 @@ def test_empty_strings_in_parquet_are_missing_values_as_validation_treats_them(t
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from helpers.engine import open_source
+    from helpers.data.engine import open_source
 
     reps = pa.table({"rep_id": ["a", "b"], "name": ["Ann", "Bo"], "manager_id": ["", "a"], "role": ["ae", "ae"],
                      "hire_date": ["2025-01-01", "2025-02-01"]})

@@ -7,7 +7,7 @@ see ``tests/pg_server.py``) and (c) Spark local mode (when pyspark and Java are 
 ``CI=true`` both must be), on one small generated organisation, and compares the frames with
 DuckDB's: values exactly (floats to rtol 1e-9), rows in the order the function returns them.
 
-Not repeated here (already compared elsewhere): the reductions of ``helpers.reductions`` on
+Not repeated here (already compared elsewhere): the reductions of ``helpers.data.reductions`` on
 PostgreSQL and Spark (tests/test_engine_postgres.py, tests/test_spark.py), coaching sub-metrics,
 churn cohorts/durations and commitment payments on PostgreSQL (tests/test_coaching_postgres.py,
 tests/test_churn_postgres.py) and the experiment review on PostgreSQL
@@ -24,12 +24,20 @@ from typing import Any, Callable
 import pandas as pd
 import pytest
 
-from helpers import churn, coaching, compensation, experiments, lead_value, marketing, sla, speed_to_lead
-from helpers import success, training
-from helpers.config import DEFAULTS_FILE, load_config
-from helpers.engine import DatabaseSource, FolderSource, load_folder_into_database
-from helpers.report_context import compute_monthly_counts, compute_table_overview
-from helpers.sample import generate_org
+from helpers.analyses.compensation import churn
+from helpers.analyses.coaching import model as coaching
+from helpers.analyses.compensation import model as compensation
+from helpers.analyses.experiments import model as experiments
+from helpers.analyses.lead_value import model as lead_value
+from helpers.analyses.lead_value import marketing
+from helpers.analyses.lead_value import sla
+from helpers.analyses.lead_value import speed_to_lead
+from helpers.analyses import success
+from helpers.analyses.training import model as training
+from helpers.core.config import DEFAULTS_FILE, load_config
+from helpers.data.engine import DatabaseSource, FolderSource, load_folder_into_database
+from helpers.reporting.context import compute_monthly_counts, compute_table_overview
+from helpers.data.sample import generate_org
 
 pytest_plugins = ["conftest_pg"]
 
@@ -138,7 +146,7 @@ def spark_source(org: Path):
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("Spark needs a Java runtime")
-    from helpers.spark import local_session, spark_folder_source
+    from helpers.data.spark import local_session, spark_folder_source
 
     spark = local_session()
     spark.sparkContext.setLogLevel("ERROR")

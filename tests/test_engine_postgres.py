@@ -2,7 +2,7 @@
 
 A server is started from the Debian ``postgresql`` package for the session (see
 ``tests/pg_server.py``), a synthetic organisation (every file format, awkward timestamps)
-is loaded into it with :func:`helpers.engine.load_folder_into_database`, and every
+is loaded into it with :func:`helpers.data.engine.load_folder_into_database`, and every
 reduction is compared frame for frame with the folder (DuckDB) result.
 """
 from __future__ import annotations
@@ -13,11 +13,11 @@ import pandas as pd
 import psycopg
 import pytest
 
-from helpers.config import DEFAULTS_FILE, load_config
-from helpers.contract import TABLES
-from helpers.engine import DatabaseSource, DataSourceError, load_folder_into_database, open_source
+from helpers.core.config import DEFAULTS_FILE, load_config
+from helpers.core.contract import TABLES
+from helpers.data.engine import DatabaseSource, DataSourceError, load_folder_into_database, open_source
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.reductions import (
+from helpers.data.reductions import (
     data_period,
     last_complete_month,
     lead_engagement,

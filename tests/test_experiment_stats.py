@@ -10,8 +10,8 @@ from scipy import stats
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize, proportions_ztest
 
-from helpers import experiment_stats as st
-from helpers.experiments import _clustered_units_needed, derive_status
+from helpers.analyses.experiments import stats as st
+from helpers.analyses.experiments.model import _clustered_units_needed, derive_status
 
 
 # ----------------------------------------------------------------------------- effects

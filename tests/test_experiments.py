@@ -13,12 +13,12 @@ import pytest
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
-from helpers.config import load_config
-from helpers.engine import open_source
-from helpers.experiments import ExperimentDataError, ExperimentReview
+from helpers.core.config import load_config
+from helpers.data.engine import open_source
+from helpers.analyses.experiments.model import ExperimentDataError, ExperimentReview
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.results import ResultsRecorder, load_results
-from helpers.sample import generate_org
+from helpers.core.results import ResultsRecorder, load_results
+from helpers.data.sample import generate_org
 
 # (seed, reps, months): the committed sample, a big short org, a small one, a mid-sized longer one
 ORGS = {"sample": None, "seed7_120reps_4m": (7, 120, 4), "seed11_16reps_6m": (11, 16, 6),
@@ -206,7 +206,7 @@ def test_rate_outcomes_that_are_not_zero_or_one_are_named(tmp_path):
 
 
 def test_settings_come_from_the_config_and_bad_values_are_named(tmp_path):
-    from helpers.config import ConfigError
+    from helpers.core.config import ConfigError
 
     cfg = tmp_path / "w.toml"
     cfg.write_text('[experiments]\nmean_test = "rank"\nmin_units_per_arm = 50\n')
@@ -296,7 +296,7 @@ def test_odd_shapes_do_not_crash_and_give_no_confident_verdict(tmp_path):
 
 # --------------------------------------------------------------------------- one experiment: detail, power curve, widget
 def test_power_curve_passes_through_the_reviews_own_power_and_reaches_the_target(org_dirs):
-    from helpers.experiments import power_curve
+    from helpers.analyses.experiments.model import power_curve
 
     review, _ = _review(org_dirs["sample"])
     measured = 0
@@ -322,7 +322,7 @@ def test_power_curve_of_a_rate_matches_statsmodels():
     from statsmodels.stats.power import NormalIndPower
     from statsmodels.stats.proportion import proportion_effectsize
 
-    from helpers.experiments import power_curve
+    from helpers.analyses.experiments.model import power_curve
 
     row = {"n_treatment": 100, "n_control": 100, "success_min_lift": 0.05, "metric_type": "rate", "control": 0.2,
            "design_effect": 1.0, "units_needed": None}
@@ -339,7 +339,7 @@ def test_experiment_detail_and_the_widget(org_dirs):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from helpers.experiments import ExperimentDataError
+    from helpers.analyses.experiments.model import ExperimentDataError
 
     review, _ = _review(org_dirs["sample"])
     first = str(review.summary["experiment_id"].iloc[0])

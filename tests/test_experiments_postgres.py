@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.engine import DatabaseSource, load_folder_into_database, open_source
-from helpers.experiments import ExperimentReview
+from helpers.data.engine import DatabaseSource, load_folder_into_database, open_source
+from helpers.analyses.experiments.model import ExperimentReview
 from helpers.paths import SAMPLE_DATA_DIR
 
 pytest_plugins = ["conftest_pg"]

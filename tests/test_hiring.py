@@ -1,4 +1,4 @@
-"""Trait discovery (helpers/hiring.py): outside references, planted truths on several orgs, odd data."""
+"""Trait discovery (helpers/analyses/hiring/model.py): outside references, planted truths on several orgs, odd data."""
 from __future__ import annotations
 
 import json
@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from helpers.config import load_config
-from helpers.engine import open_source
-from helpers.hiring import (HiringDataError, TraitModel, candidate_trait_scores, check_scores, interviewer_leniency,
+from helpers.core.config import load_config
+from helpers.data.engine import open_source
+from helpers.analyses.hiring.model import (HiringDataError, TraitModel, candidate_trait_scores, check_scores, interviewer_leniency,
                             open_candidates, run_trait_discovery)
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.results import ResultsRecorder
-from helpers.sample import generate_org
+from helpers.core.results import ResultsRecorder
+from helpers.data.sample import generate_org
 
 STRONG = {"coachability", "curiosity", "intelligence"}
 
@@ -71,7 +71,7 @@ def test_interviewers_who_never_share_candidates_are_not_calibrated() -> None:
 def test_hire_trait_scores_calibrated_by_hand_and_raw() -> None:
     """The leniency example above (A +1, B -1 exactly) plus a hire R3 seen by lenient A alone, who
     gave 9. Worked by hand: calibrated R1 = ((6-1)+(4+1))/2 = 5, R2 = 7, R3 = 9-1 = 8; raw R3 = 9."""
-    from helpers.hiring import hire_trait_scores
+    from helpers.analyses.hiring.model import hire_trait_scores
 
     scores = pd.DataFrame({"candidate_id": ["c1", "c2", "c1", "c2", "c3", "c4"],
                            "interviewer": ["A", "A", "B", "B", "A", "B"], "trait": "t", "score": [6, 8, 4, 6, 9, 3],
@@ -153,7 +153,7 @@ def found(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 def test_hire_trait_scores_are_the_scores_notebook_01_models(found) -> None:
     """Notebook 02 judges hiring scores through hire_trait_scores: the same numbers as 01's hires."""
-    from helpers.hiring import hire_trait_scores
+    from helpers.analyses.hiring.model import hire_trait_scores
 
     result, truth = found
     scores = result.candidates[result.candidates["hired"]].set_index("rep_id")[list(result.traits)]

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from helpers.cli import main
-from helpers.importers import ImportInputError, ImportValidationError, MappingError, import_export
-from helpers.validate import validate_folder
+from helpers.data.importers import ImportInputError, ImportValidationError, MappingError, import_export
+from helpers.data.validate import validate_folder
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm"
 NOW = "2026-11-24T00:00:00Z"
@@ -217,7 +217,7 @@ def test_cli_exit_codes(tmp_path, capsys):
 # --------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_import_then_report_skips_what_the_crm_cannot_provide(salesforce, tmp_path):
-    from helpers.report import build_report
+    from helpers.reporting.pipeline import build_report
 
     _, out = salesforce
     result = build_report(data_dir=out, out_dir=tmp_path / "reports", only=["01", "02", "04", "06"], progress=False)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers.intervals import error_bars, wilson_interval
+from helpers.core.intervals import error_bars, wilson_interval
 
 
 def test_wilson_matches_statsmodels_and_a_hand_value():

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import lead_value as lv
-from helpers.config import ConfigError, load_config
-from helpers.engine import open_source
+from helpers.analyses.lead_value import model as lv
+from helpers.core.config import ConfigError, load_config
+from helpers.data.engine import open_source
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.sample import generate_org
+from helpers.data.sample import generate_org
 
 CFG = load_config()
 SET = lv.lead_value_settings(CFG)

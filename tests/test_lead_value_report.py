@@ -6,8 +6,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from helpers import marketing as mk
-from helpers.lead_value_report import combined_headline
+from helpers.analyses.lead_value import marketing as mk
+from helpers.analyses.lead_value.report import combined_headline
 
 
 def _pace(*, to_date: float, goal: float = 1000.0, days_elapsed: int = 31, days_in_month: int = 31,

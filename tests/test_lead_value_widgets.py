@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import sla
-from helpers import speed_to_lead as stl
-from helpers.lead_value_widgets import rep_lists, rep_options, rep_widget, segment_options, segment_view, segment_widget
+from helpers.analyses.lead_value import sla
+from helpers.analyses.lead_value import speed_to_lead as stl
+from helpers.analyses.lead_value.widgets import rep_lists, rep_options, rep_widget, segment_options, segment_view, segment_widget
 
 T = pd.Timestamp("2026-10-20 09:00", tz="UTC")
 

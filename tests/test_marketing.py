@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import marketing as mk
+from helpers.analyses.lead_value import marketing as mk
 
 
 def _daily(start: date, values: list[float]) -> pd.DataFrame:

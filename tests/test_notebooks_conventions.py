@@ -9,10 +9,10 @@ import nbformat
 import pytest
 
 from conftest import EXPECTED_OUTPUTS, read_with_expected_outputs
-from helpers.contract import ANALYSIS_TABLES
+from helpers.core.contract import ANALYSIS_TABLES
 from helpers.paths import KERNEL_NAME, NOTEBOOKS_DIR
-from helpers.report import discover_notebooks
-from helpers.report_context import REPORT_TITLES
+from helpers.reporting.pipeline import discover_notebooks
+from helpers.reporting.context import REPORT_TITLES
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 MAX_CELL_LINES = 15
@@ -109,7 +109,7 @@ def test_checked_outputs_and_daily_mode_match_what_the_pipeline_sees():
 
 
 def test_report_cells_do_not_depend_on_analyst_only_cells(notebook):
-    """Scheduled runs skip `analyst-only` cells (helpers.report.scheduled_notebook): no other cell may use
+    """Scheduled runs skip `analyst-only` cells (helpers.reporting.pipeline.scheduled_notebook): no other cell may use
     a name that only an analyst-only cell defines."""
     path, nb = notebook
     defined_by_analyst: set[str] = set()
@@ -131,7 +131,7 @@ def test_report_cells_do_not_depend_on_analyst_only_cells(notebook):
 
 
 def test_scheduled_runs_execute_no_analyst_only_cell():
-    from helpers.report import scheduled_notebook
+    from helpers.reporting.pipeline import scheduled_notebook
 
     for path in NOTEBOOKS:
         nb = scheduled_notebook(path)

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.config import load_config
-from helpers.engine import MissingTableError, open_source
-from helpers.reductions import (
+from helpers.core.config import load_config
+from helpers.data.engine import MissingTableError, open_source
+from helpers.data.reductions import (
     NoDataError,
     _instant,
     data_period,

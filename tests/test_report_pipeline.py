@@ -15,14 +15,14 @@ import pandas as pd
 import pytest
 
 from helpers.paths import NOTEBOOKS_DIR
-from helpers.report import build_report, format_summary
-from helpers.report_html import external_references
-from helpers.results import load_results
+from helpers.reporting.pipeline import build_report, format_summary
+from helpers.reporting.html import external_references
+from helpers.core.results import load_results
 from test_report_support import EVIL_EXPERIMENT, EVIL_NAME, LAST_COMPLETE_MONTH, write_tiny_org
 
 ALL_TABLES = ("reps", "quotas", "leads", "activities", "deals", "customers", "experiments",
               "experiment_assignments")
-# any src/href/url()/@import pointing at another host, written independently of helpers.report_html
+# any src/href/url()/@import pointing at another host, written independently of helpers.reporting.html
 EXTERNAL = re.compile(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?\s*(https?:)?//|@import""", re.I)
 
 

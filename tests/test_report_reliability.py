@@ -14,11 +14,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import helpers.report as report_module
+import helpers.reporting.pipeline as report_module
 from helpers.cli import main
 from helpers.paths import NOTEBOOKS_DIR, PROJECT_ROOT
-from helpers.report import build_report
-from helpers.results import load_results
+from helpers.reporting.pipeline import build_report
+from helpers.core.results import load_results
 from test_report_support import write_tiny_org
 
 PYTHON = Path(sys.executable)
@@ -68,7 +68,7 @@ def test_sigterm_stops_the_kernels_and_writes_nothing(tiny_data, tmp_path):
     nbformat.write(nb, notebooks / "09_slow.ipynb")
     out, marker = tmp_path / "reports", tmp_path / "kernel.pid"
     script = textwrap.dedent(f"""
-        from helpers.report import build_report
+        from helpers.reporting.pipeline import build_report
         build_report(data_dir={str(tiny_data)!r}, out_dir={str(out)!r}, notebooks_dir={str(notebooks)!r},
                      jobs=2, progress=False)
     """)
@@ -140,7 +140,7 @@ def test_notebooks_executed_elsewhere_are_published_like_our_own(tiny_data, tmp_
     """The Airflow path: papermill runs a notebook (as PapermillOperator does), then publish_executed."""
     import papermill as pm
 
-    from helpers.report import publish_executed
+    from helpers.reporting.pipeline import publish_executed
 
     staging, out = tmp_path / "staging", tmp_path / "reports"
     staging.mkdir()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers.config import load_config
-from helpers.engine import open_source
+from helpers.core.config import load_config
+from helpers.data.engine import open_source
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.reductions import last_complete_month
-from helpers.results import load_results
+from helpers.data.reductions import last_complete_month
+from helpers.core.results import load_results
 
 pytestmark = pytest.mark.slow
 CLI = Path(sys.executable).with_name("sales-workbook")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.engine import load_folder_into_database
-from helpers.report import build_report
-from helpers.sample import generate_org
+from helpers.data.engine import load_folder_into_database
+from helpers.reporting.pipeline import build_report
+from helpers.data.sample import generate_org
 
 pytest_plugins = ["conftest_pg"]
 

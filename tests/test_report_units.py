@@ -7,10 +7,10 @@ import nbformat
 import pytest
 
 from helpers.paths import NOTEBOOKS_DIR
-from helpers.report import ReportError, _error_summary, _publish, discover_notebooks, read_notebook_spec
-from helpers.report_context import ReportParameterError, month_bounds, parse_as_of, parse_month
-from helpers.report_html import OfflineViolation, ensure_offline, external_references, table_of_contents
-from helpers.results import Figure, ResultsError, ResultsRecorder, load_results
+from helpers.reporting.pipeline import ReportError, _error_summary, _publish, discover_notebooks, read_notebook_spec
+from helpers.reporting.context import ReportParameterError, month_bounds, parse_as_of, parse_month
+from helpers.reporting.html import OfflineViolation, ensure_offline, external_references, table_of_contents
+from helpers.core.results import Figure, ResultsError, ResultsRecorder, load_results
 
 
 # ------------------------------------------------------------------ results files
@@ -147,7 +147,7 @@ def test_publish_replaces_a_month_whole_and_touches_nothing_else(tmp_path):
 
 
 def test_a_notebook_papermill_marked_as_failed_is_recognised():
-    from helpers.report import _papermill_error
+    from helpers.reporting.pipeline import _papermill_error
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0", execution_count=3)])
     nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
@@ -158,7 +158,7 @@ def test_a_notebook_papermill_marked_as_failed_is_recognised():
 
 
 def test_a_notebook_run_by_hand_on_incomplete_data_says_which_table_is_missing(tmp_path):
-    from helpers.report_context import MissingInputError, start_report
+    from helpers.reporting.context import MissingInputError, start_report
     from test_report_support import write_tiny_org
 
     data = write_tiny_org(tmp_path / "data")
@@ -175,7 +175,7 @@ def test_results_detail_tables_round_trip_as_json(tmp_path):
 
     import pandas as pd
 
-    from helpers.results import ResultsRecorder, load_results
+    from helpers.core.results import ResultsRecorder, load_results
 
     rec = ResultsRecorder(tmp_path / "r.json", notebook="03_funnel_coaching", title="t", month="2026-10",
                           as_of="2026-10-31")
@@ -190,7 +190,7 @@ def test_results_detail_tables_round_trip_as_json(tmp_path):
 
 def test_toc_links_headings_whose_id_holds_an_apostrophe():
     """nbconvert writes id="This-month's-statement" for "## This month's statement"; the link must match."""
-    from helpers.report_html import table_of_contents
+    from helpers.reporting.html import table_of_contents
 
     page, nav = table_of_contents('<h2 id="This-month\'s-statement">This month\'s statement</h2>'
                                   "<h2 id='Say-\"hi\"'>Say \"hi\"</h2>")

@@ -11,11 +11,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from helpers.contract import TABLES
+from helpers.core.contract import TABLES
 from helpers.paths import DEFAULT_CONFIG_FILE, SAMPLE_DATA_DIR
-from helpers.sample import (DEFAULT_END_MONTH, DEFAULT_MONTHS, DEFAULT_REPS, DEFAULT_SEED, SampleError,
+from helpers.data.sample import (DEFAULT_END_MONTH, DEFAULT_MONTHS, DEFAULT_REPS, DEFAULT_SEED, SampleError,
                             cli_sample, generate_org)
-from helpers.sample_io import ARROW_TYPES, SampleFormatError
+from helpers.data.sample_io import ARROW_TYPES, SampleFormatError
 
 MAX_SAMPLE_BYTES = 10 * 1024 * 1024
 
@@ -84,8 +84,8 @@ def test_values_follow_the_contract_and_nothing_is_in_the_future() -> None:
 
 
 def test_default_sample_passes_validation() -> None:
-    validate = pytest.importorskip("helpers.validate")
-    from helpers.config import load_config
+    validate = pytest.importorskip("helpers.data.validate")
+    from helpers.core.config import load_config
 
     report = validate.validate_folder(SAMPLE_DATA_DIR, load_config(DEFAULT_CONFIG_FILE),
                                       now=pd.Timestamp("2026-11-01", tz="UTC"))

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.sample import generate_org
+from helpers.data.sample import generate_org
 from test_sample_support import (STAGES, SampleData, churn_within, established_reps, funnel_counts,
                                  hiring_mean_scores, lead_customer_rate_by_offer, quota_attainment, sla_breakers,
                                  stage_rates, two_proportion_z)
@@ -207,7 +207,7 @@ def test_planted_sla_breakers_really_break_the_rules(org: SampleData) -> None:
 @pytest.mark.parametrize("rule", ["first_touch", "free_trial_calls", "demo_request_touches", "follow_up_attempts"])
 def test_sla_rules_follow_the_configuration(rule: str) -> None:
     org = SampleData(SAMPLE_DATA_DIR)
-    from helpers.config import load_config
+    from helpers.core.config import load_config
     from helpers.paths import DEFAULT_CONFIG_FILE
 
     sla = load_config(DEFAULT_CONFIG_FILE).sla

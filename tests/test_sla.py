@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import sla
-from helpers.config import ConfigError, load_config
-from helpers.engine import open_source
+from helpers.analyses.lead_value import sla
+from helpers.core.config import ConfigError, load_config
+from helpers.data.engine import open_source
 from helpers.paths import PROJECT_ROOT
-from helpers.sample import generate_org
+from helpers.data.sample import generate_org
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 CFG = load_config()

@@ -21,11 +21,11 @@ pytest.importorskip("pyspark")
 if shutil.which("java") is None:
     pytest.skip("Spark needs a Java runtime", allow_module_level=True)
 
-from helpers import reductions as r  # noqa: E402
-from helpers.config import load_config  # noqa: E402
-from helpers.engine import DataSourceError, FolderSource  # noqa: E402
-from helpers.sample import generate_org  # noqa: E402
-from helpers.spark import local_session, spark_folder_source  # noqa: E402
+from helpers.data import reductions as r  # noqa: E402
+from helpers.core.config import load_config  # noqa: E402
+from helpers.data.engine import DataSourceError, FolderSource  # noqa: E402
+from helpers.data.sample import generate_org  # noqa: E402
+from helpers.data.spark import local_session, spark_folder_source  # noqa: E402
 
 
 @pytest.fixture(scope="module")

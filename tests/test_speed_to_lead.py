@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers import speed_to_lead as stl
-from helpers.config import load_config
-from helpers.engine import open_source
-from helpers.sample import generate_org
+from helpers.analyses.lead_value import speed_to_lead as stl
+from helpers.core.config import load_config
+from helpers.data.engine import open_source
+from helpers.data.sample import generate_org
 
 CFG = load_config()
 SETTINGS = stl.attempt_settings(CFG)

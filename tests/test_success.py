@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.config import ConfigError, load_config
-from helpers.engine import MissingTableError, open_source
+from helpers.core.config import ConfigError, load_config
+from helpers.data.engine import MissingTableError, open_source
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.sample import generate_org
-from helpers.success import SUCCESS_METRICS, compute_success_metrics
+from helpers.data.sample import generate_org
+from helpers.analyses.success import SUCCESS_METRICS, compute_success_metrics
 
 REPS = ("rep_id,name,role,hire_date,leave_date\n"
         "R1,Ann,ae,2024-01-15,\n"
@@ -143,7 +143,7 @@ def test_success_metrics_identical_on_postgres(tmp_path: Path) -> None:
 
     from pg_server import PgServer, PgUnavailable
 
-    from helpers.engine import DatabaseSource, load_folder_into_database
+    from helpers.data.engine import DatabaseSource, load_folder_into_database
 
     folder = tmp_path / "org"
     generate_org(folder, seed=11, reps=8, months=4)

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers.config import ConfigError, load_config
+from helpers.core.config import ConfigError, load_config
 from helpers.paths import PROJECT_ROOT, SAMPLE_DATA_DIR
-from helpers.sample import generate_org
-from helpers.training import (
+from helpers.data.sample import generate_org
+from helpers.analyses.training.model import (
     NotEnoughHiresError,
     PredictiveComparison,
     TrainingDataError,
@@ -236,8 +236,8 @@ ORGS = {"sample": None, "seed3_60reps": (3, 60, 8), "seed21_80reps": (21, 80, 6)
 
 
 def _analyse(data_dir: Path):
-    from helpers.report_context import start_report
-    from helpers.training_report import analyse_training
+    from helpers.reporting.context import start_report
+    from helpers.analyses.training.report import analyse_training
 
     report = start_report("02_training_score_correlation", config_path=WORKBOOK, data_dir=str(data_dir))
     return analyse_training(report)
@@ -329,8 +329,8 @@ def test_missing_optional_tables_are_said_not_crashed(tmp_path: Path) -> None:
 
 
 def test_duplicated_training_rows_are_named(tmp_path: Path) -> None:
-    from helpers.engine import FolderSource
-    from helpers.training import training_scores_wide
+    from helpers.data.engine import FolderSource
+    from helpers.analyses.training.model import training_scores_wide
 
     (tmp_path / "reps.csv").write_text("rep_id,name,role,hire_date\nR1,Ana,ae,2024-01-01\n")
     (tmp_path / "training_scores.csv").write_text(
@@ -340,8 +340,8 @@ def test_duplicated_training_rows_are_named(tmp_path: Path) -> None:
 
 
 def test_hiring_trait_scores_in_the_engine_match_pandas() -> None:
-    from helpers.engine import FolderSource
-    from helpers.training import hiring_trait_scores
+    from helpers.data.engine import FolderSource
+    from helpers.analyses.training.model import hiring_trait_scores
 
     with FolderSource(SAMPLE_DATA_DIR) as source:
         ours = hiring_trait_scores(source, ["coachability", "aggressiveness", "not_a_trait"])
@@ -355,10 +355,10 @@ def test_hiring_trait_scores_in_the_engine_match_pandas() -> None:
 @pytest.mark.parametrize("name", ["sample", "seed5_40reps"])
 def test_hiring_scores_are_calibrated_as_in_notebook_01(analyses: dict, org_dirs: dict, name: str) -> None:
     """[hiring] calibrate_interviewers (true by default) makes 02 compare the leniency-calibrated trait
-    scores of notebook 01 (helpers.hiring.hire_trait_scores), not raw interview means."""
-    from helpers.engine import FolderSource
-    from helpers.hiring import hire_trait_scores
-    from helpers.training import hiring_trait_scores
+    scores of notebook 01 (helpers.analyses.hiring.model.hire_trait_scores), not raw interview means."""
+    from helpers.data.engine import FolderSource
+    from helpers.analyses.hiring.model import hire_trait_scores
+    from helpers.analyses.training.model import hiring_trait_scores
 
     a = analyses[name]
     assert a.hiring_calibrated and "leniency" in a.comparison_text()
@@ -373,15 +373,15 @@ def test_hiring_scores_are_calibrated_as_in_notebook_01(analyses: dict, org_dirs
 
 
 def test_calibration_off_uses_raw_interview_means(tmp_path: Path) -> None:
-    from helpers.engine import FolderSource
-    from helpers.training import hiring_trait_scores
+    from helpers.data.engine import FolderSource
+    from helpers.analyses.training.model import hiring_trait_scores
 
     cfg = tmp_path / "workbook.toml"
     cfg.write_text((PROJECT_ROOT / "workbook.toml").read_text().replace(
         "[hiring]\n", "[hiring]\ncalibrate_interviewers = false\n", 1).replace(
         'dir = "data/sample"', f'dir = "{SAMPLE_DATA_DIR.as_posix()}"'))
-    from helpers.report_context import start_report
-    from helpers.training_report import analyse_training
+    from helpers.reporting.context import start_report
+    from helpers.analyses.training.report import analyse_training
 
     a = analyse_training(start_report("02_training_score_correlation", config_path=str(cfg),
                                       data_dir=str(SAMPLE_DATA_DIR)))

@@ -13,10 +13,10 @@ import os
 import pandas as pd
 import pytest
 
-import helpers.validate as validate_module
+import helpers.data.validate as validate_module
 from helpers.cli import main as cli_main
-from helpers.config import load_config
-from helpers.validate import (
+from helpers.core.config import load_config
+from helpers.data.validate import (
     DataValidationError,
     Problem,
     build_table_schema,

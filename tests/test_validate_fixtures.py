@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.contract import TABLES
+from helpers.core.contract import TABLES
 
 NOW = pd.Timestamp("2024-06-01T00:00:00Z")
 TRAITS = ("coachability", "curiosity")

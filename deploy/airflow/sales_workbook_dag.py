@@ -2,7 +2,7 @@
 
 Each numbered notebook is one ``PapermillOperator`` task (Airflow runs them in parallel and retries
 them on its own), then ``publish`` renders the leadership HTML, writes the index and moves the
-month into ``reports/YYYY-MM/`` atomically with :func:`helpers.report.publish_executed`, exactly as
+month into ``reports/YYYY-MM/`` atomically with :func:`helpers.reporting.pipeline.publish_executed`, exactly as
 ``sales-workbook report`` would. ``publish`` runs even when a notebook failed: the failed report gets
 its card, the others are published, and the DAG run is then marked failed.
 
@@ -40,7 +40,7 @@ DAILY_NOTEBOOKS = [nb for nb in NOTEBOOKS if nb.stem == "05_lead_value_and_sla"]
 def publish(staging: str, month: str, as_of: str, daily: bool) -> str:
     """Render and publish what the papermill tasks executed; fail the run if a report failed."""
     sys.path.insert(0, str(WORKBOOK))
-    from helpers.report import format_summary, publish_executed
+    from helpers.reporting.pipeline import format_summary, publish_executed
 
     result = publish_executed(staging, month=month or None, as_of=as_of or None, config_path=CONFIG, daily=daily)
     shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,660 @@
+"""Metrics-driven coaching: each rep's funnel against the team, and the one skill to coach this month.
+
+Roberge's sales-management formula, as the seeds describe it: measure every rep at each stage of
+the sales process (activity per stage, conversion from stage to stage, overall conversion to a
+customer) against the team; find the stage where the rep falls behind; *peel the onion* into
+finer metrics that explain it; agree on ONE skill to work on this month; track that metric month
+over month to see whether the coaching moved it.
+
+The statistics here work on small per-rep-month tables. The event-level counting happens in the
+data engine: :func:`helpers.data.reductions.rep_month_funnel` (leads reaching each configured stage) and
+:func:`rep_month_submetrics` below (attempts, voicemails, speed to first attempt, no-shows, deal
+size, cycle length, segment mix), both Ibis expressions that run on DuckDB or the company's
+database.
+
+**The weak-stage rule** (:class:`WeakStageModel`; exact semantics in ``docs/funnel-coaching.md``).
+A rep's rates at every stage move together with the rep's general skill, so a weak stage is a stage
+far below what the rep's *own other stages* predict, relative to the team:
+
+* ``g`` = log(rep's rate / team's rate) at each stage, pooled over ``evidence_months`` months;
+* ``d`` = ``g`` minus the precision-weighted mean of ``g`` over the rep's other judged stages;
+* ``z`` = ``d`` / sqrt(sampling variance + tau^2), where tau^2 is the normal stage-to-stage
+  variation between reps, estimated robustly (median absolute deviation) from the whole team;
+* a stage is flagged when its one-sided p-value is below ``false_positive_rate`` divided by the
+  number of the rep's judged stages (Bonferroni within the rep, so a rep with no real weakness is
+  flagged with probability at most ``false_positive_rate``) and the estimated ratio is at most
+  ``max_flag_ratio``. Stages whose previous stage had fewer than ``min_previous_stage`` leads are
+  not judged.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers.data.reductions import _between, _finish, _with_month, _year_month, epoch_seconds, rep_month_funnel
+from helpers.core import intervals
+
+if TYPE_CHECKING:  # pragma: no cover
+    from helpers.core.config import WorkbookConfig
+    from helpers.data.engine import DataSource
+
+__all__ = [
+    "CoachingError",
+    "CoachingSettings",
+    "SUB_METRICS",
+    "WeakStageModel",
+    "anonymise",
+    "coaching_plan",
+    "coaching_settings",
+    "compute_stage_table",
+    "compute_submetrics",
+    "month_window",
+    "peel",
+    "progress",
+    "rep_month_submetrics",
+    "shrink_rates",
+    "team_heatmap",
+    "wilson_interval",
+]
+
+
+class CoachingError(ValueError):
+    """The funnel data cannot be analysed as given; the message says which table/column and how to fix it."""
+
+
+# --------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class CoachingSettings:
+    """The ``[coaching]`` section of the configuration, validated."""
+
+    evidence_months: int = 6
+    min_previous_stage: int = 30
+    false_positive_rate: float = 0.05
+    max_flag_ratio: float = 0.85
+    shrinkage: str = "beta_binomial"
+    peer_groups: str = "none"
+    progress_months: int = 6
+    sub_metrics: tuple[tuple[str, str], ...] = ()
+    confidence_level: float = 0.95
+
+
+def coaching_settings(config: WorkbookConfig) -> CoachingSettings:
+    """Read ``[coaching]`` through ``config.settings`` (a bad value raises ConfigError naming file and key)."""
+    s = config.settings
+    pairs = []
+    for item in s.string_list("coaching.sub_metrics"):
+        stage, _, metric = item.partition(":")
+        if not stage or metric not in SUB_METRICS:
+            s.fail("coaching.sub_metrics", item,
+                   f"'stage:metric' pairs with a metric from {', '.join(SUB_METRICS)}")
+        pairs.append((stage, metric))
+    return CoachingSettings(
+        evidence_months=int(s.number("coaching.evidence_months", integer=True, minimum=1)),
+        min_previous_stage=int(s.number("coaching.min_previous_stage", integer=True, minimum=1)),
+        false_positive_rate=float(s.number("coaching.false_positive_rate", minimum=0, maximum=0.5, strict_min=True)),
+        max_flag_ratio=float(s.number("coaching.max_flag_ratio", minimum=0, maximum=1, strict_min=True)),
+        shrinkage=s.choice("coaching.shrinkage", ("beta_binomial", "none")),
+        peer_groups=s.choice("coaching.peer_groups", ("none", "segment")),
+        progress_months=int(s.number("coaching.progress_months", integer=True, minimum=2)),
+        sub_metrics=tuple(pairs),
+        confidence_level=float(config.confidence_level),
+    )
+
+
+def month_window(month: str, months: int) -> list[str]:
+    """The ``months`` calendar months ending with ``month``, oldest first (``'YYYY-MM'``)."""
+    end = pd.Period(month, freq="M")
+    return [str(end - i) for i in range(months - 1, -1, -1)]
+
+
+# --------------------------------------------------------------------------- small statistics
+def wilson_interval(k: Any, n: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for k successes out of n (vectorised; NaN where n == 0)."""
+    return intervals.wilson_interval(k, n, level=level)
+
+
+def _check_funnel(funnel: pd.DataFrame) -> None:
+    needed = {"rep_id", "month", "stage_order", "stage", "leads", "previous_stage_leads"}
+    missing = needed - set(funnel.columns)
+    if missing:
+        raise CoachingError(f"the funnel table lacks column(s) {', '.join(sorted(missing))}: pass the long "
+                            f"table of helpers.data.reductions.rep_month_funnel(source, config)")
+    bad = funnel[funnel["leads"] < 0]
+    if len(bad):
+        raise CoachingError(f"the funnel table has negative lead counts for rep(s) "
+                            f"{', '.join(map(str, bad['rep_id'].unique()[:5]))}; counts must be >= 0")
+
+
+def pooled_counts(funnel: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
+    """Per rep and stage after the first: ``k`` (leads reaching the stage) and ``n`` (leads at the
+    previous stage), summed over ``months``. ``k`` is capped at ``n`` (flow ratios can exceed 1 when
+    leads from before the window convert); ``k_raw`` keeps the uncapped count."""
+    _check_funnel(funnel)
+    part = funnel[funnel["month"].isin(list(months)) & (funnel["stage_order"] > 1)]
+    if part.empty:
+        return pd.DataFrame({"rep_id": pd.Series(dtype=str), "stage_order": pd.Series(dtype="int64"),
+                             "stage": pd.Series(dtype=str), "k_raw": pd.Series(dtype="int64"),
+                             "n": pd.Series(dtype="int64"), "k": pd.Series(dtype="int64")})
+    out = (part.assign(previous_stage_leads=part["previous_stage_leads"].fillna(0).astype("int64"))
+           .groupby(["rep_id", "stage_order", "stage"], as_index=False)
+           .agg(k_raw=("leads", "sum"), n=("previous_stage_leads", "sum")))
+    out["k"] = np.minimum(out["k_raw"], out["n"]).astype("int64")
+    return out.sort_values(["rep_id", "stage_order"], ignore_index=True)
+
+
+def shrink_rates(counts: pd.DataFrame, *, method: str = "beta_binomial") -> pd.DataFrame:
+    """Empirical-Bayes rates per rep and stage: each rep's k/n pulled toward the team's rate.
+
+    Beta-binomial method of moments per stage: the team rate ``m`` = sum k / sum n; the spread of
+    true rates between reps ``s2`` = observed variance of k/n across reps minus the average binomial
+    variance ``m(1-m)/n``; prior strength ``M = m(1-m)/s2 - 1``; shrunk rate ``(k + M m)/(n + M)``.
+    A rep with 6 demos moves most of the way to the team; a rep with 600 barely moves. With
+    ``method="none"`` the shrunk rate is the raw rate. Adds ``rate``, ``team_rate``, ``prior_strength``
+    and ``shrunk_rate``.
+    """
+    if method not in ("beta_binomial", "none"):
+        raise CoachingError(f"shrinkage method {method!r} is unknown: use 'beta_binomial' or 'none'")
+    out = counts.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["rate"] = out["k"] / out["n"].where(out["n"] > 0)
+    totals = out.groupby("stage")[["k", "n"]].transform("sum")
+    out["team_rate"] = totals["k"] / totals["n"].where(totals["n"] > 0)
+    strength = {}
+    for stage, grp in out[out["n"] > 0].groupby("stage"):  # a handful of stages
+        m = float(grp["k"].sum() / grp["n"].sum())
+        if method == "none" or len(grp) < 3 or m <= 0 or m >= 1:
+            strength[stage] = 0.0
+            continue
+        s2 = float(np.var(grp["rate"], ddof=1) - np.mean(m * (1 - m) / grp["n"]))
+        strength[stage] = float(m * (1 - m) / s2 - 1) if s2 > 0 else 1e6
+    out["prior_strength"] = out["stage"].map(strength).fillna(0.0).clip(lower=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shrunk = (out["k"] + out["prior_strength"] * out["team_rate"]) / (out["n"] + out["prior_strength"])
+    out["shrunk_rate"] = shrunk.where((out["n"] + out["prior_strength"]) > 0)
+    return out
+
+
+# --------------------------------------------------------------------------- the weak-stage model
+CHI2_1_MEDIAN = float(stats.chi2.ppf(0.5, 1))  # 0.4549: median of z^2 when z is standard normal
+
+
+def _robust_tau2(d: np.ndarray, s2: np.ndarray) -> float:
+    """Between-rep variance of true stage gaps beyond sampling noise, robust to the weak stages.
+
+    The tau^2 >= 0 that makes the median of d^2 / (s^2 + tau^2) equal the median of a chi-square with
+    one degree of freedom (0.455), i.e. the middle of the z distribution is standard normal; the
+    tails, where real weaknesses sit, do not move it. Solved by bisection (the median decreases in
+    tau^2); 0 when the data are no more spread than sampling noise explains.
+    """
+    d, s2 = np.asarray(d, float), np.asarray(s2, float)
+    ok = np.isfinite(d) & np.isfinite(s2)
+    d, s2 = d[ok], s2[ok]
+    if len(d) < 5 or np.median(d * d / s2) <= CHI2_1_MEDIAN:
+        return 0.0
+    lo, hi = 0.0, float(np.max(d * d)) + 1.0
+    for _ in range(60):  # bisection steps, not data rows
+        mid = (lo + hi) / 2
+        if np.median(d * d / (s2 + mid)) > CHI2_1_MEDIAN:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+class WeakStageModel:
+    """Flags the stage where a rep converts far below what the rep's own other stages predict.
+
+    lifelines-style: ``WeakStageModel(...).fit(funnel, months=[...])`` returns self; fitted
+    attributes end in ``_``: ``summary`` (one row per rep and judged stage with counts, rates,
+    the gap, its interval, z, p and ``flagged``), ``flags_`` (one row per rep: the weakest flagged
+    stage or none, with its evidence), ``tau2_`` and ``team_rates_``.
+    """
+
+    def __init__(self, *, min_previous_stage: int = 30, false_positive_rate: float = 0.05,
+                 max_flag_ratio: float = 0.85, confidence_level: float = 0.95, min_group_reps: int = 8):
+        if not 0 < false_positive_rate < 1:
+            raise CoachingError(f"false_positive_rate={false_positive_rate!r}: pass a probability such as 0.05")
+        if min_previous_stage < 1:
+            raise CoachingError(f"min_previous_stage={min_previous_stage!r}: pass a whole number >= 1")
+        self.min_previous_stage = int(min_previous_stage)
+        self.false_positive_rate = float(false_positive_rate)
+        self.max_flag_ratio = float(max_flag_ratio)
+        self.confidence_level = float(confidence_level)
+        self.min_group_reps = int(min_group_reps)
+
+    @classmethod
+    def from_settings(cls, settings: CoachingSettings) -> WeakStageModel:
+        return cls(min_previous_stage=settings.min_previous_stage, false_positive_rate=settings.false_positive_rate,
+                   max_flag_ratio=settings.max_flag_ratio, confidence_level=settings.confidence_level)
+
+    def fit(self, funnel: pd.DataFrame, *, months: Sequence[str],
+            peer_groups: dict[str, str] | None = None) -> WeakStageModel:
+        """Judge every rep's stages over ``months``.
+
+        ``peer_groups`` (rep -> group, e.g. the rep's segment) makes each rep's team rate that of the
+        reps in the same group, when the group has at least ``min_group_reps`` reps with leads; other
+        reps (and reps without a group) are held against the whole team.
+        """
+        counts = pooled_counts(funnel, months)
+        self.months_ = list(months)
+        totals = counts.groupby("stage")[["k", "n"]].sum()
+        self.team_rates_ = (totals["k"] / totals["n"].where(totals["n"] > 0)).rename("team_rate")
+        df = counts.merge(self.team_rates_, left_on="stage", right_index=True, how="left")
+        df["peer_group"] = "team"
+        if peer_groups:
+            group = df["rep_id"].map(peer_groups)
+            size = df[df["n"] > 0].assign(_g=group).groupby("_g")["rep_id"].nunique()
+            big = size[size >= self.min_group_reps].index
+            df["peer_group"] = group.where(group.isin(big), "team")
+            grp = df[df["peer_group"] != "team"].groupby(["peer_group", "stage"])[["k", "n"]].transform("sum")
+            rate = grp["k"] / grp["n"].where(grp["n"] > 0)
+            df.loc[rate.index, "team_rate"] = rate.where(rate > 0, df.loc[rate.index, "team_rate"])
+        df["judged"] = (df["n"] >= self.min_previous_stage) & (df["team_rate"] > 0)
+        k, n = df["k"].to_numpy(float) + 0.5, df["n"].to_numpy(float) + 0.5
+        with np.errstate(invalid="ignore", divide="ignore"):
+            df["g"] = np.log(k / n) - np.log(df["team_rate"].to_numpy(float))
+            df["v"] = 1.0 / k - 1.0 / n
+        judged = df[df["judged"]].copy()
+        tau2 = pd.Series(0.0, index=judged.index)
+        for _ in range(3):  # tau^2 enters the weights; a few rounds settle it
+            judged = self._gaps(judged, tau2)
+            tau2 = self._tau2(judged)
+        judged = self._gaps(judged, tau2)
+        self.tau2_ = float(tau2.iloc[0]) if len(tau2) else 0.0
+        zc = stats.norm.ppf(0.5 + self.confidence_level / 2)
+        total_sd = np.sqrt(judged["s2"] + tau2)
+        judged["z"] = judged["d"] / total_sd
+        judged["p_value"] = stats.norm.cdf(judged["z"])
+        judged["stages_judged"] = judged.groupby("rep_id")["d"].transform("count")
+        judged["threshold"] = self.false_positive_rate / judged["stages_judged"].where(judged["stages_judged"] > 0)
+        judged["ratio"] = np.exp(judged["d"])
+        judged["ratio_low"] = np.exp(judged["d"] - zc * np.sqrt(judged["s2"]))
+        judged["ratio_high"] = np.exp(judged["d"] + zc * np.sqrt(judged["s2"]))
+        judged["flagged"] = ((judged["p_value"] < judged["threshold"]) & (judged["ratio"] <= self.max_flag_ratio)
+                             ).fillna(False).astype(bool)
+        out = df.merge(judged[["rep_id", "stage", "d", "s2", "z", "p_value", "threshold", "ratio", "ratio_low",
+                               "ratio_high", "flagged"]], on=["rep_id", "stage"], how="left")
+        out["flagged"] = out["flagged"].fillna(False).astype(bool)
+        lo, hi = wilson_interval(out["k"], out["n"], self.confidence_level)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["rate"] = out["k"] / out["n"].where(out["n"] > 0)
+        out["rate_low"], out["rate_high"] = lo, hi
+        self.summary = out[["rep_id", "stage_order", "stage", "peer_group", "n", "k", "rate", "rate_low", "rate_high", "team_rate",
+                            "judged", "ratio", "ratio_low", "ratio_high", "z", "p_value", "threshold",
+                            "flagged"]].sort_values(["rep_id", "stage_order"], ignore_index=True)
+        self.flags_ = self._flags(self.summary)
+        return self
+
+    @staticmethod
+    def _tau2(judged: pd.DataFrame) -> pd.Series:
+        """One tau^2 for all stages (per-stage estimates from a few dozen reps proved too noisy)."""
+        ok = judged["d"].notna()
+        pooled = _robust_tau2(judged.loc[ok, "d"].to_numpy(), judged.loc[ok, "s2"].to_numpy())
+        return pd.Series(pooled, index=judged.index, dtype=float)
+
+    @staticmethod
+    def _gaps(judged: pd.DataFrame, tau2: pd.Series) -> pd.DataFrame:
+        """Leave-one-out gap of each stage from the rep's other judged stages."""
+        judged = judged.copy()
+        w = 1.0 / (judged["v"] + tau2)
+        grp = judged.assign(_w=w, _wg=w * judged["g"]).groupby("rep_id")
+        sw, swg = grp["_w"].transform("sum"), grp["_wg"].transform("sum")
+        others_w = sw - w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            level = (swg - w * judged["g"]) / others_w.where(others_w > 0)
+            judged["d"] = judged["g"] - level
+            judged["s2"] = judged["v"] + 1.0 / others_w.where(others_w > 0)
+        return judged
+
+    @staticmethod
+    def _flags(summary: pd.DataFrame) -> pd.DataFrame:
+        """One row per rep: the flagged stage with the strongest evidence, or none."""
+        reps = pd.DataFrame({"rep_id": summary["rep_id"].drop_duplicates().to_numpy()})
+        judged = summary.groupby("rep_id")["judged"].sum().rename("stages_judged")
+        flagged = summary[summary["flagged"]].sort_values(["rep_id", "p_value", "stage_order"])
+        top = flagged.drop_duplicates("rep_id")[["rep_id", "stage", "rate", "team_rate", "ratio", "ratio_low",
+                                                  "ratio_high", "z", "p_value", "n", "k"]]
+        top = top.rename(columns={"stage": "weak_stage"})
+        out = reps.merge(judged, left_on="rep_id", right_index=True, how="left").merge(top, on="rep_id", how="left")
+        out["stages_judged"] = out["stages_judged"].fillna(0).astype("int64")
+        out["flagged"] = out["weak_stage"].notna()
+        return out.sort_values("rep_id", ignore_index=True)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Each rep's gap per stage (ratio to what the rep's other stages predict), flags in red."""
+        from helpers.analyses.coaching.plots import plot_gaps
+
+        return plot_gaps(self.summary, ax=ax)
+
+
+# --------------------------------------------------------------------------- per-month stage table
+def compute_stage_table(funnel: pd.DataFrame, *, months: Sequence[str]) -> pd.DataFrame:
+    """Per rep and stage over ``months``: leads at the stage, % of the previous stage and % of the first
+    stage, with the team median and quartiles (over reps with leads at the first stage) of each."""
+    _check_funnel(funnel)
+    part = funnel[funnel["month"].isin(list(months))]
+    if part.empty:
+        return pd.DataFrame(columns=["rep_id", "stage_order", "stage", "stage_label", "leads", "previous_stage_leads",
+                                     "pct_of_previous", "first_stage_leads", "pct_of_first"])
+    agg = (part.assign(previous_stage_leads=part["previous_stage_leads"].astype("float64"))
+           .groupby(["rep_id", "stage_order", "stage", "stage_label"], as_index=False)
+           .agg(leads=("leads", "sum"), previous_stage_leads=("previous_stage_leads", "sum")))
+    first = agg[agg["stage_order"] == agg["stage_order"].min()].set_index("rep_id")["leads"]
+    agg["first_stage_leads"] = agg["rep_id"].map(first).fillna(0).astype("int64")
+    agg.loc[agg["stage_order"] == agg["stage_order"].min(), "previous_stage_leads"] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        agg["pct_of_previous"] = 100 * agg["leads"] / agg["previous_stage_leads"].where(agg["previous_stage_leads"] > 0)
+        agg["pct_of_first"] = 100 * agg["leads"] / agg["first_stage_leads"].where(agg["first_stage_leads"] > 0)
+    active = agg[agg["first_stage_leads"] > 0]
+    for col in ("leads", "pct_of_previous", "pct_of_first"):
+        q = active.groupby("stage")[col].quantile([0.25, 0.5, 0.75]).unstack()
+        agg[f"team_{col}_q1"] = agg["stage"].map(q[0.25]) if len(q) else np.nan
+        agg[f"team_{col}_median"] = agg["stage"].map(q[0.5]) if len(q) else np.nan
+        agg[f"team_{col}_q3"] = agg["stage"].map(q[0.75]) if len(q) else np.nan
+    return agg.sort_values(["rep_id", "stage_order"], ignore_index=True)
+
+
+def to_won_table(funnel: pd.DataFrame, *, months: Sequence[str]) -> pd.DataFrame:
+    """Overall conversion to the last stage from every earlier stage (the book's third chart):
+    per rep and stage, ``won`` (leads reaching the last stage) / leads at that stage, pooled over
+    ``months``, with the team's pooled rate and a Wilson interval."""
+    table = compute_stage_table(funnel, months=months)
+    if table.empty:
+        return table
+    last = table["stage_order"].max()
+    won = table[table["stage_order"] == last].set_index("rep_id")["leads"]
+    out = table[table["stage_order"] < last][["rep_id", "stage_order", "stage", "stage_label", "leads"]].copy()
+    out["won"] = out["rep_id"].map(won).fillna(0).astype("int64")
+    out["won_capped"] = np.minimum(out["won"], out["leads"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["pct_to_won"] = 100 * out["won"] / out["leads"].where(out["leads"] > 0)
+    lo, hi = wilson_interval(out["won_capped"], out["leads"])
+    out["pct_low"], out["pct_high"] = 100 * lo, 100 * hi
+    team = out.groupby("stage")[["won", "leads"]].sum()
+    out["team_pct_to_won"] = out["stage"].map(100 * team["won"] / team["leads"].where(team["leads"] > 0))
+    return out.sort_values(["rep_id", "stage_order"], ignore_index=True)
+
+
+def team_heatmap(model: WeakStageModel, *, names: dict[str, str] | None = None,
+                 method: str = "beta_binomial") -> pd.DataFrame:
+    """Reps x stage: shrunk conversion rate divided by the team's (1.0 = team rate), stack-ranked by
+    the product over stages (best first). Reps named by ``names`` where given."""
+    counts = model.summary[["rep_id", "stage_order", "stage", "k", "n"]]
+    shrunk = shrink_rates(counts, method=method)
+    shrunk["index"] = shrunk["shrunk_rate"] / shrunk["team_rate"]
+    grid = shrunk.pivot(index="rep_id", columns="stage", values="index")
+    order = shrunk.drop_duplicates("stage").sort_values("stage_order")["stage"].tolist()
+    grid = grid.reindex(columns=order)
+    grid = grid.loc[np.log(grid.clip(lower=1e-6)).mean(axis=1).sort_values(ascending=False).index]
+    if names:
+        grid.index = [names.get(r, r) for r in grid.index]
+    grid.columns.name = None
+    return grid
+
+
+def leaderboard(stage_table: pd.DataFrame, *, stage: str, metric: str = "pct_of_previous",
+                names: dict[str, str] | None = None, min_previous: int = 0) -> pd.DataFrame:
+    """Reps ranked on one metric at one stage (best first), with the counts behind it."""
+    rows = stage_table[stage_table["stage"] == stage].copy()
+    if metric == "pct_of_previous":
+        rows = rows[rows["previous_stage_leads"].fillna(0) >= min_previous]
+    rows = rows.dropna(subset=[metric]).sort_values([metric, "rep_id"], ascending=[False, True])
+    rows["rank"] = np.arange(1, len(rows) + 1)
+    rows["rep"] = rows["rep_id"].map(names or {}).fillna(rows["rep_id"])
+    return rows[["rank", "rep", "rep_id", metric, "leads", "previous_stage_leads"]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- sub-metrics (engine)
+#: Sub-metric -> (label, numerator column, denominator column, scale, higher_is_better).
+SUB_METRICS: dict[str, tuple[str, str, str, float, bool]] = {
+    "attempts_per_lead": ("Attempts per lead worked", "attempts", "leads_attempted", 1.0, True),
+    "voicemail_share": ("Calls ending in voicemail (%)", "voicemails", "calls", 100.0, False),
+    "call_connect_rate": ("Calls that connected (%)", "calls_connected", "calls", 100.0, True),
+    "morning_call_share": ("Calls before noon UTC (%)", "morning_calls", "calls", 100.0, True),
+    "first_attempt_within_sla": ("New leads attempted within the SLA hour (%)", "first_attempts_within_sla",
+                                 "leads_created", 100.0, True),
+    "hours_to_first_attempt": ("Average hours to first attempt", "first_attempt_hours_sum", "leads_first_attempted",
+                               1.0, False),
+    "discovery_no_show_rate": ("Discovery meetings no-show (%)", "discovery_no_shows", "discovery_booked", 100.0,
+                               False),
+    "demo_no_show_rate": ("Demos no-show (%)", "demo_no_shows", "demo_booked", 100.0, False),
+    "deal_size": ("Average won deal MRR ($)", "won_mrr_sum", "won_deals", 1.0, True),
+    "cycle_days": ("Average days from deal to close (won)", "won_cycle_days_sum", "won_deals", 1.0, False),
+    "enterprise_share": ("Closed deals from enterprise leads (%)", "closed_enterprise", "closed_deals", 100.0, True),
+}
+SUBMETRIC_COUNTS = ("attempts", "leads_attempted", "calls", "voicemails", "calls_connected", "morning_calls",
+                    "leads_created", "first_attempts_within_sla", "leads_first_attempted", "discovery_booked",
+                    "discovery_no_shows", "demo_booked", "demo_no_shows", "closed_deals", "won_deals",
+                    "closed_enterprise")
+SUBMETRIC_SUMS = ("first_attempt_hours_sum", "won_mrr_sum", "won_cycle_days_sum")
+
+
+def rep_month_submetrics(source: DataSource, *, start: Any = None, end: Any = None,
+                         sla_hours: float = 1.0, noon_hour: int = 12) -> pd.DataFrame:
+    """The finer metrics behind each funnel stage, counted in the engine, one row per rep and month.
+
+    Counts and sums (numerators and denominators, so months pool correctly):
+
+    * from ``activities`` (month of the activity): ``attempts`` (calls and emails), ``leads_attempted``
+      (distinct leads called or emailed), ``calls``, ``voicemails``, ``calls_connected``,
+      ``morning_calls`` (calls before ``noon_hour`` UTC), ``discovery_booked`` / ``discovery_no_shows``
+      and ``demo_booked`` / ``demo_no_shows`` (meetings of that kind, and those that were no-shows);
+    * from ``leads`` (month of creation, rep = ``owner_rep_id``; zero when the table is absent):
+      ``leads_created``, ``leads_first_attempted`` (a call or email by any rep), ``first_attempt_hours_sum``
+      (hours from creation to the first call or email), ``first_attempts_within_sla`` (first attempt
+      within ``sla_hours``);
+    * from ``deals`` (month of ``closed_at``): ``closed_deals`` (won or lost), ``won_deals``, ``won_mrr_sum``,
+      ``won_cycle_days_sum`` (days from ``created_at`` to ``closed_at``), ``closed_enterprise`` (closed
+      deals whose lead is in the ``enterprise`` segment).
+    """
+    acts = _between(source.table("activities"), "occurred_at", start, end)
+    kind, outcome, meeting = acts.activity_type, acts.outcome, acts.meeting_kind
+    is_attempt = kind.isin(["call", "email"])
+    is_call = kind == "call"
+    a = acts.group_by(rep_id=acts.rep_id, **_year_month(acts.occurred_at)).aggregate(
+        attempts=acts.count(where=is_attempt),
+        leads_attempted=acts.lead_id.nunique(where=is_attempt),
+        calls=acts.count(where=is_call),
+        voicemails=acts.count(where=is_call & (outcome == "voicemail")),
+        calls_connected=acts.count(where=is_call & (outcome == "connected")),
+        morning_calls=acts.count(where=is_call & (acts.occurred_at.hour() < noon_hour)),
+        discovery_booked=acts.count(where=meeting == "discovery"),
+        discovery_no_shows=acts.count(where=(meeting == "discovery") & (outcome == "no_show")),
+        demo_booked=acts.count(where=meeting == "demo"),
+        demo_no_shows=acts.count(where=(meeting == "demo") & (outcome == "no_show")),
+    )
+    parts = [_with_month(a.to_pandas())]
+
+    if source.has("leads"):
+        leads = _between(source.table("leads"), "created_at", start, end)
+        all_acts = source.table("activities")
+        first = (all_acts.filter(all_acts.activity_type.isin(["call", "email"]))
+                 .group_by("lead_id").aggregate(_first=all_acts.occurred_at.min()))
+        joined = leads.left_join(first, leads.lead_id == first.lead_id)
+        hours = (epoch_seconds(joined._first) - epoch_seconds(joined.created_at)).cast("float64") / 3600.0
+        lq = joined.filter(joined.owner_rep_id.notnull()).mutate(_hours=hours)
+        b = lq.group_by(rep_id=lq.owner_rep_id, **_year_month(lq.created_at)).aggregate(
+            leads_created=lq.count(),
+            leads_first_attempted=lq.count(where=lq._first.notnull()),
+            first_attempt_hours_sum=lq._hours.sum(),
+            first_attempts_within_sla=lq.count(where=lq._hours <= sla_hours),
+        )
+        parts.append(_with_month(b.to_pandas()))
+
+    deals = source.table("deals")
+    deals = _between(deals.filter(deals.status.isin(["won", "lost"]) & deals.closed_at.notnull()),
+                     "closed_at", start, end)
+    if source.has("leads"):
+        lead_seg = source.table("leads").select(_lid="lead_id", _segment="segment")
+        deals = deals.left_join(lead_seg, deals.lead_id == lead_seg._lid)
+        enterprise = deals._segment == "enterprise"
+    else:
+        enterprise = ibis.literal(False)
+    won = deals.status == "won"
+    cycle = (epoch_seconds(deals.closed_at) - epoch_seconds(deals.created_at)).cast("float64") / 86400.0
+    c = deals.group_by(rep_id=deals.rep_id, **_year_month(deals.closed_at)).aggregate(
+        closed_deals=deals.count(),
+        won_deals=deals.count(where=won),
+        won_mrr_sum=deals.mrr.sum(where=won),
+        won_cycle_days_sum=cycle.sum(where=won),
+        closed_enterprise=deals.count(where=enterprise.fill_null(False)),
+    )
+    parts.append(_with_month(c.to_pandas()))
+
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = merged.merge(part, on=["month", "rep_id"], how="outer")
+    for col in SUBMETRIC_COUNTS + SUBMETRIC_SUMS:
+        if col not in merged.columns:
+            merged[col] = 0
+    merged[list(SUBMETRIC_SUMS)] = merged[list(SUBMETRIC_SUMS)].astype("float64").fillna(0.0).round(6)
+    dtypes = {"rep_id": "str", "month": "str", **{c: "int" for c in SUBMETRIC_COUNTS},
+              **{c: "float" for c in SUBMETRIC_SUMS}}
+    return _finish(merged, dtypes, keys=("rep_id", "month"))
+
+
+def compute_submetrics(counts: pd.DataFrame, *, months: Sequence[str]) -> pd.DataFrame:
+    """Long table per rep and sub-metric over ``months``: value (pooled numerator / denominator), the
+    denominator as its n, the team median and quartiles across reps, and the rep's percentile where
+    100 is best (direction from :data:`SUB_METRICS`)."""
+    part = counts[counts["month"].isin(list(months))]
+    sums = part.groupby("rep_id")[list(SUBMETRIC_COUNTS + SUBMETRIC_SUMS)].sum()
+    rows = []
+    for name, (label, num, den, scale, higher) in SUB_METRICS.items():  # a dozen metric definitions
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = scale * sums[num] / sums[den].where(sums[den] > 0)
+        frame = pd.DataFrame({"rep_id": sums.index, "sub_metric": name, "label": label, "value": value.to_numpy(),
+                              "n": sums[den].to_numpy().astype("int64"), "higher_is_better": higher})
+        valid = frame["value"].dropna()
+        frame["team_q1"], frame["team_median"], frame["team_q3"] = (
+            (valid.quantile(0.25), valid.median(), valid.quantile(0.75)) if len(valid) else (np.nan,) * 3)
+        ranks = frame["value"].rank(pct=True, ascending=higher)
+        frame["percentile"] = 100 * ranks
+        rows.append(frame)
+    if not rows:
+        return pd.DataFrame()
+    return pd.concat(rows, ignore_index=True).sort_values(["rep_id", "sub_metric"], ignore_index=True)
+
+
+def peel(submetrics: pd.DataFrame, *, rep_id: str, stage: str, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Peel the onion: the sub-metrics configured for ``stage``, the rep against the team, worst first.
+
+    ``lagging`` is true when the rep is in the team's worse quartile on that metric."""
+    wanted = [m for s, m in pairs if s == stage]
+    rows = submetrics[(submetrics["rep_id"] == rep_id) & submetrics["sub_metric"].isin(wanted)].copy()
+    rows["lagging"] = rows["percentile"] <= 25
+    order = {m: i for i, m in enumerate(wanted)}
+    rows["_o"] = rows["sub_metric"].map(order)
+    return rows.sort_values(["percentile", "_o"], na_position="last").drop(columns="_o").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- progress and plan
+def progress(funnel: pd.DataFrame, *, rep_id: str, stage: str, months: Sequence[str],
+             confidence_level: float = 0.95) -> pd.DataFrame:
+    """Month by month at ``stage``: the rep's conversion (% of previous stage) with its n and Wilson
+    interval, and the team's median across reps with at least one lead at the previous stage."""
+    rows = funnel[(funnel["stage"] == stage) & funnel["month"].isin(list(months))].copy()
+    rows["n"] = rows["previous_stage_leads"].fillna(0).astype("int64")
+    rows["k"] = np.minimum(rows["leads"], rows["n"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rows["pct"] = 100 * rows["leads"] / rows["n"].where(rows["n"] > 0)
+    team = rows[rows["n"] > 0].groupby("month")["pct"].median().rename("team_median_pct")
+    rep = rows[rows["rep_id"] == rep_id].set_index("month")[["n", "k", "pct"]]
+    out = pd.DataFrame(index=pd.Index(list(months), name="month")).join(rep).join(team).reset_index()
+    out["n"] = out["n"].fillna(0).astype("int64")
+    out["k"] = out["k"].fillna(0).astype("int64")
+    lo, hi = wilson_interval(out["k"], out["n"], confidence_level)
+    out["pct_low"], out["pct_high"] = 100 * lo, 100 * hi
+    return out
+
+
+def change_test(prog: pd.DataFrame) -> dict[str, Any]:
+    """Did the metric move from the previous month to the last one, beyond noise and beyond the team?
+
+    Two-proportion z-test (pooled) on the rep's last two months; returns the two rates, their n, the
+    team's median change and the two-sided p-value (NaN when either month has no leads)."""
+    if len(prog) < 2:
+        return {"before": np.nan, "after": np.nan, "n_before": 0, "n_after": 0, "team_change": np.nan, "p_value": np.nan}
+    b, a = prog.iloc[-2], prog.iloc[-1]
+    out = {"before": b["pct"], "after": a["pct"], "n_before": int(b["n"]), "n_after": int(a["n"]),
+           "team_change": a["team_median_pct"] - b["team_median_pct"], "p_value": np.nan}
+    if b["n"] > 0 and a["n"] > 0:
+        p1, p2 = b["k"] / b["n"], a["k"] / a["n"]
+        pooled = (b["k"] + a["k"]) / (b["n"] + a["n"])
+        se = math.sqrt(pooled * (1 - pooled) * (1 / b["n"] + 1 / a["n"]))
+        out["p_value"] = float(2 * stats.norm.sf(abs(p2 - p1) / se)) if se > 0 else 1.0
+    return out
+
+
+def coaching_plan(model: WeakStageModel, submetrics: pd.DataFrame, funnel: pd.DataFrame, *,
+                  settings: CoachingSettings, month: str, names: dict[str, str] | None = None,
+                  labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The table a manager takes into the monthly one-on-one: one row per rep.
+
+    ``focus_stage``: the flagged weak stage (or empty: no stage is weak beyond noise); ``evidence``: the
+    rate, the team's, the ratio to what the rep's other stages predict with its interval and p; ``skill``:
+    the sub-metric of that stage where the rep sits lowest against the team; ``progress``: the stage's
+    conversion last month and this month and whether the change is beyond noise.
+    """
+    names, labels = names or {}, labels or {}
+    months = month_window(month, 2)
+    rows = []
+    for rec in model.flags_.itertuples(index=False):  # one row per rep (tens), not per event
+        row: dict[str, Any] = {"rep_id": rec.rep_id, "rep": names.get(rec.rep_id, rec.rep_id),
+                               "stages_judged": rec.stages_judged, "focus_stage": "", "evidence": "", "skill": "",
+                               "skill_detail": "", "progress": ""}
+        if rec.stages_judged < 2:
+            row["evidence"] = (f"Too little data: fewer than two stages had {settings.min_previous_stage} leads at "
+                               f"the previous stage, so no stage can be held against the others.")
+        elif not rec.flagged:
+            row["evidence"] = "No stage is weak beyond normal variation: keep the current plan."
+        else:
+            label = labels.get(rec.weak_stage, rec.weak_stage)
+            row["focus_stage"] = rec.weak_stage
+            row["evidence"] = (f"{label}: {100 * rec.rate:.0f}% of {int(rec.n)} leads at the previous stage vs "
+                               f"team {100 * rec.team_rate:.0f}%; "
+                               f"{rec.ratio:.2f}x what the rep's other stages predict "
+                               f"({settings.confidence_level:.0%} CI {rec.ratio_low:.2f}-{rec.ratio_high:.2f}), "
+                               f"p={rec.p_value:.1g}")
+            pe = peel(submetrics, rep_id=rec.rep_id, stage=rec.weak_stage, pairs=settings.sub_metrics)
+            pe = pe.dropna(subset=["value"])
+            if len(pe) and pe.iloc[0]["percentile"] <= 50:
+                top = pe.iloc[0]
+                row["skill"] = top["label"]
+                row["skill_detail"] = (f"{top['value']:.1f} vs team median {top['team_median']:.1f} "
+                                       f"(percentile {top['percentile']:.0f}, n={int(top['n'])})")
+            else:
+                row["skill"] = f"{label} itself"
+                row["skill_detail"] = ("no measured sub-metric lags the team: review recordings of these "
+                                       "conversations together")
+            ch = change_test(progress(funnel, rep_id=rec.rep_id, stage=rec.weak_stage, months=months,
+                                      confidence_level=settings.confidence_level))
+            if ch["n_before"] and ch["n_after"]:
+                moved = "beyond noise" if ch["p_value"] < 1 - settings.confidence_level else "within noise"
+                row["progress"] = (f"{ch['before']:.0f}% (n={ch['n_before']}) -> {ch['after']:.0f}% "
+                                   f"(n={ch['n_after']}), {moved} (p={ch['p_value']:.2f}); team median "
+                                   f"{ch['team_change']:+.0f} points")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- rep-private view
+def anonymise(names: dict[str, str], *, keep: str, order: Sequence[str] | None = None) -> dict[str, str]:
+    """Names for a rep-private page: ``keep`` keeps their name, every other rep becomes "Peer 1",
+    "Peer 2" ... in the given ``order`` (e.g. the heatmap's rank), so no peer can be identified."""
+    ids = list(order) if order is not None else sorted(names)
+    out, i = {}, 0
+    for rid in ids:  # reps, not events
+        if rid == keep:
+            out[rid] = names.get(rid, rid)
+        else:
+            i += 1
+            out[rid] = f"Peer {i}"
+    return out

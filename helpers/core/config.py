@@ -1,0 +1,340 @@
+"""One configuration file for a whole run: ``workbook.toml``.
+
+The defaults (``helpers/core/defaults.toml``) carry the seeds' numbers: the sales SLA (new leads
+touched within an hour; free trials called at least 3 times; 3-day-old demo requests touched
+at least twice; 5 / 8 / 12 follow-up attempts by segment), the compensation plan ($2 up front
+per $1 of MRR, clawback within 4 months, churn-quartile multipliers 2 / 1.5 / 1 / 0.5) and the
+HubSpot scorecard traits. A company's ``workbook.toml`` overrides any of them without code.
+
+``load_config`` validates everything and raises :class:`ConfigError` with the file, the key,
+the offending value and what is expected.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpers.core.contract import SEGMENTS, TABLES
+from helpers.paths import DEFAULT_CONFIG_FILE, PACKAGE_DIR, PROJECT_ROOT
+
+DEFAULTS_FILE = PACKAGE_DIR / "core" / "defaults.toml"
+_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class ConfigError(ValueError):
+    """The configuration file is invalid; the message says where and how to fix it."""
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    name: str
+    label: str
+    activity_types: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    meeting_kinds: tuple[str, ...] = ()
+    deal_statuses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlaRules:
+    first_touch_hours: float
+    free_trial_min_calls: int
+    free_trial_after_days: float
+    demo_request_age_days: float
+    demo_request_min_touches: int
+    follow_up_idle_days: float
+    follow_up_attempts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CompensationPlan:
+    upfront_per_mrr: float
+    clawback_months: int
+    quartile_multipliers: tuple[float, float, float, float]
+    churn_window_months: int
+    annual_prepay_paid_upfront: bool
+
+
+@dataclass(frozen=True)
+class WorkbookConfig:
+    """Validated configuration. Paths are absolute."""
+
+    organisation: str
+    data_dir: Path
+    url_env: str
+    url: str
+    schema: str
+    output_dir: Path
+    traits: tuple[str, ...]
+    score_min: int
+    score_max: int
+    success_metric: str
+    min_months_tenure: int
+    funnel_stages: tuple[FunnelStage, ...]
+    sla: SlaRules
+    compensation: CompensationPlan
+    monthly_lead_value_goal: float
+    confidence_level: float
+    small_sample_n: int
+    source_file: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:  # never show a URL with its password
+        return (f"WorkbookConfig(organisation={self.organisation!r}, data_dir={str(self.data_dir)!r}, "
+                f"url_env={self.url_env!r}, url={'<set>' if self.url else '<empty>'}, "
+                f"source_file={str(self.source_file) if self.source_file else None!r})")
+
+    @property
+    def database_url(self) -> str | None:
+        """Database URL: the environment variable named in ``[data] url_env`` if set, else ``[data] url``.
+
+        The URL (with its credentials) is read here, at run time, and never passed as a notebook
+        parameter, so it never appears in an executed notebook or a report.
+        """
+        value = os.environ.get(self.url_env, "").strip() or self.url.strip()
+        return value or None
+
+    @property
+    def settings(self) -> "SettingsReader":
+        """Typed, validated access to any merged setting, e.g. ``config.settings.number("coaching.min_leads")``.
+
+        Analysis modules read their own sections through this (keys must exist in defaults.toml,
+        which is what makes an unknown key in a user's file an error); a bad value raises
+        :class:`ConfigError` naming the file and the key.
+        """
+        return SettingsReader(self.raw, self.source_file or DEFAULTS_FILE)
+
+    def with_data_dir(self, data_dir: str | Path) -> "WorkbookConfig":
+        from dataclasses import replace
+
+        return replace(self, data_dir=Path(data_dir).resolve())
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}. Fix the syntax at the position given.") from None
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any], path: Path, prefix: str = "") -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        dotted = f"{prefix}{key}"
+        if key not in base:
+            hint = difflib.get_close_matches(key, list(base), n=1)
+            suggestion = f" Did you mean '{prefix}{hint[0]}'?" if hint else f" Known keys: {', '.join(sorted(base))}."
+            raise ConfigError(f"{path}: unknown setting {dotted!r}.{suggestion}")
+        if isinstance(base[key], dict) and key != "follow_up_attempts":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: {dotted!r} must be a table ([{dotted}]), got {value!r}")
+            merged[key] = _merge(base[key], value, path, prefix=f"{dotted}.")
+        else:
+            merged[key] = value
+    return merged
+
+
+class SettingsReader:
+    """Typed access to the merged settings, with errors naming file and key."""
+
+    def __init__(self, raw: dict[str, Any], path: Path):
+        self.raw = raw
+        self.file = path
+
+    def get(self, dotted: str) -> Any:
+        node: Any = self.raw
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def fail(self, dotted: str, value: Any, expected: str) -> None:
+        raise ConfigError(f"{self.file}: setting {dotted!r} = {value!r} is invalid: expected {expected}.")
+
+    def string(self, dotted: str, *, allow_empty: bool = True) -> str:
+        value = self.get(dotted)
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            self.fail(dotted, value, "a non-empty string" if not allow_empty else "a string")
+        return value
+
+    def number(self, dotted: str, *, minimum: float | None = None, maximum: float | None = None,
+               integer: bool = False, strict_min: bool = False) -> float:
+        value = self.get(dotted)
+        ok = isinstance(value, int if integer else (int, float)) and not isinstance(value, bool)
+        if ok and minimum is not None:
+            ok = value > minimum if strict_min else value >= minimum
+        if ok and maximum is not None:
+            ok = value <= maximum
+        if not ok:
+            kind = "a whole number" if integer else "a number"
+            bounds = []
+            if minimum is not None:
+                bounds.append(f"{'>' if strict_min else '>='} {minimum}")
+            if maximum is not None:
+                bounds.append(f"<= {maximum}")
+            self.fail(dotted, value, kind + (f" {' and '.join(bounds)}" if bounds else ""))
+        return value
+
+    def string_list(self, dotted: str, *, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        value = self.get(dotted)
+        if (not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+                or (allowed is not None and any(v not in allowed for v in value))):
+            self.fail(dotted, value, "a list of strings" + (f" from {list(allowed)}" if allowed else ""))
+        return tuple(value)
+
+    def choice(self, dotted: str, allowed: tuple[str, ...]) -> str:
+        value = self.get(dotted)
+        if value not in allowed:
+            self.fail(dotted, value, "one of " + ", ".join(repr(a) for a in allowed))
+        return value
+
+    def boolean(self, dotted: str) -> bool:
+        value = self.get(dotted)
+        if not isinstance(value, bool):
+            self.fail(dotted, value, "true or false")
+        return value
+
+    def directory(self, dotted: str) -> Path:
+        value = self.string(dotted, allow_empty=False)
+        p = Path(value).expanduser()
+        if not p.is_absolute():
+            anchor = self.file.parent if self.file != DEFAULTS_FILE else PROJECT_ROOT
+            p = anchor / p
+        return p.resolve()
+
+
+_ACTIVITY_VALUES = {
+    "activity_types": TABLES["activities"].column("activity_type").allowed,
+    "outcomes": TABLES["activities"].column("outcome").allowed,
+    "meeting_kinds": TABLES["activities"].column("meeting_kind").allowed,
+    "deal_statuses": TABLES["deals"].column("status").allowed,
+}
+
+
+def _funnel(reader: SettingsReader) -> tuple[FunnelStage, ...]:
+    stages = reader.get("funnel.stages")
+    if not isinstance(stages, list) or len(stages) < 2:
+        reader.fail("funnel.stages", stages, "a list of at least two [[funnel.stages]] tables")
+    out: list[FunnelStage] = []
+    seen: set[str] = set()
+    for i, stage in enumerate(stages, start=1):
+        where = f"funnel.stages[{i}]"
+        if not isinstance(stage, dict):
+            reader.fail(where, stage, "a table with name, label and filters")
+        unknown = set(stage) - {"name", "label", *_ACTIVITY_VALUES}
+        if unknown:
+            reader.fail(f"{where}.{sorted(unknown)[0]}", stage[sorted(unknown)[0]],
+                        f"one of the keys name, label, {', '.join(_ACTIVITY_VALUES)}")
+        name = stage.get("name")
+        if not isinstance(name, str) or not _SNAKE.match(name) or name in seen:
+            reader.fail(f"{where}.name", name, "a unique lower-case snake_case stage name")
+        seen.add(name)
+        filters: dict[str, tuple[str, ...]] = {}
+        for key, allowed in _ACTIVITY_VALUES.items():
+            values = stage.get(key, [])
+            if not isinstance(values, list) or any(v not in allowed for v in values):
+                reader.fail(f"{where}.{key}", values, f"a list of values from {list(allowed)}")
+            filters[key] = tuple(values)
+        if not any(filters.values()):
+            reader.fail(where, stage, "at least one filter (activity_types, outcomes, meeting_kinds or deal_statuses)")
+        if filters["deal_statuses"] and any(filters[k] for k in ("activity_types", "outcomes", "meeting_kinds")):
+            reader.fail(where, stage, "either activity filters or deal_statuses, not both")
+        out.append(FunnelStage(name=name, label=str(stage.get("label", name)), **filters))
+    return tuple(out)
+
+
+def _build(raw: dict[str, Any], path: Path) -> WorkbookConfig:
+    r = SettingsReader(raw, path)
+    traits = r.get("hiring.traits")
+    if (not isinstance(traits, list) or len(traits) < 2 or len(set(traits)) != len(traits)
+            or not all(isinstance(t, str) and _SNAKE.match(t) for t in traits)):
+        r.fail("hiring.traits", traits, "a list of at least two distinct lower-case snake_case trait names")
+    score_min = int(r.number("hiring.score_min", integer=True))
+    score_max = int(r.number("hiring.score_max", integer=True, minimum=score_min + 1))
+    success_metric = r.string("hiring.success_metric")
+    if success_metric not in ("quota_attainment", "mrr_per_month"):
+        r.fail("hiring.success_metric", success_metric, "'quota_attainment' or 'mrr_per_month'")
+
+    attempts = r.get("sla.follow_up_attempts")
+    if not isinstance(attempts, dict) or set(attempts) != set(SEGMENTS):
+        r.fail("sla.follow_up_attempts", attempts, f"a table with exactly the segments {list(SEGMENTS)}")
+    for seg in SEGMENTS:
+        r.number(f"sla.follow_up_attempts.{seg}", integer=True, minimum=1)
+    sla = SlaRules(
+        first_touch_hours=float(r.number("sla.first_touch_hours", minimum=0, strict_min=True)),
+        free_trial_min_calls=int(r.number("sla.free_trial_min_calls", integer=True, minimum=1)),
+        free_trial_after_days=float(r.number("sla.free_trial_after_days", minimum=0)),
+        demo_request_age_days=float(r.number("sla.demo_request_age_days", minimum=0)),
+        demo_request_min_touches=int(r.number("sla.demo_request_min_touches", integer=True, minimum=1)),
+        follow_up_idle_days=float(r.number("sla.follow_up_idle_days", minimum=0, strict_min=True)),
+        follow_up_attempts={seg: int(attempts[seg]) for seg in SEGMENTS},
+    )
+
+    mult = r.get("compensation.quartile_multipliers")
+    if (not isinstance(mult, list) or len(mult) != 4
+            or not all(isinstance(m, (int, float)) and not isinstance(m, bool) and m >= 0 for m in mult)):
+        r.fail("compensation.quartile_multipliers", mult,
+               "four non-negative numbers, best (lowest-churn) quartile first, e.g. [2.0, 1.5, 1.0, 0.5]")
+    comp = CompensationPlan(
+        upfront_per_mrr=float(r.number("compensation.upfront_per_mrr", minimum=0)),
+        clawback_months=int(r.number("compensation.clawback_months", integer=True, minimum=0)),
+        quartile_multipliers=tuple(float(m) for m in mult),  # type: ignore[arg-type]
+        churn_window_months=int(r.number("compensation.churn_window_months", integer=True, minimum=1)),
+        annual_prepay_paid_upfront=r.boolean("compensation.annual_prepay_paid_upfront"),
+    )
+    url_env = r.string("data.url_env", allow_empty=False)
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", url_env):
+        r.fail("data.url_env", url_env, "the name of an environment variable (letters, digits, underscores)")
+
+    return WorkbookConfig(
+        organisation=r.string("workbook.organisation", allow_empty=False),
+        data_dir=r.directory("data.dir"),
+        url_env=url_env,
+        url=r.string("data.url"),
+        schema=r.string("data.schema"),
+        output_dir=r.directory("output.dir"),
+        traits=tuple(traits),
+        score_min=score_min,
+        score_max=score_max,
+        success_metric=success_metric,
+        min_months_tenure=int(r.number("hiring.min_months_tenure", integer=True, minimum=0)),
+        funnel_stages=_funnel(r),
+        sla=sla,
+        compensation=comp,
+        monthly_lead_value_goal=float(r.number("marketing.monthly_lead_value_goal", minimum=0)),
+        confidence_level=float(r.number("statistics.confidence_level", minimum=0.5, maximum=0.999)),
+        small_sample_n=int(r.number("statistics.small_sample_n", integer=True, minimum=2)),
+        source_file=None if path == DEFAULTS_FILE else path,
+        raw=raw,
+    )
+
+
+def default_config_path() -> Path | None:
+    """The config a run uses when none is given: ``$SALES_WORKBOOK_CONFIG`` or ``./workbook.toml`` of the project."""
+    env = os.environ.get("SALES_WORKBOOK_CONFIG")
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
+
+
+def load_config(path: str | Path | None = None) -> WorkbookConfig:
+    """Load and validate the configuration.
+
+    ``path=None`` uses :func:`default_config_path`; with no file at all the defaults apply.
+    Settings missing from the file keep their defaults; unknown settings are an error (a typo
+    would otherwise silently leave the default in force).
+    """
+    defaults = _load_toml(DEFAULTS_FILE)
+    cfg_path = Path(path) if path is not None else default_config_path()
+    if cfg_path is None:
+        return _build(defaults, DEFAULTS_FILE)
+    cfg_path = cfg_path.expanduser().resolve()
+    user = _load_toml(cfg_path)
+    return _build(_merge(defaults, user, cfg_path), cfg_path)

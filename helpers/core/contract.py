@@ -1,0 +1,351 @@
+"""The data contract: every table, every column, in one declarative place.
+
+This module is the single source of truth for what a data folder holds. Validation
+(:mod:`helpers.data.validate`) builds its pandera schemas from it, the data engine reads
+files with the types declared here, the sample generator writes exactly these columns,
+and ``docs/data-contract.md`` is generated from it (a test keeps them in sync).
+
+A data folder holds one file per table, named ``<table>.csv``, ``<table>.csv.gz`` or
+``<table>.parquet``. Only ``reps`` is required; every analysis declares the tables it
+needs (:data:`ANALYSIS_TABLES`) and says so on the page when one is missing.
+
+Conventions
+-----------
+* Identifiers are strings (CRM ids such as ``0035g00000AbCdE`` are not numbers).
+* Timestamps are UTC. A timestamp with an explicit offset is converted to UTC; a naive
+  one is taken as UTC.
+* Dates are ``YYYY-MM-DD``. Months are ``YYYY-MM``.
+* Category values are lower-case ``snake_case``; validation names the allowed values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+DType = Literal["string", "int", "float", "date", "timestamp", "month", "bool"]
+
+SEGMENTS = ("small_business", "mid_market", "enterprise")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table in the contract."""
+
+    name: str
+    dtype: DType
+    description: str
+    required: bool = True  # the column must be present in the file
+    nullable: bool = False  # empty cells allowed
+    allowed: tuple[str, ...] | None = None  # closed set of category values
+    unique: bool = False
+    min_value: float | None = None
+    max_value: float | None = None
+    references: str | None = None  # "table.column" this value must exist in
+    used_by: tuple[str, ...] = ()  # notebooks / features that read it
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the contract: a file in the data folder."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    required: bool = False
+    grain: str = ""  # what one row is
+    # pairs (earlier, later): the later timestamp may not precede the earlier one
+    ordered: tuple[tuple[str, str], ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+ALL = ("01", "02", "03", "04", "05", "06")
+
+TABLES: dict[str, Table] = {}
+
+
+def _table(table: Table) -> Table:
+    TABLES[table.name] = table
+    return table
+
+
+_table(Table(
+    name="reps",
+    required=True,
+    grain="one row per person on the sales or customer-success team, past or present",
+    description="Everyone who sells or serves customers: SDRs, account executives, managers, post-sale consultants.",
+    primary_key=("rep_id",),
+    ordered=(("hire_date", "leave_date"),),
+    columns=(
+        Column("rep_id", "string", "Stable id of the person (CRM user id).", unique=True, used_by=ALL),
+        Column("name", "string", "Display name shown in reports.", used_by=ALL),
+        Column("team", "string", "Team or pod the rep belongs to.", required=False, nullable=True, used_by=("03", "04")),
+        Column("manager_id", "string", "rep_id of the rep's manager.", required=False, nullable=True,
+               references="reps.rep_id", used_by=("03",)),
+        Column("role", "string", "Job role.", allowed=("sdr", "ae", "manager", "consultant", "other"), used_by=ALL),
+        Column("segment", "string", "Market segment the rep sells to.", required=False, nullable=True,
+               allowed=SEGMENTS, used_by=("03", "04", "05")),
+        Column("hire_date", "date", "First day in the role.", used_by=("01", "02", "03")),
+        Column("leave_date", "date", "Last day, empty while the rep is still employed.", required=False,
+               nullable=True, used_by=("01", "02", "03")),
+    ),
+))
+
+_table(Table(
+    name="quotas",
+    grain="one row per rep per month",
+    description="Monthly quota of new monthly recurring revenue (MRR) per rep.",
+    primary_key=("rep_id", "month"),
+    columns=(
+        Column("rep_id", "string", "The rep carrying the quota.", references="reps.rep_id", used_by=("01", "02", "03")),
+        Column("month", "month", "Calendar month, YYYY-MM.", used_by=("01", "02", "03")),
+        Column("quota_mrr", "float", "New MRR the rep is expected to close that month.", min_value=0,
+               used_by=("01", "02", "03")),
+    ),
+))
+
+_table(Table(
+    name="hiring_scores",
+    grain="one row per candidate x interviewer x trait",
+    description=("Interview scorecards. Every candidate interviewed, hired or not; hired candidates carry the "
+                 "rep_id they became, so that their scores can be traced to later performance."),
+    primary_key=("candidate_id", "interviewer", "trait"),
+    columns=(
+        Column("candidate_id", "string", "Id of the candidate (the same across interviewers).", used_by=("01",)),
+        Column("interviewer", "string", "Who scored (name or id).", used_by=("01",)),
+        Column("trait", "string", ("Scorecard trait, lower-case snake_case. Must be one of the traits listed in the "
+                                   "configuration ([hiring] traits)."), used_by=("01", "02")),
+        Column("score", "int", "Score on the 1-10 scale defined on the scorecard.", min_value=1, max_value=10,
+               used_by=("01", "02")),
+        Column("interview_date", "date", "Date of the interview.", used_by=("01",)),
+        Column("rep_id", "string", "rep_id of the hired candidate; empty for candidates not hired.",
+               required=False, nullable=True, references="reps.rep_id", used_by=("01", "02")),
+    ),
+))
+
+_table(Table(
+    name="training_scores",
+    grain="one row per rep per assessment",
+    description=("Scores from new-hire training: the end-of-training exam and one certification per sales-process "
+                 "stage (connect call, discovery call, presentation ...)."),
+    primary_key=("rep_id", "assessment"),
+    columns=(
+        Column("rep_id", "string", "The trainee.", references="reps.rep_id", used_by=("02",)),
+        Column("assessment", "string", ("What was assessed: `final_exam` or `cert_<stage>` (e.g. `cert_connect`, "
+                                        "`cert_discovery`, `cert_demo`)."), used_by=("02",)),
+        Column("score", "float", "Score as a percentage, 0-100.", min_value=0, max_value=100, used_by=("02",)),
+        Column("assessed_at", "date", "Date of the assessment.", used_by=("02",)),
+    ),
+))
+
+_table(Table(
+    name="leads",
+    grain="one row per lead (a person who raised a hand or was prospected)",
+    description="Every lead marketing or prospecting produced, with how it first converted.",
+    primary_key=("lead_id",),
+    columns=(
+        Column("lead_id", "string", "Stable id of the lead.", unique=True, used_by=("03", "05")),
+        Column("created_at", "timestamp", "When the lead was created (UTC).", used_by=("03", "05")),
+        Column("source", "string", "Channel the lead came from.",
+               allowed=("organic_search", "paid_search", "social", "email", "referral", "event", "partner",
+                        "outbound", "direct", "other"), used_by=("05",)),
+        Column("lead_type", "string", ("Predictable Revenue's three kinds: `seed` (word of mouth, referrals), `net` "
+                                       "(marketing campaigns), `spear` (outbound prospecting)."),
+               allowed=("seed", "net", "spear"), used_by=("05",)),
+        Column("persona", "string", "Buyer persona (e.g. owner_ollie, marketing_mary).", required=False,
+               nullable=True, used_by=("05",)),
+        Column("journey_stage", "string", "Buyer-journey stage when the lead was created.", required=False,
+               nullable=True, allowed=("awareness", "consideration", "decision"), used_by=("05",)),
+        Column("segment", "string", "Market segment of the lead's company.", allowed=SEGMENTS, used_by=("03", "05")),
+        Column("first_offer", "string", "The first conversion offer the lead took.",
+               allowed=("demo_request", "free_trial", "contact_us", "webinar", "ebook", "blog_subscribe",
+                        "outbound", "other"), used_by=("05",)),
+        Column("owner_rep_id", "string", "Rep who owns the lead; empty while unassigned.", required=False,
+               nullable=True, references="reps.rep_id", used_by=("03", "05")),
+    ),
+))
+
+_table(Table(
+    name="lead_events",
+    grain="one row per engagement event of a lead",
+    description="Marketing engagement: page views, downloads, demo requests, trial starts, email opens and clicks.",
+    primary_key=("event_id",),
+    columns=(
+        Column("event_id", "string", "Stable id of the event.", unique=True, used_by=("05",)),
+        Column("lead_id", "string", "The lead who engaged.", references="leads.lead_id", used_by=("05",)),
+        Column("occurred_at", "timestamp", "When it happened (UTC).", used_by=("05",)),
+        Column("event_type", "string", "What the lead did.",
+               allowed=("page_view", "content_download", "demo_request", "trial_start", "email_open",
+                        "email_click", "webinar_attend", "form_submit", "social_mention"), used_by=("05",)),
+    ),
+))
+
+_table(Table(
+    name="activities",
+    grain="one row per sales touch (call, email or meeting)",
+    description="Every sales touch logged in the CRM. The largest table: tens of millions of rows at a big company.",
+    primary_key=("activity_id",),
+    columns=(
+        Column("activity_id", "string", "Stable id of the activity.", unique=True, used_by=("03", "05")),
+        Column("rep_id", "string", "Rep who made the touch.", references="reps.rep_id", used_by=("03", "05")),
+        Column("lead_id", "string", "Lead touched.", references="leads.lead_id", used_by=("03", "05")),
+        Column("occurred_at", "timestamp", "When it happened (UTC).", used_by=("03", "05")),
+        Column("activity_type", "string", "Kind of touch.", allowed=("call", "email", "meeting"),
+               used_by=("03", "05")),
+        Column("outcome", "string", "Result of the touch.",
+               allowed=("connected", "voicemail", "no_answer", "wrong_number", "sent", "replied", "bounced",
+                        "held", "no_show"), used_by=("03",)),
+        Column("meeting_kind", "string", "For meetings (and connected calls that were one): `discovery` or `demo`.",
+               required=False, nullable=True, allowed=("discovery", "demo"), used_by=("03",)),
+    ),
+))
+
+_table(Table(
+    name="deals",
+    grain="one row per opportunity",
+    description="Opportunities (deals) and how they ended.",
+    primary_key=("deal_id",),
+    ordered=(("created_at", "closed_at"),),
+    columns=(
+        Column("deal_id", "string", "Stable id of the deal.", unique=True, used_by=("03", "04", "05", "06")),
+        Column("lead_id", "string", "Lead the deal came from.", required=False, nullable=True,
+               references="leads.lead_id", used_by=("05",)),
+        Column("rep_id", "string", "Rep who owns the deal.", references="reps.rep_id", used_by=("03", "04")),
+        Column("created_at", "timestamp", "When the deal was opened (UTC).", used_by=("03", "05")),
+        Column("closed_at", "timestamp", "When it was won or lost (UTC); empty while open.", required=False,
+               nullable=True, used_by=("03", "05")),
+        Column("status", "string", "Where it stands.", allowed=("open", "won", "lost"), used_by=("03", "04", "05")),
+        Column("mrr", "float", "Monthly recurring revenue of the deal (expected while open).", min_value=0,
+               used_by=("03", "04", "05")),
+        Column("qualifying_framework", "string", "Qualification matrix used on the deal, if tracked.",
+               required=False, nullable=True, allowed=("bant", "gpct", "none", "other"), used_by=("06",)),
+    ),
+))
+
+_table(Table(
+    name="customers",
+    grain="one row per customer won",
+    description="Customers won, who closed them, who serves them, and whether and when they churned.",
+    primary_key=("customer_id",),
+    ordered=(("start_date", "churn_date"),),
+    columns=(
+        Column("customer_id", "string", "Stable id of the customer.", unique=True, used_by=("04",)),
+        Column("deal_id", "string", "The won deal.", required=False, nullable=True, references="deals.deal_id",
+               used_by=("04",)),
+        Column("closing_rep_id", "string", "Rep who closed the deal and is paid commission on it.",
+               references="reps.rep_id", used_by=("04",)),
+        Column("consultant_id", "string", "Post-sale consultant (customer success); empty if none.",
+               required=False, nullable=True, references="reps.rep_id", used_by=("04",)),
+        Column("start_date", "date", "First day as a paying customer.", used_by=("04", "05")),
+        Column("churn_date", "date", "Day the customer cancelled; empty while active.", required=False,
+               nullable=True, used_by=("04",)),
+        Column("mrr", "float", "Monthly recurring revenue at signing.", min_value=0, used_by=("04", "05")),
+        Column("billing_term", "string", "How the customer pays.", allowed=("monthly", "annual_prepay"),
+               used_by=("04",)),
+    ),
+))
+
+_table(Table(
+    name="experiments",
+    grain="one row per sales experiment",
+    description="Pre-registered sales experiments: what was tried, on what unit, and what counts as success.",
+    primary_key=("experiment_id",),
+    ordered=(("start_date", "end_date"),),
+    columns=(
+        Column("experiment_id", "string", "Stable id of the experiment.", unique=True, used_by=("06",)),
+        Column("name", "string", "Short name shown in reports.", used_by=("06",)),
+        Column("hypothesis", "string", "What the team believes and why.", used_by=("06",)),
+        Column("unit", "string", "What was randomised.", allowed=("rep", "lead", "deal"), used_by=("06",)),
+        Column("metric", "string", "Name of the outcome measured (e.g. `close_rate`, `mrr_per_deal`).",
+               used_by=("06",)),
+        Column("metric_type", "string", "`rate` (outcome is 0/1) or `mean` (outcome is a number).",
+               allowed=("rate", "mean"), used_by=("06",)),
+        Column("success_min_lift", "float", ("Pre-registered success criterion: the smallest absolute improvement "
+                                             "of treatment over control (in the metric's units) that counts as a "
+                                             "win."), used_by=("06",)),
+        Column("start_date", "date", "First day of the experiment.", used_by=("06",)),
+        Column("end_date", "date", "Last day; empty while running.", required=False, nullable=True,
+               used_by=("06",)),
+        Column("owner", "string", "Who leads the experiment (a name or rep_id), for the monthly review.",
+               required=False, nullable=True, used_by=("06",)),
+        Column("status", "string", ("`planned`, `running` or `finished`, as the team says; when empty it is derived "
+                                    "from the dates and the report's as-of date."), required=False, nullable=True,
+               allowed=("planned", "running", "finished"), used_by=("06",)),
+        Column("assigned_to", "string", ("Who was put in the experiment: `random` (drawn from everyone), "
+                                         "`top_performers` (a pilot on the best reps, so that a failure is a true "
+                                         "negative), `volunteers` or `other`."), required=False, nullable=True,
+               allowed=("random", "top_performers", "volunteers", "other"), used_by=("06",)),
+    ),
+))
+
+_table(Table(
+    name="experiment_assignments",
+    grain="one row per experimental unit",
+    description="Which arm each unit was in and its outcome.",
+    primary_key=("experiment_id", "unit_id"),
+    columns=(
+        Column("experiment_id", "string", "The experiment.", references="experiments.experiment_id",
+               used_by=("06",)),
+        Column("unit_id", "string", "Id of the rep, lead or deal randomised.", used_by=("06",)),
+        Column("arm", "string", "`control` or `treatment`.", allowed=("control", "treatment"), used_by=("06",)),
+        Column("outcome", "float", "Measured outcome; empty while not yet measured.", required=False,
+               nullable=True, used_by=("06",)),
+        Column("cluster_id", "string", ("When treatment was assigned per rep (or team) but measured per lead or deal: "
+                                        "the rep (or team) the unit belongs to. Units sharing a cluster_id are "
+                                        "analysed together (cluster-robust intervals). Empty: units are independent."),
+               required=False, nullable=True, used_by=("06",)),
+    ),
+))
+
+TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
+
+#: Tables each analysis needs (all must be present) and can use if present.
+ANALYSIS_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "01_trait_discovery": {"needs": ("reps", "hiring_scores", "quotas", "customers"), "uses": ()},
+    "02_training_score_correlation": {"needs": ("reps", "training_scores", "quotas", "customers"),
+                                      "uses": ("hiring_scores", "activities", "deals")},
+    "03_funnel_coaching": {"needs": ("reps", "activities", "deals"), "uses": ("leads", "quotas")},
+    "04_compensation_churn_quartiles": {"needs": ("reps", "customers"), "uses": ("deals",)},
+    "05_lead_value_and_sla": {"needs": ("reps", "leads", "activities", "deals", "customers"),
+                              "uses": ("lead_events",)},
+    "06_experiments": {"needs": ("experiments", "experiment_assignments"), "uses": ("deals", "activities")},
+}
+
+FILE_SUFFIXES: tuple[str, ...] = (".parquet", ".csv.gz", ".csv")
+
+
+def split_table_suffix(file_name: str) -> tuple[str, str] | None:
+    """``("deals", ".csv.gz")`` for ``deals.csv.gz``; None when the suffix is not a table format."""
+    lower = file_name.lower()
+    for suffix in FILE_SUFFIXES:  # ".csv.gz" is tested before ".csv"
+        if lower.endswith(suffix):
+            return file_name[: -len(suffix)], suffix
+    return None
+
+
+def find_table_files(data_dir: str | Path) -> dict[str, list[Path]]:
+    """Contract tables found in a folder: table name -> its files, in FILE_SUFFIXES order.
+
+    More than one file for a table is a validation error; readers take the first.
+    """
+    found: dict[str, list[Path]] = {}
+    for path in Path(data_dir).iterdir():
+        split = split_table_suffix(path.name)
+        if path.is_file() and split and split[0] in TABLES and path.name.endswith(split[1]):
+            found.setdefault(split[0], []).append(path)
+    return {name: sorted(paths, key=lambda p: FILE_SUFFIXES.index(split_table_suffix(p.name)[1]))
+            for name, paths in sorted(found.items(), key=lambda item: TABLE_ORDER.index(item[0]))}

@@ -1,0 +1,419 @@
+"""What every report notebook does first: check its parameters, open the data, and know its month.
+
+A notebook's second cell is one call::
+
+    report = start_report("03_funnel_coaching", month=month, as_of=as_of, config_path=config_path,
+                          data_dir=data_dir, results_path=results_path)
+
+papermill only warns about a misspelt parameter, so the checks live here: a month that is not
+``YYYY-MM`` or a date that is not ``YYYY-MM-DD`` stops the notebook with a message saying what to
+pass. Empty parameters mean "the defaults": the configured data folder, the last complete month
+in the data, and the month's last day as the as-of date.
+
+The context also carries the placeholder summaries every report shows until its analysis lands:
+which tables are there, how many rows each has in the month, and the monthly trend of the main
+table. They are honest counts (with n and the period covered), not findings.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from helpers.core.contract import ANALYSIS_TABLES, TABLES
+from helpers.core.results import ResultsRecorder
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from helpers.core.config import WorkbookConfig
+
+#: One-line titles of the reports (the notebooks' metadata repeats them; a test keeps them equal).
+REPORT_TITLES: dict[str, str] = {
+    "01_trait_discovery": "Which interview traits predict sales success",
+    "02_training_score_correlation": "Do training scores predict sales success",
+    "03_funnel_coaching": "Funnel by rep: what to coach this month",
+    "04_compensation_churn_quartiles": "Churn by salesperson and commission quartiles",
+    "05_lead_value_and_sla": "Lead value, marketing pacing and the sales SLA",
+    "06_experiments": "Sales experiments: did they work",
+}
+
+#: The column that places a row of each table in time (used for "rows this month" and trends).
+TIME_COLUMNS: dict[str, str] = {
+    "quotas": "month",
+    "hiring_scores": "interview_date",
+    "training_scores": "assessed_at",
+    "leads": "created_at",
+    "lead_events": "occurred_at",
+    "activities": "occurred_at",
+    "deals": "created_at",
+    "customers": "start_date",
+    "experiments": "start_date",
+}
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class ReportParameterError(ValueError):
+    """A notebook parameter is malformed; the message says what to pass instead."""
+
+
+class MissingInputError(RuntimeError):
+    """The data lacks a table this report needs (the pipeline skips such a report instead of running it)."""
+
+
+def parse_month(month: str) -> str:
+    """``'2026-10'`` stays as is; anything else raises :class:`ReportParameterError`."""
+    month = str(month).strip()
+    if not _MONTH.match(month):
+        raise ReportParameterError(f"month {month!r} is not a calendar month: pass YYYY-MM, e.g. '2026-10' "
+                                   "(or leave it empty for the last complete month in the data)")
+    return month
+
+
+def parse_as_of(as_of: str | date) -> date:
+    """``'2026-10-31'`` -> date; anything else raises :class:`ReportParameterError`."""
+    if isinstance(as_of, datetime):
+        return as_of.date()
+    if isinstance(as_of, date):
+        return as_of
+    try:
+        return date.fromisoformat(str(as_of).strip())
+    except ValueError:
+        raise ReportParameterError(f"as_of {as_of!r} is not a date: pass YYYY-MM-DD, e.g. '2026-10-31' "
+                                   "(or leave it empty for the last day of the month)") from None
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """First day of ``month`` and first day of the next month (half-open interval)."""
+    year, mon = (int(p) for p in parse_month(month).split("-"))
+    first = date(year, mon, 1)
+    return first, first + timedelta(days=calendar.monthrange(year, mon)[1])
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if hasattr(value, "to_pydatetime"):
+        try:
+            return value.to_pydatetime().date()
+        except ValueError:  # NaT
+            return None
+    text = str(value)
+    if _MONTH.match(text):
+        return date.fromisoformat(text + "-01")
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _period_bounds(period: Any) -> tuple[date | None, date | None]:
+    """``data_period`` may return a (start, end) pair or an object with start/end attributes."""
+    if period is None:
+        return None, None
+    for first, last in (("start", "end"), ("first", "last"), ("min", "max")):
+        if hasattr(period, first) and hasattr(period, last):
+            return _as_date(getattr(period, first)), _as_date(getattr(period, last))
+        if isinstance(period, dict) and first in period:
+            return _as_date(period.get(first)), _as_date(period.get(last))
+    start, end = period
+    return _as_date(start), _as_date(end)
+
+
+def _month_label(month: str) -> str:
+    first, _ = month_bounds(month)
+    return first.strftime("%B %Y")
+
+
+@dataclass
+class ReportContext:
+    """A running report: its configuration, data source, month, as-of date and results recorder."""
+
+    notebook: str
+    title: str
+    config: "WorkbookConfig"
+    source: Any  # helpers.data.engine.DataSource
+    month: str
+    as_of: date
+    daily: bool
+    period_start: date | None
+    period_end: date | None
+    results: ResultsRecorder
+    needs: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+    _overview: "pd.DataFrame | None" = field(default=None, repr=False)
+
+    # ----------------------------------------------------------------- text for the page
+    @property
+    def month_label(self) -> str:
+        """``'October 2026'``."""
+        return _month_label(self.month)
+
+    def period_text(self) -> str:
+        """One sentence: what the report covers and what the data covers."""
+        if self.daily:
+            what = f"This dashboard is as of {self.as_of:%A %d %B %Y}."
+        else:
+            what = f"This report covers {self.month_label} (as of {self.as_of.isoformat()})."
+        if self.period_start and self.period_end:
+            what += f" The data runs from {self.period_start.isoformat()} to {self.period_end.isoformat()}."
+        return what
+
+    def tables_present_text(self) -> str:
+        """Deterministic list of the tables this report needs and uses, and whether each is there."""
+        lines = []
+        for name in self.needs:
+            lines.append(f"needs {name}: {'present' if self.source.has(name) else 'MISSING'}")
+        for name in self.uses:
+            lines.append(f"uses  {name}: {'present' if self.source.has(name) else 'absent (optional)'}")
+        return "\n".join(lines)
+
+    def say(self, text: str):
+        """Display ``text`` as a paragraph; any HTML in it (a rep named ``<b>``) shows as text."""
+        from IPython.display import Markdown
+
+        return Markdown(escape_markdown(text))
+
+    # ----------------------------------------------------------------- placeholder summaries
+    def overview_table(self) -> "pd.DataFrame":
+        """:meth:`table_overview` with headings a reader understands."""
+        overview = self.table_overview()
+        shown = overview.astype(object)
+        for column in ("rows_total", "rows_in_month"):  # thousands separators; a dash where a count does not apply
+            shown[column] = overview[column].map(lambda v: "\u2013" if pd_isna(v) else f"{int(v):,}")
+        shown["present"] = overview["present"].map({True: "yes", False: "no"})
+        shown = shown.rename(columns={"table": "Table", "present": "In the data", "rows_total": "Rows in all the data",
+                                      "rows_in_month": f"Rows in {self.month_label}"})
+        return shown.set_index("Table").rename_axis(None)
+
+    def rep_activity_table(self, *, top: int = 15) -> "pd.DataFrame":
+        """The reps who logged the most sales touches in the month (counted in the engine)."""
+        from helpers.data.reductions import rep_month_activity
+
+        first, after = month_bounds(self.month)
+        activity = rep_month_activity(self.source, start=first.isoformat(), end=after.isoformat())
+        reps = self.source.read("reps", columns=["rep_id", "name", "role"])
+        table = activity.merge(reps, on="rep_id", how="left")
+        table = table.sort_values(["activities", "name"], ascending=[False, True]).head(top)
+        return table.rename(columns={"name": "Rep", "role": "Role", "activities": "Touches", "calls": "Calls",
+                                     "connects": "Connects", "meetings_held": "Meetings held",
+                                     "leads_worked": "Leads worked"})[
+            ["Rep", "Role", "Touches", "Calls", "Connects", "Meetings held", "Leads worked"]].set_index("Rep").rename_axis(None)
+
+    def experiment_table(self) -> "pd.DataFrame":
+        """Every registered experiment: name, unit, metric, dates and units assigned so far."""
+        experiments = self.source.table("experiments")
+        assignments = self.source.table("experiment_assignments")
+        units = assignments.group_by("experiment_id").aggregate(
+            units=assignments.count(), measured=assignments.outcome.count())
+        joined = experiments.left_join(units, "experiment_id").select(
+            "name", "unit", "metric", "start_date", "end_date", "units", "measured")
+        table = joined.order_by("start_date").to_pandas()
+        return table.rename(columns={"name": "Experiment", "unit": "Unit", "metric": "Metric",
+                                     "start_date": "Started", "end_date": "Ended", "units": "Units assigned",
+                                     "measured": "Outcomes measured"}).set_index("Experiment").rename_axis(None)
+
+    def table_overview(self) -> "pd.DataFrame":
+        """Rows per table in total and in the report's month (counted in the engine, not in Python)."""
+        if self._overview is None:
+            self._overview = compute_table_overview(self.source, self.needs + self.uses, month=self.month)
+        return self._overview
+
+    def monthly_counts(self, table: str) -> "pd.DataFrame":
+        return compute_monthly_counts(self.source, table)
+
+    def plot_monthly_counts(self, table: str, *, what: str | None = None):
+        """Bar chart of rows per month of ``table``, the report's month highlighted."""
+        import matplotlib.pyplot as plt
+
+        counts = self.monthly_counts(table)
+        fig, ax = plt.subplots(figsize=(8, 3))
+        colours = ["#c0392b" if m == self.month else "#7f8c8d" for m in counts["month"]]
+        ax.bar(counts["month"], counts["rows"], color=colours)
+        ax.set_ylabel(what or f"{table} per month")
+        ax.set_xlabel("")
+        step = max(1, len(counts) // 12)
+        ax.set_xticks(range(0, len(counts), step))
+        ax.set_xticklabels(counts["month"].iloc[::step], rotation=45, ha="right")
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_title(f"{what or table} per month ({self.month_label} in red)", loc="left", fontsize=11)
+        fig.tight_layout()
+        return fig
+
+    def latest_experiment_text(self) -> str:
+        """'The latest experiment is <name>, started <date>.' (empty without experiments)."""
+        experiments = self.source.table("experiments")
+        latest = experiments.order_by([experiments.start_date.desc(), experiments.experiment_id]).limit(1).to_pandas()
+        if latest.empty:
+            return ""
+        row = latest.iloc[0]
+        return f"The latest is \u201c{row['name']}\u201d, started {_as_date(row['start_date'])}."
+
+    def record_placeholder(self, main_table: str, *, what: str, issue: str, detail: str = "") -> None:
+        """Headline and key figure of a placeholder report: the main table's rows in the month.
+
+        ``detail`` (a sentence, may contain text from the data) is added to the headline.
+        """
+        overview = self.table_overview()
+        row = overview.loc[overview["table"] == main_table]
+        in_month = None if row.empty or pd_isna(row["rows_in_month"].iloc[0]) else row["rows_in_month"].iloc[0]
+        total = None if row.empty or pd_isna(row["rows_total"].iloc[0]) else row["rows_total"].iloc[0]
+        period = self.as_of.isoformat() if self.daily else self.month_label
+        if in_month is None or total is None:
+            self.results.headline(f"No {what} in the data yet: the table {main_table} is empty or absent.")
+        else:
+            self.results.headline(f"{int(in_month):,} {what} in {period} ({int(total):,} in all the data). "
+                                  f"{detail + ' ' if detail else ''}The full analysis arrives with {issue}.")
+        self.results.key_figure(f"{main_table}_in_month", f"{what.capitalize()} in {period}",
+                                None if in_month is None else int(in_month))
+        if total is not None:
+            self.results.figure(f"{main_table}_total", f"{what.capitalize()} in all the data", int(total))
+        self.results.results.placeholder = True
+        self.record_inputs()
+
+    def record_inputs(self) -> None:
+        """Put the tables read (rows per table, None if absent) and the data period in the results file,
+        and a caveat naming the optional tables that are absent. Every analysis notebook calls it once."""
+        overview = self.table_overview()
+        self.results.results.tables = {t: (None if pd_isna(r) else int(r))
+                                       for t, r in zip(overview["table"], overview["rows_total"])}
+        self.results.results.data_period = {
+            "start": self.period_start.isoformat() if self.period_start else None,
+            "end": self.period_end.isoformat() if self.period_end else None,
+        }
+        missing = overview.loc[~overview["present"], "table"].tolist()
+        if missing:
+            self.results.warn(f"Optional tables absent: {', '.join(missing)}.")
+
+    def conclusion(self):
+        """The recorded headline and findings, as the page shows them."""
+        from IPython.display import Markdown
+
+        res = self.results.results
+        lines = [f"**{escape_markdown(res.headline)}**"] if res.headline else []
+        lines += [f"- {escape_markdown(f.text)}" for f in res.findings]
+        lines += [f"- *Caveat:* {escape_markdown(w)}" for w in res.warnings]
+        return Markdown("\n".join(lines))
+
+    def save(self):
+        """Write the results file the report pipeline asked for (nothing when run by hand)."""
+        return self.results.save()
+
+
+def escape_markdown(text: str) -> str:
+    """Text from the data made safe for a Markdown cell: HTML is escaped, so it shows as typed."""
+    import html
+
+    return html.escape(str(text), quote=False)
+
+
+def pd_isna(value: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+def compute_table_overview(source: Any, tables: tuple[str, ...] | list[str], *, month: str) -> "pd.DataFrame":
+    """One row per table: present or not, rows in total, rows whose time column falls in ``month``.
+
+    The counts run in the data engine (one aggregate query per table), so this costs the same on a
+    warehouse with millions of activities as on the sample.
+    """
+    import pandas as pd
+
+    first, after = month_bounds(month)
+    records = []
+    for name in dict.fromkeys(tables):  # a handful of tables, not events
+        if not source.has(name):
+            records.append({"table": name, "present": False, "rows_total": pd.NA, "rows_in_month": pd.NA})
+            continue
+        table = source.table(name)
+        total = int(table.count().execute())
+        column = TIME_COLUMNS.get(name)
+        in_month: Any = pd.NA
+        if column is not None and column in table.columns:
+            if TABLES[name].column(column).dtype == "month":
+                in_month = int(table.filter(table[column].cast("string") == month).count().execute())
+            else:
+                day = table[column].cast("date")
+                in_month = int(table.filter((day >= first) & (day < after)).count().execute())
+        records.append({"table": name, "present": True, "rows_total": total, "rows_in_month": in_month})
+    overview = pd.DataFrame.from_records(records, columns=["table", "present", "rows_total", "rows_in_month"])
+    return overview.astype({"rows_total": "Int64", "rows_in_month": "Int64"})
+
+
+def compute_monthly_counts(source: Any, table_name: str) -> "pd.DataFrame":
+    """Rows of ``table_name`` per calendar month (``month`` as YYYY-MM, ``rows``), grouped in the engine."""
+    import pandas as pd
+
+    if not source.has(table_name):
+        return pd.DataFrame({"month": pd.Series(dtype="string"), "rows": pd.Series(dtype="int64")})
+    table = source.table(table_name)
+    column = TIME_COLUMNS[table_name]
+    if TABLES[table_name].column(column).dtype == "month":
+        key = table[column].cast("string")
+    else:
+        key = table[column].cast("date").strftime("%Y-%m")
+    dated = table.filter(table[column].notnull()).mutate(_month=key)
+    counts = (dated.group_by(month=dated["_month"]).aggregate(rows=dated.count()).order_by("month").execute())
+    counts["month"] = counts["month"].astype("string")
+    counts["rows"] = counts["rows"].astype("int64")
+    return counts.reset_index(drop=True)
+
+
+def start_report(notebook: str, *, month: str = "", as_of: str = "", config_path: str = "", data_dir: str = "",
+                 results_path: str = "", daily: bool = False) -> ReportContext:
+    """Check the notebook's parameters, open its data and return the running report's context.
+
+    Raises :class:`ReportParameterError` for a malformed month or date, or an unknown notebook.
+    """
+    if notebook not in ANALYSIS_TABLES:
+        raise ReportParameterError(f"unknown report {notebook!r}: expected one of {', '.join(ANALYSIS_TABLES)}")
+    from helpers.core.config import load_config
+    from helpers.data.engine import open_source
+
+    config = load_config(config_path or None)
+    if data_dir:
+        config = config.with_data_dir(data_dir)
+    # an explicit data folder wins; otherwise a database URL in the environment, then the configured folder
+    source = open_source(config, data_dir=config.data_dir if data_dir else None)
+    return _context(notebook, config, source, month=month, as_of=as_of, results_path=results_path, daily=daily)
+
+
+def _context(notebook: str, config: "WorkbookConfig", source: Any, *, month: str, as_of: str,
+             results_path: str, daily: bool) -> ReportContext:
+    from helpers.data.reductions import data_period, last_complete_month
+
+    try:
+        period_start, period_end = _period_bounds(data_period(source))
+    except Exception:  # noqa: BLE001 - a table-less folder has no period; the page says so
+        period_start = period_end = None
+    if daily:
+        as_of_day = parse_as_of(as_of) if as_of else (period_end or date.today())
+        month = month and parse_month(month) or as_of_day.strftime("%Y-%m")
+    else:
+        month = parse_month(month) if month else parse_month(str(last_complete_month(source))[:7])
+        first, after = month_bounds(month)
+        as_of_day = parse_as_of(as_of) if as_of else after - timedelta(days=1)
+    spec = ANALYSIS_TABLES[notebook]
+    absent = [t for t in spec["needs"] if not source.has(t)]
+    if absent:
+        raise MissingInputError(f"{notebook} needs the table(s) {', '.join(absent)}, absent from {source!r}. Add them to "
+                                "the export (columns in docs/data-contract.md), or leave this report out.")
+    recorder = ResultsRecorder(results_path or None, notebook=notebook, title=REPORT_TITLES[notebook], month=month,
+                               as_of=as_of_day.isoformat(), mode="daily" if daily else "monthly",
+                               organisation=config.organisation)
+    return ReportContext(notebook=notebook, title=REPORT_TITLES[notebook], config=config, source=source, month=month,
+                         as_of=as_of_day, daily=daily, period_start=period_start, period_end=period_end,
+                         results=recorder, needs=tuple(spec["needs"]), uses=tuple(spec["uses"]))
+
+
+__all__ = ["MissingInputError", "ReportContext", "ReportParameterError", "REPORT_TITLES", "compute_monthly_counts",
+           "compute_table_overview", "month_bounds", "parse_as_of", "parse_month", "start_report"]
