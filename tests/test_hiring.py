@@ -10,8 +10,9 @@ import statsmodels.api as sm
 
 from helpers.core.config import load_config
 from helpers.data.engine import open_source
-from helpers.analyses.hiring.model import (HiringDataError, TraitModel, candidate_trait_scores, check_scores, interviewer_leniency,
-                            open_candidates, run_trait_discovery)
+from helpers.analyses.hiring.model import (HiringDataError, TraitModel, candidate_trait_scores, check_scores,
+                                           interviewer_leniency, open_candidates)
+from helpers.analyses.hiring.report import trait_discovery
 from helpers.paths import SAMPLE_DATA_DIR
 from helpers.core.results import ResultsRecorder
 from helpers.data.sample import generate_org
@@ -148,7 +149,7 @@ def found(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     truth["_data_dir"] = str(folder)  # not part of the planted truth: where the org was written
     config = load_config().with_data_dir(folder)
     source = open_source(config, data_dir=folder)
-    return run_trait_discovery(source, config, as_of=truth["generator"]["as_of"][:10]), truth
+    return trait_discovery(source, config, as_of=truth["generator"]["as_of"][:10]), truth
 
 
 def test_hire_trait_scores_are_the_scores_notebook_01_models(found) -> None:
@@ -230,7 +231,7 @@ def test_widget_explorer_refits_for_the_chosen_metric_and_traits(found) -> None:
     d, _ = found
     box = d.explorer()
     metric, traits = box.children[0].children
-    assert metric.value == d.settings["success_metric"] and set(traits.value) == set(d.traits)
+    assert metric.value == d.settings.success_metric and set(traits.value) == set(d.traits)
     metric.value = "customer_churn_rate"  # re-fits without error
     traits.value = ("coachability", "aggressiveness")
     traits.value = ()

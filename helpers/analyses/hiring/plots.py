@@ -1,11 +1,11 @@
-"""Plots of trait discovery (notebook 01) a sales leader reads, and the analyst's widget explorer.
+"""Plots of trait discovery (notebook 01) a sales leader reads (the analyst's explorer is in widgets.py).
 
 Every ``plot_x(data, *, ax=None) -> Axes`` draws on its Axes only (a new figure when ``ax`` is
 None) and never calls ``plt.show()``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from helpers.core.intervals import error_bars
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from helpers.analyses.hiring.model import TraitDiscovery, TraitModel
+    from helpers.analyses.hiring.model import TraitModel
 
 GOOD, GREY, BAD = "#1f7a4d", "#8c8c8c", "#b03a2e"
 
@@ -127,40 +127,3 @@ def plot_cohort_effects(cohorts: pd.DataFrame, *, ax: "Axes | None" = None) -> "
     ax.set_title("The formula re-run on successive hire cohorts", loc="left", fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
-
-
-def trait_explorer(discovery: "TraitDiscovery") -> Any:
-    """A JupyterLab widget: pick the success metric and the traits; the model is re-fitted and redrawn."""
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import Markdown, display
-
-    from helpers.analyses.hiring.model import TraitModel, model_kwargs
-
-    metric = widgets.Dropdown(options=[(SUCCESS_METRICS[m].label, m) for m in discovery.models],
-                              value=discovery.settings["success_metric"], description="Success")
-    traits = widgets.SelectMultiple(options=discovery.traits, value=tuple(discovery.traits), description="Traits",
-                                    rows=min(len(discovery.traits), 8))
-    out = widgets.Output()
-
-    def refresh(*_: Any) -> None:
-        with out:
-            out.clear_output(wait=True)
-            chosen = list(traits.value)
-            if not chosen:
-                display(Markdown("Choose at least one trait."))
-                return
-            model = TraitModel(metric=metric.value, traits=chosen,
-                               **model_kwargs(discovery.settings)).fit(discovery.hires)
-            fig, ax = plt.subplots(figsize=(7, 3.4))
-            model.plot(ax=ax)
-            display(fig)
-            plt.close(fig)
-            display(Markdown("\n".join(f"- {s}" for s, _ in model.sentences())
-                             + "\n- " + model.weights_sentence()
-                             + "".join(f"\n- *Caveat:* {w}" for w in model.warnings_)))
-
-    metric.observe(refresh, "value")
-    traits.observe(refresh, "value")
-    refresh()
-    return widgets.VBox([widgets.HBox([metric, traits]), out])
