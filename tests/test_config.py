@@ -86,7 +86,7 @@ def test_database_url_may_be_written_in_the_config_and_the_environment_wins(tmp_
     ("[hiring]\ntraits = [\"Work Ethic\", \"curiosity\"]\n", ["'hiring.traits'", "snake_case"]),
     ("[sla.follow_up_attempts]\nsmb = 5\n", ["'sla.follow_up_attempts'", "small_business"]),
     ("[[funnel.stages]]\nname = \"a\"\nactivity_types = [\"fax\"]\n[[funnel.stages]]\nname = \"b\"\n"
-     "deal_statuses = [\"won\"]\n", ["funnel.stages[1].activity_types", "call"]),
+     "deal_statuses = [\"signed\"]\n", ["funnel.stages[2].deal_statuses", "won"]),  # activity types are open
     ("[statistics]\nconfidence_level = 95\n", ["'statistics.confidence_level'", "<= 0.999"]),
     ("[sla\nx = 1\n", ["not valid TOML"]),
 ])

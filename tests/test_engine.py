@@ -85,9 +85,27 @@ def test_optional_columns_left_out_of_the_file_are_typed_nulls(folder: Path) -> 
 
 
 def test_missing_required_column_names_table_and_column(tmp_path: Path) -> None:
-    (tmp_path / "reps.csv").write_text("rep_id,name,hire_date\nr1,Ann,2024-01-01\n", encoding="utf-8")
-    with pytest.raises(MissingColumnError, match=r"'reps'.*role"):
-        open_source(data_dir=tmp_path).table("reps")
+    (tmp_path / "reps.csv").write_text("rep_id\nr1\n", encoding="utf-8")
+    (tmp_path / "deals.csv").write_text("deal_id,rep_id\nd1,r1\n", encoding="utf-8")
+    with pytest.raises(MissingColumnError, match=r"'deals'.*status"):
+        open_source(data_dir=tmp_path).table("deals")
+
+
+def test_absent_optional_columns_read_as_their_fill_and_open_values_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "reps.csv").write_text("rep_id\nr1\nr2\n", encoding="utf-8")
+    (tmp_path / "leads.csv").write_text("lead_id,created_at,source\nl1,2024-01-01,Direct_Traffic\n"
+                                        "l2,2024-01-02,\nl3,2024-01-03,display\n", encoding="utf-8")
+    source = open_source(data_dir=tmp_path)
+    reps = source.read("reps")
+    assert reps["name"].tolist() == ["r1", "r2"] and reps["role"].tolist() == ["ae", "ae"]
+    assert reps["hire_date"].isna().all()
+    leads = source.read("leads").sort_values("lead_id")
+    # unknown values kept as their own level (trimmed, lower-cased), empty -> "unknown", absent -> "unknown"
+    assert leads["source"].tolist() == ["direct_traffic", "unknown", "display"]
+    assert leads["first_offer"].tolist() == ["unknown"] * 3 and leads["segment"].isna().all()
+    source.category_map = {"source": {"direct_traffic": "direct"}}
+    source._typed.clear()
+    assert source.read("leads").sort_values("lead_id")["source"].tolist() == ["direct", "unknown", "display"]
 
 
 def test_missing_table_error_names_table_and_source(folder: Path) -> None:

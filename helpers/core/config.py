@@ -129,6 +129,11 @@ def _merge(base: dict[str, Any], override: dict[str, Any], path: Path, prefix: s
     merged = dict(base)
     for key, value in override.items():
         dotted = f"{prefix}{key}"
+        if dotted == "categories":  # open: column names as keys, checked by category_map
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: 'categories' must be a table ([categories]), got {value!r}")
+            merged[key] = value
+            continue
         if key not in base:
             hint = difflib.get_close_matches(key, list(base), n=1)
             suggestion = f" Did you mean '{prefix}{hint[0]}'?" if hint else f" Known keys: {', '.join(sorted(base))}."
@@ -218,6 +223,34 @@ _ACTIVITY_VALUES = {
 }
 
 
+_OPEN_ACTIVITY_VALUES = {key for key, (table, column) in {
+    "activity_types": ("activities", "activity_type"), "outcomes": ("activities", "outcome"),
+    "meeting_kinds": ("activities", "meeting_kind"), "deal_statuses": ("deals", "status")}.items()
+    if TABLES[table].column(column).open_vocabulary}
+
+
+def category_map(config: "WorkbookConfig") -> dict[str, dict[str, str]]:
+    """``[categories]``: per open category column (``source`` or ``leads.source``), value -> value read instead.
+
+    Keys are checked against the contract: an unknown column, a closed one, or a value that is not text
+    raises :class:`ConfigError` naming the key.
+    """
+    raw = config.raw.get("categories") or {}
+    reader = config.settings
+    open_columns = {c.name for t in TABLES.values() for c in t.columns if c.allowed and c.open_vocabulary}
+    open_dotted = {f"{t.name}.{c}" for t in TABLES.values() for c in t.open_columns}
+    out: dict[str, dict[str, str]] = {}
+    for key, mapping in raw.items():
+        if key not in open_columns and key not in open_dotted:
+            reader.fail(f"categories.{key}", mapping,
+                        f"a category column with an open vocabulary: one of {', '.join(sorted(open_columns))} "
+                        "(or table.column)")
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            reader.fail(f"categories.{key}", mapping, 'a table of value = "value read instead", e.g. {none = "other"}')
+        out[key] = {str(k).strip().lower(): v.strip().lower() for k, v in mapping.items()}
+    return out
+
+
 def _funnel(reader: SettingsReader) -> tuple[FunnelStage, ...]:
     stages = reader.get("funnel.stages")
     if not isinstance(stages, list) or len(stages) < 2:
@@ -239,6 +272,8 @@ def _funnel(reader: SettingsReader) -> tuple[FunnelStage, ...]:
         filters: dict[str, tuple[str, ...]] = {}
         for key, allowed in _ACTIVITY_VALUES.items():
             values = stage.get(key, [])
+            if key in _OPEN_ACTIVITY_VALUES:  # open vocabularies: the company's own values are allowed too
+                allowed = tuple(v for v in values if isinstance(v, str) and _SNAKE.match(v))
             if not isinstance(values, list) or any(v not in allowed for v in values):
                 reader.fail(f"{where}.{key}", values, f"a list of values from {list(allowed)}")
             filters[key] = tuple(values)
@@ -338,3 +373,42 @@ def load_config(path: str | Path | None = None) -> WorkbookConfig:
     cfg_path = cfg_path.expanduser().resolve()
     user = _load_toml(cfg_path)
     return _build(_merge(defaults, user, cfg_path), cfg_path)
+
+
+def data_config_path(data_dir: str | Path) -> Path:
+    """The configuration written next to a data folder by ``sales-workbook init``: ``<folder>.workbook.toml``."""
+    folder = Path(data_dir).expanduser().resolve()
+    return folder.parent / f"{folder.name}.workbook.toml"
+
+
+def organisation_from_folder(data_dir: str | Path) -> str:
+    """A readable organisation name from a data folder's name: ``acme_corp-2026`` -> ``Acme Corp 2026``."""
+    folder = Path(data_dir).expanduser().resolve()
+    words = re.split(r"[\s_\-.]+", folder.name)
+    return " ".join(w[:1].upper() + w[1:] for w in words if w) or "Your company"
+
+
+def load_config_for_data(path: str | Path | None = None, data_dir: str | Path | None = None) -> WorkbookConfig:
+    """The configuration of a run on ``data_dir`` (``--data``), so that no report shows another organisation.
+
+    An explicit ``path`` (or ``$SALES_WORKBOOK_CONFIG``) wins, with its data folder replaced by ``data_dir``.
+    Otherwise the configuration next to the folder (``<folder>.workbook.toml``, written by
+    ``sales-workbook init``); otherwise the project's ``workbook.toml`` only when it configures that very
+    folder; otherwise the defaults, with the organisation named after the folder and no marketing goal.
+    """
+    if data_dir is None:
+        return load_config(path)
+    folder = Path(data_dir).expanduser().resolve()
+    if path is None and not os.environ.get("SALES_WORKBOOK_CONFIG"):
+        beside = data_config_path(folder)
+        if beside.exists():
+            return load_config(beside).with_data_dir(folder)
+        project = load_config(None)
+        if project.data_dir == folder:
+            return project
+        from dataclasses import replace
+
+        defaults = _build(_load_toml(DEFAULTS_FILE), DEFAULTS_FILE)
+        return replace(defaults, organisation=organisation_from_folder(folder), data_dir=folder,
+                       output_dir=project.output_dir)
+    return load_config(path).with_data_dir(folder)

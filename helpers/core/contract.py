@@ -15,7 +15,14 @@ Conventions
 * Timestamps are UTC. A timestamp with an explicit offset is converted to UTC; a naive
   one is taken as UTC.
 * Dates are ``YYYY-MM-DD``. Months are ``YYYY-MM``.
-* Category values are lower-case ``snake_case``; validation names the allowed values.
+* Category values are lower-case ``snake_case``. Most category columns are *open vocabularies*
+  (``open_vocabulary=True``): the listed values are the ones the analyses know, any other value is
+  kept as its own level (an empty cell reads ``unknown``), listed in a validation note and mappable
+  onto a known value in the configuration (``[categories] source = {direct_traffic = "direct"}``).
+  Only columns whose values drive the logic (deal status, experiment arm ...) are closed sets.
+* A column is required only when no number can be computed without it (ids, the outcome of a deal,
+  the arm of an experiment unit). An optional column absent from the data reads as empty, or as its
+  ``fill`` (a constant, or ``=other_column``), and the analyses say what they did without it.
 """
 from __future__ import annotations
 
@@ -43,6 +50,12 @@ class Column:
     max_value: float | None = None
     references: str | None = None  # "table.column" this value must exist in
     used_by: tuple[str, ...] = ()  # notebooks / features that read it
+    # category columns: True = values outside `allowed` are kept as their own level (a validation note, not an error)
+    open_vocabulary: bool = False
+    # what the engine reads when the column is absent from the data: a constant, or "=<column>" (a copy of it)
+    fill: str | None = None
+    # what the analyses do without the column (shown in docs/data-contract.md); empty for required columns
+    when_absent: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,11 @@ class Table:
     def required_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
 
+    @property
+    def open_columns(self) -> list[str]:
+        """Category columns whose unknown values are kept (open vocabularies)."""
+        return [c.name for c in self.columns if c.allowed and c.open_vocabulary]
+
 
 ALL = ("01", "02", "03", "04", "05", "06")
 
@@ -92,14 +110,20 @@ _table(Table(
     ordered=(("hire_date", "leave_date"),),
     columns=(
         Column("rep_id", "string", "Stable id of the person (CRM user id).", unique=True, used_by=ALL),
-        Column("name", "string", "Display name shown in reports.", used_by=ALL),
+        Column("name", "string", "Display name shown in reports.", required=False, nullable=True, fill="=rep_id",
+               when_absent="the rep_id is shown instead", used_by=ALL),
         Column("team", "string", "Team or pod the rep belongs to.", required=False, nullable=True, used_by=("03", "04")),
         Column("manager_id", "string", "rep_id of the rep's manager.", required=False, nullable=True,
                references="reps.rep_id", used_by=("03",)),
-        Column("role", "string", "Job role.", allowed=("sdr", "ae", "manager", "consultant", "other"), used_by=ALL),
+        Column("role", "string", "Job role.", allowed=("sdr", "ae", "manager", "consultant", "other"),
+               required=False, open_vocabulary=True, fill="ae",
+               when_absent="everyone is taken as a quota-carrying seller (`ae`)", used_by=ALL),
         Column("segment", "string", "Market segment the rep sells to.", required=False, nullable=True,
-               allowed=SEGMENTS, used_by=("03", "04", "05")),
-        Column("hire_date", "date", "First day in the role.", used_by=("01", "02", "03")),
+               allowed=SEGMENTS, open_vocabulary=True, when_absent="one segment for everyone",
+               used_by=("03", "04", "05")),
+        Column("hire_date", "date", "First day in the role.", required=False, nullable=True,
+               when_absent=("tenure counts from the rep's first quota month (else first activity or deal), "
+                            "with a note on the page"), used_by=("01", "02", "03")),
         Column("leave_date", "date", "Last day, empty while the rep is still employed.", required=False,
                nullable=True, used_by=("01", "02", "03")),
     ),
@@ -162,18 +186,25 @@ _table(Table(
         Column("created_at", "timestamp", "When the lead was created (UTC).", used_by=("03", "05")),
         Column("source", "string", "Channel the lead came from.",
                allowed=("organic_search", "paid_search", "social", "email", "referral", "event", "partner",
-                        "outbound", "direct", "other"), used_by=("05",)),
+                        "outbound", "direct", "other"), required=False, nullable=True, open_vocabulary=True,
+               fill="unknown", when_absent="one source, `unknown`", used_by=("03", "05")),
         Column("lead_type", "string", ("Predictable Revenue's three kinds: `seed` (word of mouth, referrals), `net` "
                                        "(marketing campaigns), `spear` (outbound prospecting)."),
-               allowed=("seed", "net", "spear"), used_by=("05",)),
+               allowed=("seed", "net", "spear"), required=False, nullable=True, open_vocabulary=True,
+               fill="unknown", when_absent="one lead type, `unknown` (counted towards marketing's goal only when "
+               "listed in [marketing] lead_types)", used_by=("05",)),
         Column("persona", "string", "Buyer persona (e.g. owner_ollie, marketing_mary).", required=False,
                nullable=True, used_by=("05",)),
         Column("journey_stage", "string", "Buyer-journey stage when the lead was created.", required=False,
-               nullable=True, allowed=("awareness", "consideration", "decision"), used_by=("05",)),
-        Column("segment", "string", "Market segment of the lead's company.", allowed=SEGMENTS, used_by=("03", "05")),
+               nullable=True, allowed=("awareness", "consideration", "decision"), open_vocabulary=True,
+               used_by=("05",)),
+        Column("segment", "string", "Market segment of the lead's company.", allowed=SEGMENTS, required=False,
+               nullable=True, open_vocabulary=True, when_absent="the owner's segment, else one segment for all",
+               used_by=("03", "05")),
         Column("first_offer", "string", "The first conversion offer the lead took.",
                allowed=("demo_request", "free_trial", "contact_us", "webinar", "ebook", "blog_subscribe",
-                        "outbound", "other"), used_by=("05",)),
+                        "outbound", "other"), required=False, nullable=True, open_vocabulary=True,
+               fill="unknown", when_absent="one offer, `unknown`", used_by=("05",)),
         Column("owner_rep_id", "string", "Rep who owns the lead; empty while unassigned.", required=False,
                nullable=True, references="reps.rep_id", used_by=("03", "05")),
     ),
@@ -190,7 +221,8 @@ _table(Table(
         Column("occurred_at", "timestamp", "When it happened (UTC).", used_by=("05",)),
         Column("event_type", "string", "What the lead did.",
                allowed=("page_view", "content_download", "demo_request", "trial_start", "email_open",
-                        "email_click", "webinar_attend", "form_submit", "social_mention"), used_by=("05",)),
+                        "email_click", "webinar_attend", "form_submit", "social_mention"), open_vocabulary=True,
+               used_by=("05",)),
     ),
 ))
 
@@ -205,12 +237,15 @@ _table(Table(
         Column("lead_id", "string", "Lead touched.", references="leads.lead_id", used_by=("03", "05")),
         Column("occurred_at", "timestamp", "When it happened (UTC).", used_by=("03", "05")),
         Column("activity_type", "string", "Kind of touch.", allowed=("call", "email", "meeting"),
-               used_by=("03", "05")),
+               required=False, open_vocabulary=True, fill="call",
+               when_absent="every activity is a call (a call log)", used_by=("03", "05")),
         Column("outcome", "string", "Result of the touch.",
                allowed=("connected", "voicemail", "no_answer", "wrong_number", "sent", "replied", "bounced",
-                        "held", "no_show"), used_by=("03",)),
+                        "held", "no_show"), required=False, nullable=True, open_vocabulary=True,
+               when_absent="no connect stage: only attempts and deals are counted", used_by=("03", "05")),
         Column("meeting_kind", "string", "For meetings (and connected calls that were one): `discovery` or `demo`.",
-               required=False, nullable=True, allowed=("discovery", "demo"), used_by=("03",)),
+               required=False, nullable=True, allowed=("discovery", "demo"), open_vocabulary=True,
+               when_absent="no meeting stages in the funnel", used_by=("03",)),
     ),
 ))
 
@@ -225,14 +260,18 @@ _table(Table(
         Column("lead_id", "string", "Lead the deal came from.", required=False, nullable=True,
                references="leads.lead_id", used_by=("05",)),
         Column("rep_id", "string", "Rep who owns the deal.", references="reps.rep_id", used_by=("03", "04")),
-        Column("created_at", "timestamp", "When the deal was opened (UTC).", used_by=("03", "05")),
+        Column("created_at", "timestamp", "When the deal was opened (UTC).", required=False, nullable=True,
+               when_absent="win rates over all deals, with no month or cycle length", used_by=("03", "05")),
         Column("closed_at", "timestamp", "When it was won or lost (UTC); empty while open.", required=False,
                nullable=True, used_by=("03", "05")),
         Column("status", "string", "Where it stands.", allowed=("open", "won", "lost"), used_by=("03", "04", "05")),
         Column("mrr", "float", "Monthly recurring revenue of the deal (expected while open).", min_value=0,
+               required=False, nullable=True,
+               when_absent="counts and rates instead of dollars (dollars wherever an amount exists)",
                used_by=("03", "04", "05")),
         Column("qualifying_framework", "string", "Qualification matrix used on the deal, if tracked.",
-               required=False, nullable=True, allowed=("bant", "gpct", "none", "other"), used_by=("06",)),
+               required=False, nullable=True, allowed=("bant", "gpct", "none", "other"), open_vocabulary=True,
+               used_by=("06",)),
     ),
 ))
 
@@ -255,7 +294,8 @@ _table(Table(
                nullable=True, used_by=("04",)),
         Column("mrr", "float", "Monthly recurring revenue at signing.", min_value=0, used_by=("04", "05")),
         Column("billing_term", "string", "How the customer pays.", allowed=("monthly", "annual_prepay"),
-               used_by=("04",)),
+               required=False, nullable=True, open_vocabulary=True, fill="monthly",
+               when_absent="every customer pays monthly", used_by=("04",)),
     ),
 ))
 
@@ -267,8 +307,10 @@ _table(Table(
     ordered=(("start_date", "end_date"),),
     columns=(
         Column("experiment_id", "string", "Stable id of the experiment.", unique=True, used_by=("06",)),
-        Column("name", "string", "Short name shown in reports.", used_by=("06",)),
-        Column("hypothesis", "string", "What the team believes and why.", used_by=("06",)),
+        Column("name", "string", "Short name shown in reports.", required=False, nullable=True,
+               fill="=experiment_id", when_absent="the experiment_id is shown", used_by=("06",)),
+        Column("hypothesis", "string", "What the team believes and why.", required=False, nullable=True,
+               fill="", when_absent="no hypothesis shown", used_by=("06",)),
         Column("unit", "string", "What was randomised.", allowed=("rep", "lead", "deal"), used_by=("06",)),
         Column("metric", "string", "Name of the outcome measured (e.g. `close_rate`, `mrr_per_deal`).",
                used_by=("06",)),
@@ -277,7 +319,8 @@ _table(Table(
         Column("success_min_lift", "float", ("Pre-registered success criterion: the smallest absolute improvement "
                                              "of treatment over control (in the metric's units) that counts as a "
                                              "win."), used_by=("06",)),
-        Column("start_date", "date", "First day of the experiment.", used_by=("06",)),
+        Column("start_date", "date", "First day of the experiment.", required=False, nullable=True,
+               when_absent="the experiment is analysed as finished", used_by=("06",)),
         Column("end_date", "date", "Last day; empty while running.", required=False, nullable=True,
                used_by=("06",)),
         Column("owner", "string", "Who leads the experiment (a name or rep_id), for the monthly review.",
@@ -288,7 +331,8 @@ _table(Table(
         Column("assigned_to", "string", ("Who was put in the experiment: `random` (drawn from everyone), "
                                          "`top_performers` (a pilot on the best reps, so that a failure is a true "
                                          "negative), `volunteers` or `other`."), required=False, nullable=True,
-               allowed=("random", "top_performers", "volunteers", "other"), used_by=("06",)),
+               allowed=("random", "top_performers", "volunteers", "other"), open_vocabulary=True,
+               used_by=("06",)),
     ),
 ))
 

@@ -47,7 +47,9 @@ def _rule(table: Table, col: Column, hiring: dict) -> str:
         return (f"`[hiring] score_min` to `score_max` (default {hiring['score_min']} to "
                 f"{hiring['score_max']})")
     if col.allowed:
-        return ", ".join(f"`{v}`" for v in col.allowed)
+        known = ", ".join(f"`{v}`" for v in col.allowed)
+        return (f"known: {known}; other values are kept as their own level (open)" if col.open_vocabulary
+                else known)
     if col.min_value is not None and col.max_value is not None:
         return f"{_number(col.min_value)} to {_number(col.max_value)}"
     if col.min_value is not None:
@@ -99,7 +101,8 @@ def _table_section(table: Table, hiring: dict) -> list[str]:
             "yes" if col.nullable else "no",
             _cell(_rule(table, col, hiring)),
             f"`{col.references}`" if col.references else "",
-            _cell(col.description) + (" Unique." if col.unique else ""),
+            _cell(col.description) + (" Unique." if col.unique else "")
+            + (f" Without it: {_cell(col.when_absent)}." if col.when_absent else ""),
             _used_by(col),
         ]) + " |")
     lines.append("")
@@ -194,6 +197,10 @@ def render_contract_markdown() -> str:
         "",
         "Notebook numbers in the *Used by notebook* columns above refer to this list.",
         "",
+        "Only ids and the columns without which no number can be computed are required. An optional column "
+        "absent from a file turns off only what needs it (see *Without it* in the tables above), and the "
+        "page says so in one sentence.",
+        "",
         "| Notebook | Analysis | Needs (all present) | Uses if present |",
         "|---|---|---|---|",
     ]
@@ -202,6 +209,27 @@ def render_contract_markdown() -> str:
         uses = ", ".join(f"`{t}`" for t in spec["uses"]) or "-"
         lines.append(f"| {analysis.split('_', 1)[0]} | `{analysis}` | {needs} | {uses} |")
     traits = ", ".join(f"`{t}`" for t in hiring["traits"])
+    open_cols = [f"`{t.name}.{c}`" for t in TABLES.values() for c in t.open_columns]
+    lines += [
+        "",
+        "## Category values",
+        "",
+        "These category columns are open vocabularies: " + ", ".join(open_cols) + ". A value the workbook "
+        "does not know is kept as its own level (never an error, never merged into another), an empty cell of "
+        "a column that must hold a value reads `unknown`, and `sales-workbook validate` lists the unknown values "
+        "in a note. Values are read trimmed and lower-cased. Map your CRM's values onto the known ones in the "
+        "configuration, per column or per `table.column`:",
+        "",
+        "```toml",
+        "[categories]",
+        'source = {direct_traffic = "direct", display = "paid_search"}',
+        '"leads.first_offer" = {none = "other"}',
+        "```",
+        "",
+        "`sales-workbook init <folder>` writes such a section with the values it found. The other category "
+        "columns (`deals.status`, `experiment_assignments.arm`, `experiments.unit`, `experiments.metric_type`, "
+        "`experiments.status`) drive the analyses' logic and accept only the listed values.",
+    ]
     lines += [
         "",
         "## Scorecard traits and scores",

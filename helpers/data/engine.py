@@ -156,6 +156,8 @@ class DataSource:
         self.con = con
         self.description = description
         self._typed: dict[str, ibis.Table] = {}
+        #: ``[categories]`` of the configuration: column -> {value in the data: value the analyses read}
+        self.category_map: dict[str, dict[str, str]] = {}
 
     # -- to implement -------------------------------------------------------------
     def _available(self) -> set[str]:
@@ -201,10 +203,26 @@ class DataSource:
             )
         def typed_column(c: Any) -> ibis.Value:
             if c.name not in present:
-                return ibis.null(IBIS_TYPES[c.dtype])
+                if c.fill is None:
+                    return ibis.null(IBIS_TYPES[c.dtype])
+                if c.fill.startswith("="):  # a copy of another column (e.g. name <- rep_id)
+                    return typed_column(spec.column(c.fill[1:]))
+                return ibis.literal(c.fill, type=IBIS_TYPES[c.dtype])
             value = raw[c.name].cast(IBIS_TYPES[c.dtype])
+            if c.dtype != "string":
+                return value
             # an empty string is a missing value, as validation treats it (Parquet can hold both)
-            return value.nullif("") if c.dtype == "string" else value
+            value = value.nullif("")
+            if c.allowed and c.open_vocabulary:
+                # open vocabulary: values kept as their own level, trimmed and lower-cased; an empty cell of a
+                # column that must hold a value reads "unknown"; the configuration's [categories] map applies
+                value = value.strip().lower()
+                if not c.nullable or c.fill is not None:
+                    value = value.fill_null("unknown")
+                mapping = self.category_map.get(c.name) or self.category_map.get(f"{name}.{c.name}")
+                if mapping:
+                    value = value.substitute(mapping)
+            return value
 
         typed = raw.select(**{c.name: typed_column(c) for c in spec.columns})
         self._typed[name] = typed
@@ -479,10 +497,10 @@ def open_source(config: WorkbookConfig | None = None, *, data_dir: str | Path | 
     """
     schema = config.schema if config is not None else None
     if url:
-        return DatabaseSource(url, schema=schema)
+        return _with_categories(DatabaseSource(url, schema=schema), config)
     limit = config.settings.string("data.engine_memory_limit") if config is not None else None
     if data_dir is not None:
-        return FolderSource(data_dir, memory_limit=limit or None)
+        return _with_categories(FolderSource(data_dir, memory_limit=limit or None), config)
     if config is None:
         from helpers.core.config import load_config
 
@@ -490,8 +508,19 @@ def open_source(config: WorkbookConfig | None = None, *, data_dir: str | Path | 
         schema = config.schema
     env_url = config.database_url
     if env_url:
-        return DatabaseSource(env_url, schema=schema)
-    return FolderSource(config.data_dir, memory_limit=config.settings.string("data.engine_memory_limit") or None)
+        return _with_categories(DatabaseSource(env_url, schema=schema), config)
+    return _with_categories(FolderSource(config.data_dir,
+                                         memory_limit=config.settings.string("data.engine_memory_limit") or None),
+                            config)
+
+
+def _with_categories(source: DataSource, config: WorkbookConfig | None) -> DataSource:
+    """The configuration's ``[categories]`` mapping, applied by :meth:`DataSource.table` to open vocabularies."""
+    if config is not None:
+        from helpers.core.config import category_map
+
+        source.category_map = category_map(config)
+    return source
 
 
 def load_folder_into_database(data_dir: str | Path, url: str, schema: str | None = None, *,

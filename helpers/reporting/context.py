@@ -376,12 +376,10 @@ def start_report(notebook: str, *, month: str = "", as_of: str = "", config_path
     """
     if notebook not in ANALYSIS_TABLES:
         raise ReportParameterError(f"unknown report {notebook!r}: expected one of {', '.join(ANALYSIS_TABLES)}")
-    from helpers.core.config import load_config
+    from helpers.core.config import load_config_for_data
     from helpers.data.engine import open_source
 
-    config = load_config(config_path or None)
-    if data_dir:
-        config = config.with_data_dir(data_dir)
+    config = load_config_for_data(config_path or None, data_dir or None)  # as the report pipeline decides
     # an explicit data folder wins; otherwise a database URL in the environment, then the configured folder
     source = open_source(config, data_dir=config.data_dir if data_dir else None)
     return _context(notebook, config, source, month=month, as_of=as_of, results_path=results_path, daily=daily)

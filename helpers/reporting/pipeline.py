@@ -179,6 +179,27 @@ def _tracked_kernel_manager_class():
     return TrackedKernelManager
 
 
+def ensure_kernel(kernel_name: str = KERNEL_NAME) -> str:
+    """The kernel the notebooks run in, registered on first use: no separate step after ``pip install``.
+
+    When no kernel spec of that name is found, one running this very Python is written into this
+    environment's prefix (``<prefix>/share/jupyter/kernels/<name>``, on Jupyter's search path), or into
+    the user's Jupyter folder when the prefix is read-only. Returns the spec's folder.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        return KernelSpecManager().get_kernel_spec(kernel_name).resource_dir
+    except NoSuchKernel:
+        pass
+    from ipykernel.kernelspec import install
+
+    try:
+        return install(kernel_name=kernel_name, display_name="Sales Science Workbook", prefix=sys.prefix)
+    except OSError:  # a read-only (system) prefix
+        return install(kernel_name=kernel_name, display_name="Sales Science Workbook", user=True)
+
+
 def _kill_live_kernels() -> int:
     """Kill the process group of every kernel still running (used on interrupt); returns how many."""
     with _LIVE_LOCK:
@@ -234,8 +255,9 @@ def _cells_seconds(nb: Any) -> float | None:
 CELL_TIMEOUT_SECONDS = int(os.environ.get("SALES_WORKBOOK_CELL_TIMEOUT", "1800"))
 
 
-def scheduled_notebook(path: Path) -> Any:
-    """The notebook as a scheduled run executes it: without its ``analyst-only`` cells.
+def scheduled_notebook(path: Path, notes: tuple[str, ...] | list[str] = ()) -> Any:
+    """The notebook as a scheduled run executes it: without its ``analyst-only`` cells (and with a
+    "Data note" under its title for each of ``notes``: a table with no rows in the month, say).
 
     Those cells are for JupyterLab (widgets, raw tables); the leadership page never shows them,
     and interactive widgets executed headless can leave nbclient waiting for a reply that never
@@ -246,6 +268,11 @@ def scheduled_notebook(path: Path) -> Any:
 
     nb = nbformat.read(path, as_version=4)
     nb.cells = [c for c in nb.cells if "analyst-only" not in c.get("metadata", {}).get("tags", [])]
+    if notes:  # what the data lacks this month, right under the page's title, before any figure
+        at = next((i + 1 for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), 0)
+        note = nbformat.v4.new_markdown_cell("\n>\n".join(f"> **Data note:** {n}" for n in notes))
+        note.metadata["tags"] = ["data-note"]
+        nb.cells.insert(at, note)
     return nb
 
 
@@ -265,7 +292,8 @@ def _notebook_parameters(spec: NotebookSpec, parameters: dict[str, Any], *,
 
 
 def _run_one(spec: NotebookSpec, *, folder: Path, parameters: dict[str, Any], kernel_name: str,
-             organisation: str, period_text: str, cancelled: threading.Event) -> NotebookRun:
+             organisation: str, period_text: str, cancelled: threading.Event,
+             notes: tuple[str, ...] = ()) -> NotebookRun:
     """Execute, render and read back one notebook. Never raises for a notebook's own failure."""
     import logging
 
@@ -277,7 +305,7 @@ def _run_one(spec: NotebookSpec, *, folder: Path, parameters: dict[str, Any], ke
     try:
         if cancelled.is_set():
             raise ReportError("cancelled before it started")
-        pm.execute_notebook(scheduled_notebook(spec.path), str(folder / f"{spec.stem}.ipynb"),
+        pm.execute_notebook(scheduled_notebook(spec.path, notes), str(folder / f"{spec.stem}.ipynb"),
                             parameters={**parameters, "results_path": f"{spec.stem}.json"}, kernel_name=kernel_name,
                             progress_bar=False, log_output=False, start_timeout=120,
                             execution_timeout=CELL_TIMEOUT_SECONDS,
@@ -289,6 +317,7 @@ def _run_one(spec: NotebookSpec, *, folder: Path, parameters: dict[str, Any], ke
         run.state, run.error = "failed", _error_summary(exc)
     run.execute_seconds = round(time.perf_counter() - started, 3)
     _finish_run(run, spec, folder=folder, organisation=organisation, period_text=period_text)
+    run.warnings = list(notes) + [w for w in run.warnings if w not in notes]
     run.seconds = round(time.perf_counter() - started, 3)
     return run
 
@@ -344,6 +373,92 @@ def _finish_run(run: NotebookRun, spec: NotebookSpec, *, folder: Path, organisat
 
 
 # ----------------------------------------------------------------------------- the folder
+class FolderLock:
+    """An exclusive lock on a reports folder, held while a run writes into it (``with FolderLock(dir):``).
+
+    A second run into the same folder stops at once with a clear :class:`ReportError` instead of racing
+    the first (the last writer would win). The lock is the operating system's (``flock`` on the folder
+    itself): it goes with the process, so a killed run never leaves a stale lock behind.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._fd: int | None = None
+
+    def __enter__(self) -> "FolderLock":
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock (documented)
+            return self
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ReportError(f"another report run is writing into {self.folder} right now; wait for it to finish "
+                              "and run again (or pass another --out)") from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the lock
+            self._fd = None
+
+
+def clean_stale_temporaries(folder: Path) -> list[str]:
+    """Remove ``.tmp-*`` and ``.old-*`` folders a killed run left in ``folder``; returns their names.
+
+    Call it only while holding :class:`FolderLock` on ``folder``: then no live run owns them.
+    """
+    removed = []
+    for path in sorted(Path(folder).glob(".tmp-*")) + sorted(Path(folder).glob(".old-*")):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
+
+
+_MANIFEST_FIELDS = {f for f in NotebookRun.__dataclass_fields__}
+
+
+def _carry_over(previous: Path, tmp: Path, *, rerun: set[str], keep_private: bool,
+                keep_others: bool) -> dict[str, NotebookRun]:
+    """Copy into ``tmp`` what a run keeps from the month already published in ``previous``.
+
+    The reports not re-run (``--only``) keep their pages, notebooks, results and any other file they wrote
+    (payroll exports); the private pages (``private/``) stay unless ``keep_private`` is false. Returns the
+    kept reports' runs from the previous ``run.json``, so the index lists every report of the month.
+    """
+    kept: dict[str, NotebookRun] = {}
+    if not previous.is_dir():
+        return kept
+    if keep_private and (previous / "private").is_dir():
+        shutil.copytree(previous / "private", tmp / "private", dirs_exist_ok=True)
+    if not keep_others:  # a full run replaces every report of the month
+        return kept
+    try:
+        manifest = json.loads((previous / "run.json").read_text(encoding="utf-8"))
+        reports = manifest.get("reports", []) if manifest.get("format") == RUN_FORMAT else []
+    except (OSError, ValueError):
+        reports = []
+    for entry in reports:  # one per notebook
+        if isinstance(entry, dict) and entry.get("notebook") and entry["notebook"] not in rerun:
+            kept[entry["notebook"]] = NotebookRun(**{k: v for k, v in entry.items() if k in _MANIFEST_FIELDS})
+    rerun_prefixes = tuple(f"{stem}." for stem in rerun)
+    for path in previous.iterdir():
+        if path.name in ("index.html", "run.json", "private") or path.name.startswith(rerun_prefixes):
+            continue
+        if (tmp / path.name).exists():
+            continue
+        if path.is_dir():
+            shutil.copytree(path, tmp / path.name)
+        else:
+            shutil.copy2(path, tmp / path.name)
+    return kept
+
+
 def _publish(tmp: Path, final: Path) -> None:
     """Move ``tmp`` to ``final`` atomically, replacing a previous ``final`` (kept until the swap succeeded)."""
     if final.exists():
@@ -379,8 +494,9 @@ def _card(run: NotebookRun) -> dict[str, Any]:
         "number": run.number, "title": run.title, "state": run.state, "state_text": state_text,
         "headline": run.headline, "figure_text": figure_text, "figure_label": figure.get("label", ""),
         "warnings": run.warnings, "error": run.error,
-        "skip_reason": f"This report needs the table(s) {run.skip_reason.removeprefix('needs ')}, which the data "
-                       "does not have. Add them to the export (see docs/data-contract.md) to get this report.",
+        "skip_reason": (f"This report needs the table(s) {run.skip_reason.removeprefix('needs ')}, which the data "
+                        "does not have. Add them to the export (see docs/data-contract.md) to get this report."
+                        if run.skip_reason.startswith("needs ") else run.skip_reason),
         "html_name": run.files.get("html", ""), "ipynb_name": run.files.get("ipynb", ""),
         "results_name": run.files.get("results", ""), "seconds": run.seconds,
     }
@@ -399,6 +515,7 @@ def _write_index(folder: Path, plan: "_Plan", *, runs: list[NotebookRun], wall_s
     run_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     period_text = f"as of {as_of}" if mode == "daily" else f"{_month_label(month)}, as of {as_of}"
     page = render_index_html({
+        "data_notes": list(plan.data_notes),
         "organisation": organisation, "heading": heading, "summary": summary, "mode": mode, "label": label,
         "as_of": as_of, "run_at": run_at, "wall_seconds": wall_seconds, "fingerprint": fingerprint,
         "data_description": data_description, "version": __version__, "period_text": period_text,
@@ -409,6 +526,7 @@ def _write_index(folder: Path, plan: "_Plan", *, runs: list[NotebookRun], wall_s
         "format": RUN_FORMAT, "mode": mode, "label": label, "month": month, "as_of": as_of,
         "organisation": organisation, "fingerprint": fingerprint, "package_version": __version__,
         "run_at": run_at, "wall_seconds": round(wall_seconds, 3), "jobs": jobs,
+        "data_notes": list(plan.data_notes),
         "reports": [asdict(r) for r in runs],
     }
     (folder / "run.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -497,19 +615,89 @@ class _Plan:
     data_description: str
     parameters: dict[str, Any]
     period_text: str
+    selected: frozenset[str] = frozenset()  # the notebooks this run executes (all unless --only)
+    data_notes: tuple[str, ...] = ()  # about the whole month (on the index)
+    notes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per notebook (on its card and page)
+
+
+#: Tables that place the month's sales work in time: a month with none of their rows is not covered by the data.
+CORE_MONTH_TABLES = ("activities", "leads", "deals")
+#: Tables without whose rows in the month a report that *needs* them would state zeros as facts: it is skipped.
+REFUSED_WHEN_EMPTY = ("activities", "leads")
+
+
+@dataclass(frozen=True)
+class MonthCheck:
+    """What the data says about the report's month, decided before any notebook starts."""
+
+    data_start: date
+    data_end: date
+    rows_in_month: dict[str, int]  # present core tables -> rows dated in the month
+    notes: tuple[str, ...]  # about the whole month
+    empty: tuple[str, ...]  # present core tables with no row in the month
+
+
+def check_month(source: Any, *, month: str, as_of: str, daily: bool = False) -> MonthCheck:
+    """Refuse a month the data does not cover; name what the data lacks in a month it does cover.
+
+    Raises :class:`ReportError` (exit 2) when ``month`` lies before the data's first or after its last
+    day, or when none of activities, leads and deals has a row dated in it. Returns the month's notes:
+    a table present but empty in the month, or data that starts or ends inside the month.
+    """
+    from helpers.data.reductions import data_period
+    from helpers.reporting.context import _period_bounds, compute_table_overview, month_bounds
+
+    try:
+        start, end = _period_bounds(data_period(source))
+    except Exception as exc:  # noqa: BLE001 - no dated rows at all: nothing to report on
+        raise ReportError(f"the data has no dated activities, leads or deals, so no month can be reported: {exc}") \
+            from None
+    if start is None or end is None:
+        raise ReportError("the data has no dated activities, leads or deals, so no month can be reported")
+    first, after = month_bounds(month)
+    label = _month_label(month)
+    covered = (f"the data runs from {start.isoformat()} to {end.isoformat()} "
+               f"({_month_label(start.strftime('%Y-%m'))} to {_month_label(end.strftime('%Y-%m'))})")
+    what = f"the day {as_of}" if daily else label
+    if after <= start or first > end:
+        side = "before the data starts" if after <= start else "after the data ends"
+        raise ReportError(f"{what} is {side}: {covered}. Choose a month in that period "
+                          "(or leave --month out for the last complete one), or export data that covers it.")
+    if daily and date.fromisoformat(as_of) < start:
+        raise ReportError(f"the day {as_of} is before the data starts: {covered}. Choose a day in that period.")
+    present = [t for t in CORE_MONTH_TABLES if source.has(t)]
+    if daily:  # the day's lists are about open leads as of the day, not about the month's counts
+        return MonthCheck(data_start=start, data_end=end, rows_in_month={}, notes=(), empty=())
+    overview = compute_table_overview(source, present, month=month)
+    rows = {t: int(n) for t, n in zip(overview["table"], overview["rows_in_month"].fillna(0))}
+    if present and not any(rows.values()):
+        raise ReportError(f"{label} has no rows in {', '.join(present)}, although {covered}: the data has a gap "
+                          "there. Choose another month, or export the missing rows.")
+    notes = []
+    if first < start:
+        notes.append(f"The data starts on {start.isoformat()}, after {label} begins: this month's figures "
+                     "cover only part of it.")
+    if end < after - timedelta(days=1):
+        notes.append(f"The data ends on {end.isoformat()}, before {label} ends: this month's figures "
+                     "cover only part of it.")
+    empty = tuple(t for t in present if rows[t] == 0)
+    for table in empty:
+        notes.append(f"No {table} are recorded in {label}, although {covered}. Figures that count {table} "
+                     f"this month read zero because nothing was logged, not because nothing happened.")
+    return MonthCheck(data_start=start, data_end=end, rows_in_month=rows, notes=tuple(notes), empty=empty)
 
 
 def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | None, data_dir: str | Path | None,
           out_dir: str | Path | None, only: list[str] | None, daily: bool,
           notebooks_dir: str | Path | None) -> _Plan:
-    from helpers.core.config import load_config
+    from helpers.core.config import load_config_for_data
     from helpers.data.engine import DataSourceError, open_source
 
-    config = load_config(config_path)
-    if data_dir is not None:
-        config = config.with_data_dir(data_dir)
+    config = load_config_for_data(config_path, data_dir)  # --data without --config: never the sample's name or goal
     out_root = Path(out_dir).resolve() if out_dir is not None else config.output_dir
-    specs = discover_notebooks(Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR, only=only, daily=daily)
+    notebooks_path = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
+    selected = frozenset(s.stem for s in discover_notebooks(notebooks_path, only=only, daily=daily))
+    specs = discover_notebooks(notebooks_path, daily=daily)  # all of them: the index lists every report
     if data_dir is not None or config.database_url is None:
         _validate_before_run(config)
     try:
@@ -518,6 +706,7 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
         raise ReportError(str(exc)) from None
     try:
         month, as_of_day = _resolve_dates(source, month=month, as_of=as_of, daily=daily)
+        checked = check_month(source, month=month, as_of=as_of_day, daily=daily)
         fingerprint = source.fingerprint()
         missing = {s.stem: [t for t in s.needs if not source.has(t)] for s in specs}
         data_description = getattr(source, "description", "") if getattr(source, "kind", "") == "folder" else \
@@ -529,6 +718,22 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
     runs = {s.stem: NotebookRun(notebook=s.stem, number=s.number, title=s.title, state="skipped",
                                 skip_reason="needs " + ", ".join(missing[s.stem]))
             for s in specs if missing[s.stem]}
+    month_text = f"the day {as_of_day}" if daily else _month_label(month)
+    notes: dict[str, tuple[str, ...]] = {}
+    for spec in specs:  # a handful of notebooks
+        if spec.stem in runs:
+            continue
+        refused = [t for t in spec.needs if t in checked.empty and t in REFUSED_WHEN_EMPTY]
+        if refused:
+            runs[spec.stem] = NotebookRun(
+                notebook=spec.stem, number=spec.number, title=spec.title, state="skipped",
+                skip_reason=f"Not produced: no {' and no '.join(refused)} are recorded in {month_text}, and this "
+                            f"report would read that as fact. Export the month's {', '.join(refused)} to get it.",
+                warnings=[n for n in checked.notes if any(f"No {t} " in n for t in refused)])
+            continue
+        used = set(spec.needs) | set(spec.uses)
+        notes[spec.stem] = tuple(n for n in checked.notes
+                                 if not n.startswith("No ") or any(n.startswith(f"No {t} ") for t in used))
     label = as_of_day if daily else month
     parent = out_root / "daily" if daily else out_root
     parent.mkdir(parents=True, exist_ok=True)
@@ -542,18 +747,22 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
     return _Plan(config=config, specs=specs, runs=runs, mode="daily" if daily else "monthly", daily=daily,
                  month=month, as_of=as_of_day, label=label, final=parent / label, fingerprint=fingerprint,
                  data_description=data_description, parameters=parameters,
-                 period_text=f"Daily, as of {as_of_day}" if daily else f"{_month_label(month)} (as of {as_of_day})")
+                 period_text=f"Daily, as of {as_of_day}" if daily else f"{_month_label(month)} (as of {as_of_day})",
+                 selected=selected, data_notes=checked.notes, notes=notes)
 
 
 def build_report(*, month: str | None = None, as_of: str | None = None, config_path: str | Path | None = None,
                  data_dir: str | Path | None = None, out_dir: str | Path | None = None,
                  only: list[str] | None = None, jobs: int = 1, daily: bool = False,
                  notebooks_dir: str | Path | None = None, kernel_name: str = KERNEL_NAME,
-                 progress: bool = True) -> ReportResult:
+                 progress: bool = True, remove_private: bool = False) -> ReportResult:
     """Run the notebooks and publish ``<out>/YYYY-MM/`` (or ``<out>/daily/YYYY-MM-DD/``) atomically.
 
-    Raises :class:`ReportError` for a request that cannot be honoured (bad month, unknown
-    notebook, missing data folder); a notebook's own failure is reported in the result instead.
+    Raises :class:`ReportError` for a request that cannot be honoured (bad month, a month the data does
+    not cover, unknown notebook, missing data folder, another run writing into the same folder); a
+    notebook's own failure is reported in the result instead. With ``only`` the other reports of the
+    month already published are kept (the index lists them all); the month's private pages are kept
+    unless ``remove_private``.
     """
     wall_started = time.perf_counter()
     if jobs < 1:
@@ -563,8 +772,12 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
     specs, runs, label, daily = plan.specs, plan.runs, plan.label, plan.daily
     config, month, as_of_day = plan.config, plan.month, plan.as_of
     tmp = plan.final.parent / f".tmp-{label}-{secrets.token_hex(4)}"
-    to_run = [s for s in specs if s.stem not in runs]
+    to_run = [s for s in specs if s.stem in plan.selected and s.stem not in runs]
     period_text = plan.period_text
+    lock = FolderLock(plan.final.parent).__enter__()  # stops here if another run writes into the folder
+    clean_stale_temporaries(plan.final.parent)
+    if to_run:
+        ensure_kernel(kernel_name)
 
     cancelled = threading.Event()
     in_main = threading.current_thread() is threading.main_thread()
@@ -586,7 +799,7 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
             params = _notebook_parameters(spec, plan.parameters, reports_dir=None if daily else plan.final.parent)
             futures[pool.submit(_run_one, spec, folder=tmp, parameters=params, kernel_name=kernel_name,
                                 organisation=config.organisation, period_text=period_text,
-                                cancelled=cancelled)] = spec
+                                cancelled=cancelled, notes=plan.notes.get(spec.stem, ()))] = spec
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
@@ -600,6 +813,15 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
                         timing += f" (run {run.execute_seconds:.1f} s, html {run.render_seconds:.1f} s)"
                     bar.write(f"  {run.state:<7}  {run.notebook:<34} {timing}"
                               + (f"\n           {run.error}" if run.error else ""), file=sys.stderr)
+        partial = plan.selected != {s.stem for s in specs}
+        kept = _carry_over(plan.final, tmp, rerun={s.stem for s in specs if s.stem in plan.selected or s.stem in runs},
+                           keep_private=not remove_private, keep_others=partial)
+        for spec in specs:
+            if spec.stem not in runs:
+                runs[spec.stem] = kept.get(spec.stem) or NotebookRun(
+                    notebook=spec.stem, number=spec.number, title=spec.title, state="skipped",
+                    skip_reason="Not run yet this month (the last run was limited with --only); run "
+                                f"`sales-workbook report --month {month} --only {spec.number}` to add it.")
         ordered = [runs[s.stem] for s in specs]
         wall = time.perf_counter() - wall_started
         _write_index(tmp, plan, runs=ordered, wall_seconds=wall, jobs=jobs)
@@ -617,6 +839,7 @@ def build_report(*, month: str | None = None, as_of: str | None = None, config_p
             bar.close()
         if in_main and previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
+        lock.__exit__()
     return ReportResult(folder=plan.final, mode=plan.mode, label=label, month=month, as_of=as_of_day, runs=ordered,
                         wall_seconds=round(time.perf_counter() - wall_started, 3), fingerprint=plan.fingerprint)
 
@@ -639,6 +862,8 @@ def publish_executed(staging: str | Path, *, month: str | None = None, as_of: st
     plan = _plan(month=month, as_of=as_of, config_path=config_path, data_dir=data_dir, out_dir=out_dir, only=None,
                  daily=daily, notebooks_dir=notebooks_dir)
     tmp = plan.final.parent / f".tmp-{plan.label}-{secrets.token_hex(4)}"
+    lock = FolderLock(plan.final.parent).__enter__()
+    clean_stale_temporaries(plan.final.parent)
     try:
         tmp.mkdir()
         runs = dict(plan.runs)
@@ -653,6 +878,7 @@ def publish_executed(staging: str | Path, *, month: str | None = None, as_of: st
                 run.state, run.error = "failed", f"not executed: {spec.stem}.ipynb is not in {staging}"
             _finish_run(run, spec, folder=tmp, organisation=plan.config.organisation, period_text=plan.period_text)
             runs[spec.stem] = run
+        _carry_over(plan.final, tmp, rerun=set(), keep_private=True, keep_others=False)
         ordered = [runs[s.stem] for s in plan.specs]
         wall = time.perf_counter() - wall_started
         _write_index(tmp, plan, runs=ordered, wall_seconds=wall, jobs=0)
@@ -660,6 +886,8 @@ def publish_executed(staging: str | Path, *, month: str | None = None, as_of: st
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        lock.__exit__()
     return ReportResult(folder=plan.final, mode=plan.mode, label=plan.label, month=plan.month, as_of=plan.as_of,
                         runs=ordered, wall_seconds=round(time.perf_counter() - wall_started, 3),
                         fingerprint=plan.fingerprint)
@@ -683,14 +911,15 @@ def format_summary(result: ReportResult) -> str:
 
 
 def cli_report(month: str | None, as_of: str | None, config_path: Path | None, data_dir: Path | None,
-               out_dir: Path | None, only: list[str] | None, jobs: int, daily: bool) -> int:
+               out_dir: Path | None, only: list[str] | None, jobs: int, daily: bool,
+               remove_private: bool = False) -> int:
     """``sales-workbook report``: 0 when every report ran (or was skipped for lack of data), 1 if one failed."""
     if month is not None and not _MONTH.match(month):
         print(f"sales-workbook report: --month {month!r} is not YYYY-MM (e.g. 2026-10)", file=sys.stderr)
         return 2
     try:
         result = build_report(month=month, as_of=as_of, config_path=config_path, data_dir=data_dir, out_dir=out_dir,
-                              only=only, jobs=jobs, daily=daily, progress=True)
+                              only=only, jobs=jobs, daily=daily, progress=True, remove_private=remove_private)
     except ReportError as exc:
         print(f"sales-workbook report: {exc}", file=sys.stderr)
         return 2

@@ -411,7 +411,11 @@ class PlanComparison:
 
     def headline(self) -> str:
         s = self.summary_
-        cheapest = s["cost_per_retained_mrr"].idxmin()
+        cost = pd.to_numeric(s["cost_per_retained_mrr"], errors="coerce").replace([np.inf, -np.inf], np.nan)
+        if cost.isna().all():  # no MRR still paying (every MRR 0, or every customer lost): no cost to compare
+            return (f"Replaying {self.months_[0]} to {self.months_[-1]}: no MRR is still paying at the as-of date, "
+                    "so the plans' cost per $1 of retained MRR cannot be compared.")
+        cheapest = cost.idxmin()
         parts = [f"{PLAN_LABELS[p].split(' (')[0]} ${s.loc[p, 'cost_per_retained_mrr']:.2f}" for p in PLANS]
         return (f"Replaying {self.months_[0]} to {self.months_[-1]}, commission per $1 of MRR still paying: "
                 f"{', '.join(parts)}; the {PLAN_LABELS[cheapest].split(' (')[0].lower()} plan costs least.")

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import WorkbookConfig
     from helpers.data.engine import DataSource
 
-__all__ = ["GoalInfo", "MarketingSettings", "Pacing", "goal_for_month", "lead_value_by_day", "marketing_settings",
+__all__ = ["GoalInfo", "MarketingSettings", "Pacing", "goal_for_month", "lead_value_by_day",
            "pacing", "plot_pacing"]
 
 
@@ -46,22 +46,22 @@ class MarketingSettings:
     lead_types: tuple[str, ...]
     window_days: int
 
-
-def marketing_settings(config: "WorkbookConfig") -> MarketingSettings:
-    s = config.settings
-    goal_from = s.choice("marketing.goal_from", ("configured", "revenue"))
-    mrr_goal = float(s.number("marketing.monthly_new_mrr_goal", minimum=0))
-    if goal_from == "revenue" and mrr_goal <= 0:
-        s.fail("marketing.monthly_new_mrr_goal", mrr_goal, "a number > 0 when goal_from = \"revenue\"")
-    return MarketingSettings(
-        goal=float(config.monthly_lead_value_goal),
-        goal_unit=s.choice("marketing.goal_unit", ("new_mrr", "lifetime")),
-        goal_from=goal_from,
-        monthly_new_mrr_goal=mrr_goal,
-        share_of_new_mrr=float(s.number("marketing.marketing_share_of_new_mrr", minimum=0, maximum=1, strict_min=True)),
-        lead_types=s.string_list("marketing.lead_types", allowed=LEAD_TYPES),
-        window_days=int(s.number("marketing.pacing_window_days", integer=True, minimum=2)),
-    )
+    @classmethod
+    def from_config(cls, config: "WorkbookConfig") -> "MarketingSettings":
+        s = config.settings
+        goal_from = s.choice("marketing.goal_from", ("configured", "revenue"))
+        mrr_goal = float(s.number("marketing.monthly_new_mrr_goal", minimum=0))
+        if goal_from == "revenue" and mrr_goal <= 0:
+            s.fail("marketing.monthly_new_mrr_goal", mrr_goal, "a number > 0 when goal_from = \"revenue\"")
+        return cls(
+            goal=float(config.monthly_lead_value_goal),
+            goal_unit=s.choice("marketing.goal_unit", ("new_mrr", "lifetime")),
+            goal_from=goal_from,
+            monthly_new_mrr_goal=mrr_goal,
+            share_of_new_mrr=float(s.number("marketing.marketing_share_of_new_mrr", minimum=0, maximum=1, strict_min=True)),
+            lead_types=s.string_list("marketing.lead_types", allowed=LEAD_TYPES),
+            window_days=int(s.number("marketing.pacing_window_days", integer=True, minimum=2)),
+        )
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,9 @@ def goal_for_month(settings: MarketingSettings, valued_mature: pd.DataFrame) -> 
     unit = settings.goal_unit
     label = "expected new MRR" if unit == "new_mrr" else "expected lifetime value"
     if settings.goal_from == "configured":
+        if settings.goal <= 0:
+            raise MarketingError("no goal set: write marketing's monthly goal in the configuration "
+                                 "([marketing] monthly_lead_value_goal, in dollars of lead value) to track its pace")
         return GoalInfo(settings.goal, unit, f"The goal, ${settings.goal:,.0f} of {label}, is set in the "
                                              "configuration ([marketing] monthly_lead_value_goal).")
     mine = valued_mature.loc[valued_mature["lead_type"].isin(settings.lead_types)]

@@ -140,9 +140,26 @@ class LeadValueSection:
         if not (self._monthly() and self.ok):
             return MONTHLY_ONLY if not self._monthly() else f"No lead values: {self.message}"
         t = self.value_by("first_offer")
+        if t.empty:
+            return "No lead values: no mature lead has a first offer recorded."
         top, low = t.iloc[0], t.iloc[-1]
         e = self.economics.set_index("segment").loc["all"]
-        ratio = top["value"] / low["value"] if low["value"] > 0 else float("inf")
+        if not (pd.notna(e["mean_mrr"]) and e["mean_mrr"] > 0 and top["value"] > 0):
+            # no money known (no deal amounts, or every amount is 0): value is the chance of winning
+            t = t.sort_values("p", ascending=False, ignore_index=True)
+            top, low = t.iloc[0], t.iloc[-1]
+            head = (f"No deal amounts are known, so a lead's value is its chance of becoming a customer: a "
+                    f"{top['first_offer'].replace('_', ' ')} lead {top['p']:.1%}")
+            if len(t) < 2:
+                return head + "."
+            if low["p"] > 0 and top["p"] > low["p"]:
+                return head + (f", {top['p'] / low['p']:,.1f} times a {low['first_offer'].replace('_', ' ')} lead "
+                               f"({low['p']:.1%}).")
+            return head + f", a {low['first_offer'].replace('_', ' ')} lead {low['p']:.1%}."
+        if low["value"] <= 0:
+            return (f"A {top['first_offer'].replace('_', ' ')} lead is worth ${top['value']:,.0f} over the customer's "
+                    f"life; a {low['first_offer'].replace('_', ' ')} lead has shown no value yet.")
+        ratio = top["value"] / low["value"]
         return (f"A {top['first_offer'].replace('_', ' ')} lead is worth ${top['value']:,.0f} over the customer's "
                 f"life, {ratio:,.0f} times a {low['first_offer'].replace('_', ' ')} lead (${low['value']:,.0f}). "
                 f"Value = chance of becoming a customer x expected MRR of the segment (${e['mean_mrr']:,.0f} on "
@@ -367,8 +384,8 @@ def record_headline(report: Any, value: LeadValueSection, violations: pd.DataFra
 def lead_value_section(report: Any) -> LeadValueSection:
     """Reduce, fit and value once; every later cell reads from the returned section."""
     config = report.config
-    settings = lv.lead_value_settings(config)
-    msettings = mk.marketing_settings(config)
+    settings = lv.LeadValueSettings.from_config(config)
+    msettings = mk.MarketingSettings.from_config(config)
     sec = LeadValueSection(report=report, settings=settings, marketing=msettings)
     source = report.source
     as_of = report.as_of

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import WorkbookConfig
     from helpers.data.engine import DataSource
 
-__all__ = ["AttemptSettings", "SpeedToLeadError", "attempt_counts", "attempt_curve", "attempt_settings",
+__all__ = ["AttemptSettings", "SpeedToLeadError", "attempt_counts", "attempt_curve",
            "plot_attempt_curve", "plot_speed_to_lead", "recommended_cutoffs", "speed_to_lead", "wilson_interval"]
 
 NEVER = "never touched"
@@ -61,24 +61,24 @@ class AttemptSettings:
     customer_value_months: float
     follow_up_attempts: dict[str, int]
 
-
-def attempt_settings(config: "WorkbookConfig") -> AttemptSettings:
-    """Read and check the settings; a bad value raises ConfigError naming the file and key."""
-    s = config.settings
-    edges = s.get("sla.speed_buckets_minutes")
-    if (not isinstance(edges, list) or not edges or not all(isinstance(e, (int, float)) and not isinstance(e, bool)
-                                                            and e > 0 for e in edges)
-            or list(edges) != sorted(set(edges))):
-        s.fail("sla.speed_buckets_minutes", edges, "a non-empty list of increasing positive minutes, e.g. [5, 30, 60]")
-    return AttemptSettings(
-        buckets_minutes=tuple(float(e) for e in edges),
-        mature_days=float(s.number("sla.mature_lead_days", minimum=0)),
-        max_attempt=int(s.number("sla.max_attempt_analysed", integer=True, minimum=2)),
-        attempt_cost=float(s.number("sla.attempt_cost", minimum=0)),
-        min_connect_rate=float(s.number("sla.min_connect_rate", minimum=0, maximum=1)),
-        customer_value_months=float(s.number("sla.customer_value_months", minimum=0)),
-        follow_up_attempts=dict(config.sla.follow_up_attempts),
-    )
+    @classmethod
+    def from_config(cls, config: "WorkbookConfig") -> "AttemptSettings":
+        """Read and check the settings; a bad value raises ConfigError naming the file and key."""
+        s = config.settings
+        edges = s.get("sla.speed_buckets_minutes")
+        if (not isinstance(edges, list) or not edges or not all(isinstance(e, (int, float)) and not isinstance(e, bool)
+                                                                and e > 0 for e in edges)
+                or list(edges) != sorted(set(edges))):
+            s.fail("sla.speed_buckets_minutes", edges, "a non-empty list of increasing positive minutes, e.g. [5, 30, 60]")
+        return cls(
+            buckets_minutes=tuple(float(e) for e in edges),
+            mature_days=float(s.number("sla.mature_lead_days", minimum=0)),
+            max_attempt=int(s.number("sla.max_attempt_analysed", integer=True, minimum=2)),
+            attempt_cost=float(s.number("sla.attempt_cost", minimum=0)),
+            min_connect_rate=float(s.number("sla.min_connect_rate", minimum=0, maximum=1)),
+            customer_value_months=float(s.number("sla.customer_value_months", minimum=0)),
+            follow_up_attempts=dict(config.sla.follow_up_attempts),
+        )
 
 
 def wilson_interval(successes: Any, n: Any, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -270,6 +270,9 @@ def recommended_cutoffs(curve: pd.DataFrame, *, settings: AttemptSettings, min_n
     ``cutoff``, ``reason``, ``stop_at`` (the first attempt not worth making).
     """
     out = []
+    # no money known (no deal amounts, or all 0): an attempt's dollar value says nothing, only its connect rate
+    valued = bool(pd.to_numeric(curve.get("value_ci_high", pd.Series(dtype=float)), errors="coerce").fillna(0)
+                  .gt(0).any())
     for segment, g in curve.groupby("segment", sort=True):  # three segments
         g = g.sort_values("attempt")
         cutoff, stop_at, reason = None, None, ""
@@ -279,7 +282,11 @@ def recommended_cutoffs(curve: pd.DataFrame, *, settings: AttemptSettings, min_n
                           f"it is worth making")
                 break
             low_connect = row.connect_ci_high < settings.min_connect_rate
-            low_value = row.value_ci_high < settings.attempt_cost
+            low_value = valued and row.value_ci_high < settings.attempt_cost
+            if row.attempt <= 1 and (low_connect or low_value):  # never "make 0 attempts": a degenerate number
+                reason = ("even the first attempt looks not worth making, which says more about the data "
+                          "(no connects or no value recorded) than about effort")
+                break
             if low_connect or low_value:
                 cutoff, stop_at = int(row.attempt) - 1, int(row.attempt)
                 why = (f"its connect rate is at most {row.connect_ci_high:.1%}" if low_connect else
@@ -428,7 +435,7 @@ def analyse(report: Any) -> "AttemptAnalysis | Skipped":
     """Run both analyses for a report; :class:`Skipped` in daily mode or when no lead is old enough."""
     if report.daily:
         return Skipped(MONTHLY_ONLY)
-    settings = attempt_settings(report.config)
+    settings = AttemptSettings.from_config(report.config)
     level, min_n = report.config.confidence_level, report.config.small_sample_n
     counts = attempt_counts(report.source, as_of=report.as_of, settings=settings)
     if counts.empty:
