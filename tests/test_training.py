@@ -26,7 +26,6 @@ from helpers.analyses.training.model import (
     compute_exam_bands,
     compute_pass_mark,
     correlation_ci,
-    training_settings,
     wilson_interval,
 )
 
@@ -202,14 +201,14 @@ def test_bad_training_settings_name_the_file_and_key(tmp_path: Path) -> None:
     cfg = tmp_path / "workbook.toml"
     cfg.write_text('[training]\ncertification_stages = ["cert_connect"]\n')
     with pytest.raises(ConfigError, match="training.certification_stages"):
-        training_settings(load_config(cfg))
+        TrainingSettings.from_config(load_config(cfg))
     cfg.write_text("[training]\nscore_bands = [70, 60]\n")
     with pytest.raises(ConfigError, match="training.score_bands"):
-        training_settings(load_config(cfg))
+        TrainingSettings.from_config(load_config(cfg))
     cfg.write_text("[training]\ncv_folds = 1\n")
     with pytest.raises(ConfigError, match="training.cv_folds"):
-        training_settings(load_config(cfg))
-    assert training_settings(load_config(None)).exam == "final_exam"
+        TrainingSettings.from_config(load_config(cfg))
+    assert TrainingSettings.from_config(load_config(None)).exam == "final_exam"
 
 
 def test_certification_stage_table_from_frames() -> None:
@@ -237,10 +236,10 @@ ORGS = {"sample": None, "seed3_60reps": (3, 60, 8), "seed21_80reps": (21, 80, 6)
 
 def _analyse(data_dir: Path):
     from helpers.reporting.context import start_report
-    from helpers.analyses.training.report import analyse_training
+    from helpers.analyses.training.report import analyse
 
     report = start_report("02_training_score_correlation", config_path=WORKBOOK, data_dir=str(data_dir))
-    return analyse_training(report)
+    return analyse(report)
 
 
 @pytest.fixture(scope="session")
@@ -292,7 +291,8 @@ def test_each_certification_tracks_the_stage_it_covers(analyses: dict, org_dirs:
 
 def test_sample_report_records_verdict_pass_mark_and_no_small_sample_warning(analyses: dict) -> None:
     a = analyses["sample"]
-    a.record()
+    a.report.record_inputs()
+    a.record(a.report.results)
     res = a.report.results.results
     assert res.headline.startswith("Training scores predict quota attainment after ramp better")
     assert res.key_figure.name == "r_final_exam_quota_attainment" and res.key_figure.n == a.n
@@ -307,7 +307,8 @@ def test_twenty_hires_get_the_small_sample_warning(tmp_path: Path) -> None:
     a = _analyse(tmp_path)
     assert 15 <= a.n < 30 and a.small
     assert "WARNING" in a.hires_text()
-    a.record()
+    a.report.record_inputs()
+    a.record(a.report.results)
     res = a.report.results.results
     assert any("fewer than 30" in w for w in res.warnings)
     assert "Few hires" in res.headline
@@ -323,7 +324,8 @@ def test_missing_optional_tables_are_said_not_crashed(tmp_path: Path) -> None:
     assert a.traits == [] and "no hiring_scores" in " ".join(a.notes)
     assert a.comparison.verdict_.startswith("Only training scores only could be assessed")
     assert a.stage_table is None and "activities" in a.stage_text()
-    a.record()
+    a.report.record_inputs()
+    a.record(a.report.results)
     warnings = " ".join(a.report.results.results.warnings)
     assert "hiring_scores" in warnings and "activities" in warnings
 
@@ -381,10 +383,10 @@ def test_calibration_off_uses_raw_interview_means(tmp_path: Path) -> None:
         "[hiring]\n", "[hiring]\ncalibrate_interviewers = false\n", 1).replace(
         'dir = "data/sample"', f'dir = "{SAMPLE_DATA_DIR.as_posix()}"'))
     from helpers.reporting.context import start_report
-    from helpers.analyses.training.report import analyse_training
+    from helpers.analyses.training.report import analyse
 
-    a = analyse_training(start_report("02_training_score_correlation", config_path=str(cfg),
-                                      data_dir=str(SAMPLE_DATA_DIR)))
+    a = analyse(start_report("02_training_score_correlation", config_path=str(cfg),
+                             data_dir=str(SAMPLE_DATA_DIR)))
     assert not a.hiring_calibrated and "raw trait scores" in a.comparison_text()
     with FolderSource(SAMPLE_DATA_DIR) as source:
         raw_means = hiring_trait_scores(source, a.traits)

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.core import intervals
+from helpers.core.estimator import Estimator
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -52,12 +53,8 @@ __all__ = [
     "compute_pass_mark",
     "correlation_ci",
     "hiring_trait_scores",
-    "plot_certification_stages",
-    "plot_comparison",
-    "plot_correlations",
-    "plot_exam_bands",
     "rep_stage_conversion",
-    "training_settings",
+    
     "training_scores_wide",
     "wilson_interval",
 ]
@@ -86,6 +83,26 @@ class TrainingSettings:
     cv_seed: int = 2024
     min_stage_leads: int = 20
 
+    @classmethod
+    def from_config(cls, config: WorkbookConfig) -> "TrainingSettings":
+        """Read and check ``[training]`` (errors name the file and the key)."""
+        s = config.settings
+        pairs = _parse_pairs(s.string_list("training.certification_stages"),
+                             lambda v: s.fail("training.certification_stages", v,
+                                              'distinct "assessment=stage" pairs, e.g. "cert_connect=connected"'))
+        bands = tuple(float(v) for v in _number_list(s, "training.score_bands"))
+        return cls(
+            exam=s.string("training.exam_assessment", allow_empty=False),
+            certification_prefix=s.string("training.certification_prefix"),
+            certification_stages=pairs,
+            score_bands=bands,
+            min_band_n=int(s.number("training.min_band_n", minimum=2, integer=True)),
+            cv_folds=int(s.number("training.cv_folds", minimum=2, maximum=50, integer=True)),
+            cv_repeats=int(s.number("training.cv_repeats", minimum=1, maximum=500, integer=True)),
+            cv_seed=int(s.number("training.cv_seed", minimum=0, integer=True)),
+            min_stage_leads=int(s.number("training.min_stage_leads", minimum=1, integer=True)),
+        )
+
 
 def _parse_pairs(values: Sequence[str], fail: Any) -> dict[str, str]:
     pairs: dict[str, str] = {}
@@ -95,26 +112,6 @@ def _parse_pairs(values: Sequence[str], fail: Any) -> dict[str, str]:
             fail(value)
         pairs[assessment] = stage
     return pairs
-
-
-def training_settings(config: WorkbookConfig) -> TrainingSettings:
-    """Read and check ``[training]`` (errors name the file and the key)."""
-    s = config.settings
-    pairs = _parse_pairs(s.string_list("training.certification_stages"),
-                         lambda v: s.fail("training.certification_stages", v,
-                                          'distinct "assessment=stage" pairs, e.g. "cert_connect=connected"'))
-    bands = tuple(float(v) for v in _number_list(s, "training.score_bands"))
-    return TrainingSettings(
-        exam=s.string("training.exam_assessment", allow_empty=False),
-        certification_prefix=s.string("training.certification_prefix"),
-        certification_stages=pairs,
-        score_bands=bands,
-        min_band_n=int(s.number("training.min_band_n", minimum=2, integer=True)),
-        cv_folds=int(s.number("training.cv_folds", minimum=2, maximum=50, integer=True)),
-        cv_repeats=int(s.number("training.cv_repeats", minimum=1, maximum=500, integer=True)),
-        cv_seed=int(s.number("training.cv_seed", minimum=0, integer=True)),
-        min_stage_leads=int(s.number("training.min_stage_leads", minimum=1, integer=True)),
-    )
 
 
 def _number_list(s: Any, dotted: str) -> list[float]:
@@ -283,30 +280,6 @@ def compute_correlations(data: pd.DataFrame, *, scores: Sequence[str], metrics: 
     return out[["assessment", "metric", "method", "r", "ci_low", "ci_high", "p_value", "n", "small_sample"]]
 
 
-def plot_correlations(corr: pd.DataFrame, *, metric: str | None = None, method: str = "pearson",
-                      labels: Mapping[str, str] | None = None, ax: Axes | None = None) -> Axes:
-    """Forest plot: each assessment's correlation with one metric, with its interval."""
-    import matplotlib.pyplot as plt
-
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 0.5 * max(3, len(corr)) + 1))[1]
-    rows = corr[corr["method"] == method]
-    if metric is not None:
-        rows = rows[rows["metric"] == metric]
-    rows = rows.iloc[::-1]
-    y = np.arange(len(rows))
-    ax.errorbar(rows["r"], y, xerr=intervals.error_bars(rows["r"], rows["ci_low"], rows["ci_high"]), fmt="o",
-                color="#2c3e50", ecolor="#7f8c8d", capsize=3)
-    names = [(labels or {}).get(a, a) for a in rows["assessment"]]
-    ax.set_yticks(y, [f"{a} (n={n})" for a, n in zip(names, rows["n"])])
-    ax.axvline(0, color="#c0392b", lw=1, ls="--")
-    ax.set_xlim(-1, 1)
-    ax.set_xlabel(f"{method.capitalize()} correlation with {(labels or {}).get(metric, metric) if metric else 'success'}"
-                  " (bars: confidence interval)")
-    ax.set_title("How closely each training score tracks success", loc="left", fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    return ax
-
-
 # --------------------------------------------------------------------------- predictive comparison
 def _ols_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
     """OLS with an intercept (least squares; a rank-deficient design gets the minimum-norm fit)."""
@@ -332,7 +305,7 @@ def _corrected_t_interval(values: np.ndarray, *, test_share: float, level: float
     return mean, mean - half, mean + half
 
 
-class PredictiveComparison:
+class PredictiveComparison(Estimator):
     """Hiring scores only vs training scores only vs both: which predicts success on new hires?
 
     ``PredictiveComparison(folds=5, repeats=20).fit(data, outcome=..., hiring=[...], training=[...])``
@@ -413,7 +386,7 @@ class PredictiveComparison:
                                                     level=self.level)
             summary.append({"model": name, "label": self.MODEL_NAMES[name], "predictors": len(cols),
                             "cv_r2": mean, "ci_low": low, "ci_high": high, "n": n})
-        self.summary = pd.DataFrame(summary)
+        self.summary_ = pd.DataFrame(summary)
         diffs = []
         for a, b in (("training", "hiring"), ("both", "hiring"), ("both", "training")):
             if a in models and b in models:
@@ -458,26 +431,9 @@ class PredictiveComparison:
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Bar per model: cross-validated R² with its interval."""
+        from helpers.analyses.training.plots import plot_comparison
+
         return plot_comparison(self, ax=ax)
-
-
-def plot_comparison(comparison: PredictiveComparison, *, ax: Axes | None = None) -> Axes:
-    """Cross-validated R² of each predictor set, with intervals (higher predicts new hires better)."""
-    import matplotlib.pyplot as plt
-
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 3))[1]
-    s = comparison.summary
-    colours = {"hiring": "#95a5a6", "training": "#2980b9", "both": "#8e44ad"}
-    y = np.arange(len(s))[::-1]
-    ax.barh(y, s["cv_r2"], color=[colours[m] for m in s["model"]], height=0.6)
-    ax.errorbar(s["cv_r2"], y, xerr=intervals.error_bars(s["cv_r2"], s["ci_low"], s["ci_high"]), fmt="none",
-                ecolor="#2c3e50", capsize=4)
-    ax.set_yticks(y, [f"{label} ({k} scores)" for label, k in zip(s["label"], s["predictors"])])
-    ax.axvline(0, color="#2c3e50", lw=0.8)
-    ax.set_xlabel("Share of differences in success predicted for hires the model has not seen (cross-validated R²)")
-    ax.set_title(f"Which scores predict success (n = {comparison.n_} hires)", loc="left", fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    return ax
 
 
 # --------------------------------------------------------------------------- certifications vs stages
@@ -512,30 +468,6 @@ def compute_certification_stage_correlations(scores: pd.DataFrame, conversion: p
     out["best_stage"] = out["assessment"].map(dict(zip(best["assessment"], best["stage"])))
     out["small_sample"] = out["n"] < small_n
     return out
-
-
-def plot_certification_stages(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Heat map: certification (rows) x funnel stage conversion (columns); paired cells outlined."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    grid = table.pivot(index="assessment", columns="stage_label", values="r")
-    grid = grid.reindex(index=list(dict.fromkeys(table["assessment"])),
-                        columns=list(dict.fromkeys(table["stage_label"])))
-    ax = ax if ax is not None else plt.subplots(figsize=(1.4 * grid.shape[1] + 3, 0.6 * grid.shape[0] + 1.5))[1]
-    ax.imshow(grid.to_numpy(dtype=float), cmap="RdBu", vmin=-1, vmax=1, aspect="auto")
-    ax.set_xticks(range(grid.shape[1]), [f"into {c}" for c in grid.columns], rotation=20, ha="right")
-    ax.set_yticks(range(grid.shape[0]), grid.index)
-    values = grid.to_numpy(dtype=float)
-    for (i, j), v in np.ndenumerate(values):
-        ax.text(j, i, "" if np.isnan(v) else f"{v:+.2f}", ha="center", va="center", fontsize=9)
-    paired = table[table["paired"]]
-    for cert, label in zip(paired["assessment"], paired["stage_label"]):
-        i, j = grid.index.get_loc(cert), grid.columns.get_loc(label)
-        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=2.5, ec="#2c3e50"))
-    ax.set_title("Certification vs stage conversion (outlined: the stage it covers)",
-                 loc="left", fontsize=11)
-    return ax
 
 
 # --------------------------------------------------------------------------- exam bands and pass mark
@@ -631,31 +563,3 @@ def compute_pass_mark(bands: pd.DataFrame, *, metric_label: str | None = None) -
                 f"{int(above['n'].sum())} hires who scored {row.high:g} or more.")
     return PassMark(cutoff=float(row.high), band=str(row.band), median=median, n=n, sentence=sentence)
 
-
-def plot_exam_bands(bands: pd.DataFrame, *, cutoff: float | None = None, metric_label: str | None = None,
-                    ax: Axes | None = None) -> Axes:
-    """Share of hires reaching the median success, by exam band, with intervals and the pass mark."""
-    import matplotlib.pyplot as plt
-
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 3.2))[1]
-    x = np.arange(len(bands))
-    colours = ["#2980b9" if j else "#bdc3c7" for j in bands["judged"]]
-    ax.bar(x, bands["share"].fillna(0), color=colours, width=0.6)
-    shown = bands["n"] > 0
-    ax.errorbar(x[shown], bands.loc[shown, "share"],
-                yerr=intervals.error_bars(bands.loc[shown, "share"], bands.loc[shown, "share_ci_low"],
-                                          bands.loc[shown, "share_ci_high"]),
-                fmt="none", ecolor="#2c3e50", capsize=4)
-    ax.axhline(0.5, color="#7f8c8d", ls=":", lw=1)
-    ax.set_xticks(x, [f"{b}\n(n={n})" for b, n in zip(bands["band"], bands["n"])])
-    if cutoff is not None:
-        position = int(np.searchsorted(bands["low"].to_numpy(), cutoff, side="right")) - 1
-        ax.axvline(position - 0.5, color="#c0392b", lw=2)
-        ax.text(position - 0.45, 0.97, f"pass mark {cutoff:g}", color="#c0392b", va="top", fontsize=9)
-    ax.set_ylim(0, 1)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_ylabel(f"hires reaching the median\n{metric_label or bands.attrs.get('metric', 'success')}")
-    ax.set_xlabel("Final-exam score band (grey: too few hires to judge)")
-    ax.set_title("Success by final-exam score", loc="left", fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    return ax

@@ -14,13 +14,14 @@ import numpy as np
 import pandas as pd
 
 from helpers.analyses.training import model as T
+from helpers.analyses.training import plots
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
     from helpers.reporting.context import ReportContext
 
-__all__ = ["TrainingAnalysis", "analyse_training"]
+__all__ = ["TrainingAnalysis", "analyse"]
 
 
 def _fmt_ci(low: float, high: float) -> str:
@@ -239,7 +240,7 @@ class TrainingAnalysis:
     def plot_correlations(self) -> Axes | None:
         if self.correlations is None or self.n < 4:
             return None
-        return T.plot_correlations(self.correlations, metric=self.primary, labels={self.primary: self.label(self.primary)})
+        return plots.plot_correlations(self.correlations, metric=self.primary, labels={self.primary: self.label(self.primary)})
 
     def plot_comparison(self) -> Axes | None:
         return None if self.comparison is None else self.comparison.plot()
@@ -248,25 +249,10 @@ class TrainingAnalysis:
         """Out-of-fold predictions (hires the model had not seen) against what each hire achieved."""
         if self.comparison is None:
             return None
-        import matplotlib.pyplot as plt
-
-        ax = ax if ax is not None else plt.subplots(figsize=(5.5, 4.5))[1]
-        pred = self.comparison.predictions_
-        colours = {"hiring": "#95a5a6", "training": "#2980b9"}
-        for model in [m for m in ("hiring", "training") if m in pred.columns]:  # two series
-            ax.scatter(pred[model], pred["actual"], s=22, color=colours[model], alpha=0.8,
-                       label=T.PredictiveComparison.MODEL_NAMES[model])
-        lims = [min(pred.min().min(), 0), pred.max().max()]
-        ax.plot(lims, lims, color="#2c3e50", lw=0.8, ls="--")
-        ax.set_xlabel(f"predicted {self.label(self.primary)}")
-        ax.set_ylabel(f"actual {self.label(self.primary)}")
-        ax.set_title("Predicted before the fact vs actual, per hire", loc="left", fontsize=11)
-        ax.legend(frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        return ax
+        return plots.plot_predicted_vs_actual(self.comparison.predictions_, label=self.label(self.primary), ax=ax)
 
     def plot_stages(self) -> Axes | None:
-        return None if self.stage_table is None else T.plot_certification_stages(self.stage_table)
+        return None if self.stage_table is None else plots.plot_certification_stages(self.stage_table)
 
     def stage_detail(self) -> pd.DataFrame:
         if self.stage_table is None:
@@ -280,33 +266,28 @@ class TrainingAnalysis:
     def plot_pass_mark(self) -> Axes | None:
         if self.bands is None:
             return None
-        return T.plot_exam_bands(self.bands, cutoff=self.pass_mark.cutoff if self.pass_mark else None,
-                                 metric_label=self.label(self.primary))
+        return plots.plot_exam_bands(self.bands, cutoff=self.pass_mark.cutoff if self.pass_mark else None,
+                                     metric_label=self.label(self.primary))
 
     def plot_exam_vs_success(self, ax: Axes | None = None) -> Axes | None:
         """Each hire's exam score against their success, with the median and the pass mark."""
         if self.bands is None:
             return None
-        import matplotlib.pyplot as plt
-
-        ax = ax if ax is not None else plt.subplots(figsize=(6.5, 3.8))[1]
         frame = self.data[[self.settings.exam, self.primary]].dropna()
-        ax.scatter(frame[self.settings.exam], frame[self.primary], s=22, color="#2980b9")
-        ax.axhline(self.bands.attrs["median"], color="#7f8c8d", ls=":", lw=1, label="median of all hires")
-        if self.pass_mark and self.pass_mark.cutoff is not None:
-            ax.axvline(self.pass_mark.cutoff, color="#c0392b", lw=2, label=f"pass mark {self.pass_mark.cutoff:g}")
-        ax.set_xlabel("final-exam score (0-100)")
-        ax.set_ylabel(self.label(self.primary))
-        ax.set_title("Final-exam score and later success, one dot per hire", loc="left", fontsize=11)
-        ax.legend(frameon=False, fontsize=9)
-        ax.spines[["top", "right"]].set_visible(False)
-        return ax
+        return plots.plot_exam_vs_success(frame, score=self.settings.exam, metric=self.primary,
+                                          median=self.bands.attrs["median"],
+                                          cutoff=self.pass_mark.cutoff if self.pass_mark else None,
+                                          label=self.label(self.primary), ax=ax)
 
     # ------------------------------------------------------------------ results file
-    def record(self) -> None:
-        """Headline, figures, findings, caveats and detail tables into the report's results file."""
-        res, pct = self.report.results, self.level
-        self.report.record_inputs()
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Every correlation of a training score with a success metric (empty when none could be computed)."""
+        return self.correlations if self.correlations is not None else pd.DataFrame()
+
+    def record(self, recorder: Any) -> None:
+        """Headline, figures, findings, caveats and detail tables into ``recorder`` (``report.results``)."""
+        res, pct = recorder, self.level
         for note in self.notes:
             res.warn(note)
         if self.small and self.n:
@@ -402,12 +383,12 @@ class TrainingAnalysis:
         return widgets.interactive(show, metric=metric, scores=chosen)
 
 
-def analyse_training(report: ReportContext) -> TrainingAnalysis:
+def analyse(report: ReportContext) -> TrainingAnalysis:
     """Gather the data of ``report`` and run every analysis of notebook 02."""
     from helpers.analyses.success import compute_success_metrics, success_settings
 
     config = report.config
-    settings = T.training_settings(config)
+    settings = T.TrainingSettings.from_config(config)
     metrics = list(success_settings(config)["success_metrics"])
     primary = config.success_metric if config.success_metric in metrics else metrics[0]
     notes: list[str] = []
