@@ -140,7 +140,9 @@ def test_clustered_sample_size_accounts_for_the_intra_cluster_correlation():
     (0.06, 0.01, 0.11, 0.05, "success", "real"),
     (0.00, -0.02, 0.02, 0.05, "no_effect", "ruled out"),
     (0.02, 0.01, 0.03, 0.05, "no_effect", "real but smaller"),
-    (-0.05, -0.08, -0.02, 0.05, "no_effect", "did worse"),
+    (-0.05, -0.08, -0.02, 0.05, "worse", "did worse than control: stop it"),
+    (-0.008, -0.013, -0.003, 0.01, "worse", "did worse"),  # issue 19: a significant harm is not "no effect"
+    (-0.01, -0.03, 0.005, 0.05, "no_effect", "ruled out"),  # interval touches zero: not shown to be worse
     (0.04, -0.01, 0.09, 0.05, "inconclusive", "Underpowered"),
     (0.03, 0.01, 0.08, 0.05, "inconclusive", "Underpowered"),  # real, but may or may not reach the bar
     (0.10, -0.02, 0.22, 0.05, "inconclusive", "Underpowered"),  # big estimate, not yet real

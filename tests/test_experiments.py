@@ -355,3 +355,23 @@ def test_experiment_detail_and_the_widget(org_dirs):
     assert [v for _, v in pick.options] == [str(e) for e in review.summary["experiment_id"]]
     pick.value = pick.options[-1][1]  # choosing another experiment redraws without error
     matplotlib.pyplot.close("all")
+
+
+def test_a_significant_harm_is_worse_than_control_not_no_effect(tmp_path: Path) -> None:
+    """An org with another truth: EXP-01's arms swapped, so treatment measurably lowers the outcome."""
+    folder = tmp_path / "harm"
+    shutil.copytree(SAMPLE_DATA_DIR, folder)
+    path = folder / "experiment_assignments.parquet"
+    table = pd.read_parquet(path)
+    swap = table["experiment_id"] == "EXP-01"
+    table.loc[swap, "arm"] = table.loc[swap, "arm"].map({"control": "treatment", "treatment": "control"})
+    table.to_parquet(path, index=False)
+    review, _ = _review(folder)
+    row = review.summary.set_index("experiment_id").loc["EXP-01"]
+    assert row["verdict"] == "worse" and row["ci_high"] < 0, row["verdict_text"]
+    stop = [(text, sev) for text, sev in review.findings() if "EXP-01" in text or row["name"] in text]
+    assert len(stop) == 1 and stop[0][1] == "action"
+    assert "did worse than control" in stop[0][0] and "no effect" not in stop[0][0]
+    assert f"\u2212{abs(100 * row['effect']):.1f} pts (\u2212{abs(100 * row['ci_low']):.1f}" in stop[0][0]  # the estimate
+    assert "did worse than control" in review.headline()
+    assert "worse than control" in review.verdict_lines()

@@ -456,7 +456,8 @@ class ExperimentReview:
         for r in rows:
             groups.setdefault(r["verdict"], []).append(f"\u201c{r['name']}\u201d")
         parts = []
-        for code, what in (("success", "met its pre-registered bar"), ("no_effect", "showed no effect worth the change"),
+        for code, what in (("success", "met its pre-registered bar"), ("worse", "did worse than control"),
+                           ("no_effect", "showed no effect worth the change"),
                            ("inconclusive", "is inconclusive"), ("pending", "is still running"),
                            ("not_started", "is planned"), ("invalid", "has invalid data")):
             names = groups.get(code, [])
@@ -493,6 +494,9 @@ class ExperimentReview:
             if code == "success":
                 out.append((f"Roll out \u201c{name}\u201d: {_effect_text(r)} against a bar of "
                             f"{_fmt(r['success_min_lift'], r, signed=True)}. {r['verdict_text']}", "action"))
+            elif code == "worse":
+                out.append((f"Stop \u201c{name}\u201d: it did worse than control ({_effect_text(r)}). "
+                            f"{r['verdict_text']}", "action"))
             elif code == "no_effect":
                 out.append((f"Stop \u201c{name}\u201d ({_effect_text(r)} against a bar of "
                             f"{_fmt(r['success_min_lift'], r, signed=True)}). {r['verdict_text']}", "info"))
@@ -530,7 +534,7 @@ class ExperimentReview:
     def record(self, results) -> None:
         """Headline, key figure, one figure per experiment (effect, interval, n), findings, caveats, details."""
         results.headline(self.headline())
-        decided = self.summary_[self.summary_["verdict"].isin(["success", "no_effect", "inconclusive"])]
+        decided = self.summary_[self.summary_["verdict"].isin(["success", "no_effect", "worse", "inconclusive"])]
         results.key_figure("experiments_succeeded", "Decided experiments that met their pre-registered bar "
                            "(n = experiments decided)", int((decided["verdict"] == "success").sum()), n=len(decided))
         level = 1 - self.settings.alpha
@@ -634,7 +638,7 @@ class ExperimentReview:
                 and r["success_min_lift"] and r["success_min_lift"] > 0]
         if ax is None:
             _, ax = plt.subplots(figsize=(8, 0.7 * max(len(rows), 1) + 1.4))
-        colours = {"success": "#1e8449", "no_effect": "#7f8c8d", "inconclusive": "#d68910", "pending": "#2e86c1"}
+        colours = {"success": "#1e8449", "no_effect": "#7f8c8d", "worse": "#c0392b", "inconclusive": "#d68910", "pending": "#2e86c1"}
         for i, r in enumerate(rows):
             bar = float(r["success_min_lift"])
             colour = colours.get(r["verdict"], "#555555")
@@ -654,7 +658,7 @@ class ExperimentReview:
 
 
 # ============================================================================ formatting
-VERDICT_LABELS = {"success": "success", "no_effect": "no effect", "inconclusive": "inconclusive",
+VERDICT_LABELS = {"success": "success", "no_effect": "no effect", "worse": "worse than control", "inconclusive": "inconclusive",
                   "pending": "pending", "not_started": "not started", "invalid": "invalid data"}
 TEST_LABELS = {"two_proportions": "two proportions (Newcombe interval, z-test)", "welch": "Welch t",
                "rank": "rank test (Mann-Whitney, median shift)", "cluster_robust": "per-rep (cluster-robust) t"}
@@ -810,6 +814,8 @@ def _next_step(r: pd.Series) -> str:
         return "Decide the roll-out."
     if code == "no_effect":
         return "Close it."
+    if code == "worse":
+        return "Stop it now and go back to what control does."
     return "-"
 
 

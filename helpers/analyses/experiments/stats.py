@@ -31,6 +31,7 @@ __all__ = [
 VERDICTS: dict[str, str] = {
     "success": "success",
     "no_effect": "no effect",
+    "worse": "worse than control",
     "inconclusive": "inconclusive",
     "pending": "running",
     "not_started": "planned",
@@ -329,8 +330,10 @@ def verdict(effect: float, ci_low: float, ci_high: float, bar: float, *, status:
     * ``pending``: status ``running`` (the decision is due at the end; the page shows an interim reading);
     * ``inconclusive``: too few units (or clusters) for any verdict, or no estimate;
     * ``success``: the interval lies above zero (the effect is real) **and** the estimate reaches the bar;
+    * ``worse``: the whole interval lies below zero: treatment did measurably worse than control
+      (stop it; the page gives the estimate and its interval), a different decision from "no effect";
     * ``no_effect``: the whole interval lies below the bar: an effect as large as the bar is ruled out
-      (this includes real but smaller lifts, and harm);
+      (this includes real but smaller lifts; an interval wholly below zero is ``worse`` instead);
     * ``inconclusive``: anything else: the interval still holds both "no effect" and "the bar" (underpowered).
 
     ``assigned_to="top_performers"`` adds the true-negative reading: a pilot on the best reps that
@@ -348,11 +351,14 @@ def verdict(effect: float, ci_low: float, ci_high: float, bar: float, *, status:
         if top:
             why += " It was piloted with top performers: confirm it with the rest of the team before rolling out."
         return "success", why
+    if ci_high < 0:
+        why = "Treatment did worse than control: stop it."
+        if top:
+            why += " Even top performers did worse with it."
+        return "worse", why
     if ci_high < bar:
         if ci_low > 0:
             why = "The lift is real but smaller than the pre-registered bar: not worth the change as planned."
-        elif ci_high < 0:
-            why = "Treatment did worse than control."
         else:
             why = "An effect as large as the pre-registered bar is ruled out."
         if top:
