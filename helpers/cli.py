@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="data folder (default: the configured one)")
     _add_config(p)
 
+    p = sub.add_parser("init", help="write a commented configuration for a data folder from what it holds")
+    p.add_argument("data_dir", type=Path, help="data folder; <folder>.workbook.toml is written next to it")
+    p.add_argument("--force", action="store_true", help="replace an existing <folder>.workbook.toml")
+
     p = sub.add_parser("sample", help="generate a synthetic organisation with planted truth")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the one data/sample was made with)")
     p.add_argument("--reps", type=int, default=None, help="number of quota-carrying reps")
@@ -48,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rep", default=None, metavar="REP_ID",
                    help="write one rep's private funnel-coaching page (notebook 03, peers anonymised) to "
                         "<out>/YYYY-MM/private/REP_ID.html instead of the month's report")
+    p.add_argument("--remove-private", dest="remove_private", action="store_true",
+                   help="remove the month's private coaching pages (kept by a re-run otherwise)")
     _add_config(p)
 
     p = sub.add_parser("import", help="turn a HubSpot or Salesforce CSV export into a data folder")
@@ -71,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             from helpers.data.validate import cli_validate
 
             return cli_validate(data_dir=args.data_dir, config_path=args.config)
+        if args.command == "init":
+            from helpers.data.init_config import cli_init
+
+            return cli_init(args.data_dir, force=args.force)
         if args.command == "sample":
             from helpers.data.sample import cli_sample
 
@@ -80,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return cli_import(args.crm, args.export_dir, args.out, args.mapping, args.config)
         if args.command == "report" and args.rep is not None:
-            if args.only or args.daily or args.as_of or args.jobs != 1:
+            if args.only or args.daily or args.as_of or args.jobs != 1 or args.remove_private:
                 print("sales-workbook report --rep: takes only --month, --data, --out and --config", file=sys.stderr)
                 return 2
             from helpers.analyses.coaching.report import cli_private_page
@@ -91,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             from helpers.reporting.pipeline import cli_report
 
             return cli_report(month=args.month, as_of=args.as_of, config_path=args.config, data_dir=args.data,
-                              out_dir=args.out, only=args.only, jobs=args.jobs, daily=args.daily)
+                              out_dir=args.out, only=args.only, jobs=args.jobs, daily=args.daily,
+                              remove_private=args.remove_private)
     except ConfigError as exc:
         print(f"sales-workbook: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -362,7 +362,8 @@ def _finish_run(run: NotebookRun, spec: NotebookSpec, *, folder: Path, organisat
         run.cells_seconds = _cells_seconds(nb)
         with _RENDER_LOCK:  # nbconvert exporters keep state; rendering is CPU-bound anyway
             page = render_report_html(nb, title=spec.title, organisation=organisation, period=period_text,
-                                      footer=f"Sales Science Workbook {__version__} \u00b7 {spec.stem}")
+                                      footer=f"Sales Science Workbook {__version__} \u00b7 {spec.stem}",
+                                      results=results)
         (folder / html_name).write_text(page, encoding="utf-8")
         run.files["html"] = html_name
         run.render_seconds = round(time.perf_counter() - render_started, 3)
@@ -595,7 +596,8 @@ def _validate_before_run(config: Any) -> None:
         raise ReportError(f"the data in {config.data_dir} failed validation, so no report was written.\n"
                           f"{exc.report.format()}") from None
     for problem in validation.warnings:
-        print(f"warning: {problem}", file=sys.stderr)
+        text = str(problem)
+        print(text if text.startswith("warning") else f"warning: {text}", file=sys.stderr)
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Notebook 03 in one call: everything the funnel-coaching page shows, computed from a report context.
 
-``analysis = analyse(report, rep_id="")`` reduces the data in the engine, fits the weak-stage model and
-builds the tables; ``analysis.record(report)`` writes headline, figures, findings, caveats and detail
-tables to the results file. With ``rep_id`` set the page is that rep's private view: the rep keeps
+``analysis = analyse(report, rep_id="")`` reduces the data in the engine, fits the weak-stage model,
+builds the tables and follows up last month's focus; ``analysis.record(report.results)`` writes headline,
+figures, findings, caveats and detail tables to the results file. With ``rep_id`` set the page is that rep's private view: the rep keeps
 their name, every other rep is "Peer N", and the results file carries only that rep's rows.
 """
 from __future__ import annotations
@@ -20,7 +20,6 @@ from helpers.analyses.coaching.model import (
     WeakStageModel,
     anonymise,
     coaching_plan,
-    coaching_settings,
     compute_stage_table,
     compute_submetrics,
     month_window,
@@ -31,10 +30,10 @@ from helpers.analyses.coaching.model import (
     to_won_table,
     wilson_interval,
 )
+from helpers.analyses.coaching.followup import FocusFollowUp, follow_up
 from helpers.data.reductions import rep_month_funnel
 
-__all__ = ["CoachingAnalysis", "analyse", "cli_private_page", "coaching_widgets", "publish_private_page",
-           "render_private_page"]
+__all__ = ["CoachingAnalysis", "analyse", "cli_private_page", "publish_private_page", "render_private_page"]
 
 MAX_LAYOUTS = 12  # three-chart layouts drawn on the page (flagged reps beyond this are in the table)
 
@@ -60,6 +59,7 @@ class CoachingAnalysis:
     small_sample_n: int
     has_leads: bool
     notes: list[str] = field(default_factory=list)
+    followup: FocusFollowUp | None = None  # last month's focus reviewed (set by :func:`analyse`)
 
     # ------------------------------------------------------------------ views
     def name(self, rep_id: str) -> str:
@@ -209,8 +209,15 @@ class CoachingAnalysis:
         return text
 
     # ------------------------------------------------------------------ results file
-    def record(self, report: Any) -> None:
-        rec = report.results
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per rep: stages judged, whether a weak stage is flagged, which, and its evidence."""
+        return self.model.flags_
+
+    def record(self, recorder: Any) -> None:
+        """Headline, key figure, team conversions, coaching findings, caveats, detail tables and last month's
+        follow-up into ``recorder`` (``report.results``)."""
+        rec = recorder
         flags = self.model.flags_
         judged = int((flags["stages_judged"] >= 2).sum())
         rec.headline(self.summary_text())
@@ -242,6 +249,8 @@ class CoachingAnalysis:
         rec.table("stage_conversions", self._details(self.model.summary))
         rec.table("coaching_plan", self._details(self.plan[["rep_id", "focus_stage", "evidence", "skill",
                                                             "skill_detail", "progress"]]))
+        if self.followup is not None:
+            self.followup.record(rec)
 
     def _private_focus(self) -> str:
         flags = self.model.flags_.set_index("rep_id")
@@ -255,10 +264,18 @@ class CoachingAnalysis:
         return frame.reset_index(drop=True)
 
 
-def analyse(report: Any, *, rep_id: str = "") -> CoachingAnalysis:
-    """Everything notebook 03 shows, for ``report.month`` (and one rep's private view when ``rep_id``)."""
+def analyse(report: Any, *, rep_id: str = "", previous_results_dir: str = "") -> CoachingAnalysis:
+    """Everything notebook 03 shows, for ``report.month`` (and one rep's private view when ``rep_id``), with
+    last month's coaching focus followed up (its results file under the configured reports folder, or under
+    ``previous_results_dir``)."""
+    analysis = _analyse(report, rep_id=rep_id)
+    analysis.followup = follow_up(report, analysis, previous_results_dir=previous_results_dir)
+    return analysis
+
+
+def _analyse(report: Any, *, rep_id: str = "") -> CoachingAnalysis:
     config, source = report.config, report.source
-    settings = coaching_settings(config)
+    settings = CoachingSettings.from_config(config)
     month = report.month
     months = month_window(month, settings.evidence_months)
     history = month_window(month, settings.progress_months)
@@ -310,41 +327,6 @@ def analyse(report: Any, *, rep_id: str = "") -> CoachingAnalysis:
         plan=plan, heatmap=heat, small_sample_n=config.small_sample_n, has_leads=has_leads, notes=notes)
 
 
-def coaching_widgets(analysis: CoachingAnalysis) -> Any:
-    """Analyst-only: pick a rep and a month; redraws the three-chart layout and the focus metric's progress."""
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import Markdown, display
-
-    from helpers.analyses.coaching.plots import plot_progress, plot_rep_layout
-
-    reps = sorted(analysis.model.flags_["rep_id"], key=analysis.name)
-    rep = widgets.Dropdown(options=[(analysis.name(r), r) for r in reps],
-                           value=analysis.private_rep or (reps[0] if reps else None), description="Rep")
-    month = widgets.Dropdown(options=analysis.history, value=analysis.month, description="Month")
-    out = widgets.Output()
-
-    def redraw(*_: Any) -> None:
-        with out:
-            out.clear_output(wait=True)
-            stage_month = compute_stage_table(analysis.funnel, months=[month.value])
-            fig = plot_rep_layout(stage_month, analysis.stage_window, analysis.to_won, rep_id=rep.value,
-                                  title=f"{analysis.name(rep.value)}: {month.value}")
-            display(fig)
-            plt.close(fig)
-            prog, label = analysis.progress_for(rep.value)
-            fig2, ax = plt.subplots(figsize=(7, 3))
-            plot_progress(prog, label=label, ax=ax)
-            display(fig2)
-            plt.close(fig2)
-            display(Markdown(analysis.layout_text(rep.value)))
-
-    rep.observe(redraw, names="value")
-    month.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([widgets.HBox([rep, month]), out])
-
-
 def render_private_page(rep_id: str, *, month: str = "", config_path: str = "", data_dir: str = "",
                         out_dir: str | Path = "reports/private", previous_results_dir: str = "") -> Path:
     """Execute notebook 03 for one rep's private view and write its leadership HTML (no code, no
@@ -368,9 +350,11 @@ def render_private_page(rep_id: str, *, month: str = "", config_path: str = "", 
     out.mkdir(parents=True, exist_ok=True)
     stem = f"03_funnel_coaching_{rep_id}"
     executed, results = out / f"{stem}.ipynb", out / f"{stem}.json"
-    papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / "03_funnel_coaching.ipynb"), str(executed), kernel_name=KERNEL_NAME,
-        cwd=str(NOTEBOOKS_DIR), progress_bar=False,
+    from helpers.reporting.pipeline import CELL_TIMEOUT_SECONDS, scheduled_notebook
+
+    papermill.execute_notebook(  # as a scheduled run does: analyst-only cells (widgets) left out, cells timed out
+        scheduled_notebook(NOTEBOOKS_DIR / "03_funnel_coaching.ipynb"), str(executed), kernel_name=KERNEL_NAME,
+        cwd=str(NOTEBOOKS_DIR), progress_bar=False, start_timeout=120, execution_timeout=CELL_TIMEOUT_SECONDS,
         parameters={"month": month, "as_of": "",  # paths resolved here: the kernel runs in notebooks/
                     "config_path": str(Path(config_path).resolve()) if config_path else "",
                     "data_dir": str(Path(data_dir).resolve()) if data_dir else "",
@@ -401,9 +385,13 @@ def publish_private_page(rep_id: str, *, month: str = "", config_path: str | Pat
     from helpers.core.config import load_config
     from helpers.core.results import load_results
 
+    from helpers.reporting.pipeline import FolderLock, clean_stale_temporaries
+
     config = load_config(config_path)
     root = Path(out_dir).resolve() if out_dir is not None else config.output_dir
     root.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(root).__enter__()  # a month's report run and a private page never write at once
+    clean_stale_temporaries(root)
     staging = Path(tempfile.mkdtemp(prefix=".tmp-private-", dir=root))
     try:
         html = render_private_page(rep_id, month=month or "", config_path=str(config_path or ""),
@@ -416,6 +404,7 @@ def publish_private_page(rep_id: str, *, month: str = "", config_path: str | Pat
         return final / f"{rep_id}.html"
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        lock.__exit__()
 
 
 def cli_private_page(rep_id: str, *, month: str | None, config_path: Path | None, data_dir: Path | None,
@@ -425,10 +414,12 @@ def cli_private_page(rep_id: str, *, month: str | None, config_path: Path | None
 
     from helpers.core.results import ResultsError
 
+    from helpers.reporting.pipeline import ReportError
+
     try:
         print(publish_private_page(rep_id, month=month or "", config_path=config_path, data_dir=data_dir,
                                    out_dir=out_dir))
-    except (CoachingError, ResultsError) as exc:
+    except (CoachingError, ResultsError, ReportError) as exc:
         print(f"sales-workbook report --rep: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # papermill's PapermillExecutionError carries the notebook's own error
