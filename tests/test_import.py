@@ -81,7 +81,7 @@ def test_hubspot_report_counts_every_dropped_row_with_its_reason(hubspot):
 def test_hubspot_values_map_to_the_contract(hubspot):
     _, out = hubspot
     deals = table(out, "deals").set_index("deal_id")
-    assert deals.loc["60001", "mrr"] == "1250.50"  # "1,250.50" in the export
+    assert deals.loc["60001", "mrr"] == "104.21"  # "1,250.50" in the export, a total over 12 months by default
     assert deals.loc["60002", ["status", "closed_at"]].tolist() == ["won", "2026-08-14T12:00:00Z"]
     assert deals.loc["60001", "closed_at"] == ""  # an open deal's close date is only expected
     acts = table(out, "activities").set_index("activity_id")
@@ -102,7 +102,7 @@ def test_hubspot_timezone_amount_kind_and_unmapped_stage(tmp_path):
     _, out = run("hubspot", tmp_path)
     mapping = out.with_name("data.mapping.toml")
     edit_mapping(mapping, 'timezone = "UTC"', 'timezone = "America/New_York"')
-    edit_mapping(mapping, 'amount_kind = "mrr"', 'amount_kind = "annual"')
+    edit_mapping(mapping, 'amount_kind = "total"', 'amount_kind = "annual"')
     edit_mapping(mapping, '"Verbal Yes" = { status = "open", funnel = "" }\n', "")
     edit_mapping(mapping, 'churn_date_property = ""', 'churn_date_property = "Churn Date"')
     report, out = run("hubspot", tmp_path)
@@ -143,7 +143,7 @@ def test_salesforce_status_comes_from_iswon_isclosed_and_times_stay_utc(salesfor
     deals = table(out, "deals").set_index("deal_id")
     assert deals.loc["0068d00000Op000AAA", "status"] == "won"
     assert deals.loc["0068d00000Op003AAA", "status"] == "lost"
-    assert deals.loc["0068d00000Op009AAA", "mrr"] == "3600.60"
+    assert deals.loc["0068d00000Op009AAA", "mrr"] == "300.05"  # 3600.60, a total over 12 months by default
     leads = table(out, "leads").set_index("lead_id")
     assert leads.loc["00Q8d00000Ld000AAA", "created_at"] == "2026-08-01T13:00:00Z"  # ...Z read as UTC
 
@@ -189,8 +189,8 @@ def test_a_failed_validation_or_bad_mapping_leaves_the_previous_import_untouched
     with pytest.raises(ImportValidationError, match="leave_date"):
         run("hubspot", tmp_path)
     pd.testing.assert_frame_equal(table(out, "deals"), before)
-    mapping.write_text(text.replace('amount_kind = "mrr"', 'amount_kind = "yearly"'), encoding="utf-8")
-    with pytest.raises(MappingError, match=r"deals.amount_kind = 'yearly' is not one of mrr, annual, contract"):
+    mapping.write_text(text.replace('amount_kind = "total"', 'amount_kind = "yearly"'), encoding="utf-8")
+    with pytest.raises(MappingError, match=r"deals.amount_kind = 'yearly' is not one of total, monthly, annual"):
         run("hubspot", tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
     pd.testing.assert_frame_equal(table(out, "deals"), before)

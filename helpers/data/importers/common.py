@@ -63,38 +63,167 @@ def snake(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Export files
 # --------------------------------------------------------------------------------------------
-def find_export_files(export_dir: Path, keywords: dict[str, tuple[str, ...]], crm: str) -> dict[str, Path]:
-    """Logical file -> path: a CSV whose name contains one of the file's keywords (longest match wins).
+EXPORT_SUFFIXES = (".csv", ".xlsx")
+
+#: Words in a file name that mark a file the importers never read even when the name also holds an object
+#: they do read (Weekly Data Export: ``LeadHistory``, ``UserRole``, ``OpportunityFieldHistory``,
+#: ``OpportunityLineItem`` ...). A kind whose own keyword holds one of them (``opportunityhistory``) still matches.
+IGNORED_WORDS = ("history", "role", "share", "feed", "relation", "lineitem", "member", "partner", "competitor",
+                 "split", "cleaninfo", "permission", "preference", "license", "attachment", "stage", "status",
+                 "priority", "appinfo", "appmenu", "point", "territory")
+
+
+def unpack_zips(export_dir: Path, report: "ImportReport | None" = None) -> Path:
+    """An export given as a ZIP (HubSpot's export e-mail, Salesforce's Weekly Data Export ``WE_..._1.ZIP``), or a
+    folder holding ZIPs: every CSV/XLSX inside is extracted (names only, no folders) into a private temporary
+    folder next to the loose files, which are linked there too. Returns the folder to read from."""
+    import tempfile
+    import zipfile
+
+    export_dir = Path(export_dir)
+    zips = [export_dir] if export_dir.is_file() and export_dir.suffix.lower() == ".zip" else (
+        sorted(p for p in export_dir.iterdir() if p.is_file() and p.suffix.lower() == ".zip")
+        if export_dir.is_dir() else [])
+    if not zips:
+        return export_dir
+    out = Path(tempfile.mkdtemp(prefix="sales-workbook-import-"))
+    if export_dir.is_dir():
+        for path in export_dir.iterdir():
+            if path.is_file() and path.name.lower().endswith(EXPORT_SUFFIXES):
+                shutil.copyfile(path, out / path.name)
+    for archive in zips:
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    name = Path(info.filename).name
+                    if info.is_dir() or not name.lower().endswith(EXPORT_SUFFIXES) or name.startswith("."):
+                        continue
+                    target = out / name
+                    if target.exists():
+                        target = out / f"{Path(name).stem} ({archive.stem}){Path(name).suffix}"
+                    with zf.open(info) as src, open(target, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+        except (zipfile.BadZipFile, OSError) as exc:
+            shutil.rmtree(out, ignore_errors=True)
+            raise ImportInputError(f"{archive.name} is not a readable ZIP file ({exc}): download the export "
+                                   f"again, or unzip it yourself and pass the folder.") from None
+    if report is not None:
+        report.note(f"Read from ZIP: {', '.join(z.name for z in zips)}.")
+    return out
+
+
+def find_export_files(export_dir: Path, keywords: dict[str, tuple[str, ...]], crm: str, *,
+                      signatures: dict[str, tuple[tuple[str, ...], ...]] | None = None,
+                      report: "ImportReport | None" = None) -> dict[str, Path]:
+    """Logical file -> path: a CSV/XLSX whose name contains one of the file's keywords (longest match wins).
 
     ``hubspot-crm-exports-all-deals-2026-10-01.csv`` is the deals file; ``OpportunityHistory.csv``
-    is the stage history, not the opportunities. Two files for one kind is an error.
+    is the stage history, not the opportunities; ``LeadHistory.csv`` and ``UserRole.csv`` are neither
+    (see :data:`IGNORED_WORDS`). A file whose name says nothing (a report saved as ``report1700000000000.csv``)
+    is recognised by its heading (``signatures``: kind -> groups of headings, one of each group present).
+    Files not used are listed once in the report. Two files for one kind is an error.
     """
     export_dir = Path(export_dir)
     if not export_dir.is_dir():
         raise ImportInputError(f"export folder {export_dir} does not exist or is not a folder: pass the folder "
-                               f"holding the {crm} CSV exports.")
+                               f"holding the {crm} CSV exports (or the ZIP file itself).")
     found: dict[str, list[Path]] = {}
+    unused: list[str] = []
     for path in sorted(export_dir.iterdir()):
-        if not (path.is_file() and path.name.lower().endswith(".csv")):
+        if not (path.is_file() and path.name.lower().endswith(EXPORT_SUFFIXES)) or path.name.startswith((".", "~$")):
             continue
-        stem = norm(path.name[:-4])
+        stem = norm(path.name.rsplit(".", 1)[0])
         best: tuple[int, str] | None = None
         for kind, words in keywords.items():
             for word in words:
                 if word in stem and (best is None or len(word) > best[0]):
                     best = (len(word), kind)
-        if best:
-            found.setdefault(best[1], []).append(path)
+        if best is not None:
+            rest = stem.replace(next(w for w in sorted(keywords[best[1]], key=len, reverse=True) if w in stem), "", 1)
+            if any(w in rest for w in IGNORED_WORDS):
+                best = None
+        kind = best[1] if best else None
+        if kind is None and signatures:
+            kind = _kind_from_heading(path, signatures)
+        if kind:
+            found.setdefault(kind, []).append(path)
+        else:
+            unused.append(path.name)
+    for kind, paths in found.items():  # Weekly Data Export: Opportunity.csv is the opportunities, not OpportunityX
+        exact = [p for p in paths if re.sub(r"[0-9]+$", "", norm(p.name.rsplit(".", 1)[0])) in keywords[kind]]
+        if len(paths) > 1 and len(exact) == 1:
+            unused.extend(p.name for p in paths if p is not exact[0])
+            found[kind] = exact
     doubles = {k: v for k, v in found.items() if len(v) > 1}
     if doubles:
         kind, paths = next(iter(doubles.items()))
         raise ImportInputError(f"{len(paths)} files in {export_dir} look like the {kind} export: "
                                f"{', '.join(p.name for p in paths)}. Keep one of them (or merge them) and run again.")
+    if unused and report is not None:
+        shown = ", ".join(unused[:15]) + (f" and {len(unused) - 15} more" if len(unused) > 15 else "")
+        report.note(f"Files not used ({len(unused)}): {shown}.")
+        report.unused_files = unused
     return {k: v[0] for k, v in found.items()}
 
 
+def _kind_from_heading(path: Path, signatures: dict[str, tuple[tuple[str, ...], ...]]) -> str | None:
+    """The kind whose every heading group has a member in the file's heading row (the most groups wins)."""
+    try:
+        heading = {norm(h) for h in read_heading(path)}
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not recognised here; listed as not used
+        return None
+    best: tuple[int, str] | None = None
+    for kind, groups in signatures.items():
+        if all(any(norm(h) in heading for h in group) for group in groups):
+            if best is None or len(groups) > best[0]:
+                best = (len(groups), kind)
+    return best[1] if best else None
+
+
+def read_heading(path: Path) -> list[str]:
+    if path.name.lower().endswith(".xlsx"):
+        rows = _xlsx_rows(path, limit=40)
+        return rows[_heading_index(rows)] if rows else []
+    text = path.read_bytes()[:65536].decode("utf-8-sig", errors="replace")
+    first = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return next(csv.reader([first], delimiter=delimiter), [])
+
+
+#: A report export's footer: the first cell of a trailing row (Salesforce: ``Grand Totals (24 records)``,
+#: ``Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved.``, ``Confidential Information - Do Not
+#: Distribute``, ``Generated By: ...``). Rows after the data with at most one cell are footer too when one matches.
+FOOTER = re.compile(r"^\s*(grand\s+totals?|totals?\b|sub-?totals?|copyright|confidential|generated\s+by|\(c\)|©)",
+                    re.IGNORECASE)
+_RECORDS = re.compile(r"\((\d[\d,.\s]*)\s+records?\)", re.IGNORECASE)
+
+
+def _strip_footer(rows: list[list[str]], width: int) -> tuple[int, list[str]]:
+    """How many data rows to keep: trailing rows of <= 1 cell (or starting 'Grand Totals') are a footer when
+    one of them matches :data:`FOOTER`; returns (rows kept, footer lines)."""
+    end = len(rows)
+    footer: list[str] = []
+    marked = False
+    while end > 0:
+        cells = [c for c in rows[end - 1] if str(c).strip() != ""]
+        first = str(cells[0]) if cells else ""
+        if len(cells) <= 1 or (width > 1 and FOOTER.match(first) and len(cells) < width):
+            marked = marked or bool(FOOTER.match(first))
+            if cells:
+                footer.insert(0, first)
+            end -= 1
+            continue
+        break
+    return (end, footer) if marked else (len(rows), [])
+
+
 def read_export_csv(path: Path) -> pd.DataFrame:
-    """Every cell as text ('' for empty), headings stripped; UTF-8 with or without BOM; Excel's ``;`` too."""
+    """Every cell as text ('' for empty), headings stripped; UTF-8 with or without BOM; Excel's ``;`` too;
+    ``.xlsx`` workbooks (first sheet) as well. The index is the row's number in the file (heading = 1), so
+    errors can name it. A report export's footer (``Grand Totals (N records)``, copyright and confidentiality
+    lines) is removed; ``frame.attrs["footer"]`` keeps it and ``frame.attrs["footer_records"]`` the count."""
+    if path.name.lower().endswith(".xlsx"):
+        return _read_xlsx(path)
     raw = path.read_bytes()
     if not raw.strip():
         raise ImportInputError(f"{path.name} is empty: export it again (or remove it if you have no such data).")
@@ -107,13 +236,21 @@ def read_export_csv(path: Path) -> pd.DataFrame:
             f"saved it in Excel, save it as 'CSV UTF-8' or export it again.") from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    header = [h.strip() for h in next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter))]
+    width = len(header)
+    # A report's footer: physical lines at the end with one cell (or 'Grand Totals ...'); only those lines are
+    # parsed here, the body goes to Arrow untouched.
+    lines = text.rstrip("\r\n").split("\n")
+    tail = lines[-12:] if len(lines) > 1 else []
+    tail_rows = [next(csv.reader([ln.rstrip("\r")], delimiter=delimiter), []) for ln in tail]
+    keep, footer = _strip_footer(tail_rows, width)
+    if footer:
+        text = "\n".join(lines[: len(lines) - len(tail) + keep]) + "\n"
     # Arrow's C++ CSV parser, every cell as text: an export of millions of calls is not parsed row by row in
     # Python. It also knows each row's width: a row whose cell count differs from the heading's is collected.
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    header = [h.strip() for h in next(csv.reader([first_line.rstrip("\r")], delimiter=delimiter))]
-    width = len(header)
     ragged: list[int] = []
 
     def on_bad_row(row: Any) -> str:
@@ -134,13 +271,80 @@ def read_export_csv(path: Path) -> pd.DataFrame:
         raise ImportInputError(
             f"{path.name}: {len(ragged)} row(s) do not have {width} cells like the heading (first at line "
             f"{ragged[0]}); a comma inside a value must be quoted. Export the file again without editing it.")
-    frame = table.to_pandas()
+    return _finish_frame(table.to_pandas(), header, footer)
+
+
+def _finish_frame(frame: pd.DataFrame, header: list[str], footer: list[str], first_row: int = 2) -> pd.DataFrame:
     frame.columns = header
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
     frame = frame.apply(lambda col: col.str.strip()) if len(frame) else frame
     blank = (frame == "").all(axis=1) if len(frame) else pd.Series(dtype=bool)
-    frame = frame.loc[~blank].reset_index(drop=True) if len(frame) else frame  # Excel's ,,,, rows
-    return frame.astype(object)
+    frame = frame.loc[~blank] if len(frame) else frame  # Excel's ,,,, rows
+    frame = frame.astype(object)
+    frame.attrs["footer"] = footer
+    counts = [m.group(1) for m in (_RECORDS.search(f) for f in footer) if m]
+    if counts:
+        frame.attrs["footer_records"] = int(re.sub(r"\D", "", counts[0]))
+    return frame
 
+
+def _xlsx_cell(value: Any) -> str:
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _xlsx_rows(path: Path, limit: int | None = None) -> list[list[str]]:
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+        raise ImportInputError(f"{path.name} is not a readable Excel workbook ({type(exc).__name__}: {exc}): "
+                               f"export it again, or export CSV instead.") from None
+    try:
+        sheet = book.worksheets[0]
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            rows.append([_xlsx_cell(v).strip() for v in row])
+            if limit and len(rows) >= limit:
+                break
+        return rows
+    finally:
+        book.close()
+
+
+def _heading_index(rows: list[list[str]]) -> int:
+    """A formatted report's sheet opens with title rows: the heading is the first row with as many filled cells
+    as the widest of the first rows (at least two)."""
+    counts = [sum(1 for c in r if c) for r in rows[:40]]
+    widest = max(counts, default=0)
+    return next((i for i, n in enumerate(counts) if n >= max(2, widest)), 0)
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    rows = _xlsx_rows(path)
+    if not any(any(r) for r in rows):
+        raise ImportInputError(f"{path.name} is empty: export it again (or remove it if you have no such data).")
+    start = _heading_index(rows)
+    header = rows[start]
+    while header and header[-1] == "":
+        header = header[:-1]
+    width = len(header)
+    body = [(r + [""] * width)[:width] for r in rows[start + 1:]]
+    keep, footer = _strip_footer(body, width)
+    frame = pd.DataFrame(body[:keep], columns=[f"c{i}" for i in range(width)], dtype=object)
+    return _finish_frame(frame, header, footer, first_row=start + 2)
 
 
 @dataclass
@@ -174,6 +378,18 @@ class ExportFile:
 
     def has(self, aliases: Iterable[str]) -> bool:
         return self.find(aliases) is not None
+
+
+def footer_check(file: ExportFile, report: "ImportReport") -> None:
+    """A report export's footer was removed: say so, and compare its ``(N records)`` with the rows read."""
+    footer = file.frame.attrs.get("footer") or []
+    if not footer:
+        return
+    expected = file.frame.attrs.get("footer_records")
+    report.note(f"{file.path.name}: report footer ({len(footer)} line(s): {footer[0]!r} ...) is not data; ignored.")
+    if expected is not None and expected != len(file.frame):
+        report.warnings.append(f"{file.path.name}: the report's footer says {expected} records but the file holds "
+                               f"{len(file.frame)} rows: export the report again as 'Details Only', unedited.")
 
 
 def first_id(values: pd.Series) -> pd.Series:
@@ -268,15 +484,108 @@ def _try_format(sample: pd.Series, fmt: str, tz: ZoneInfo) -> pd.Series | None:
     return localized.dt.tz_convert("UTC")
 
 
-def parse_amounts(values: pd.Series, *, label: str) -> pd.Series:
-    """``"1,250.50"``, ``"$1250.5"``, ``"1250"`` -> float; empty -> NaN; other text is an ImportInputError."""
-    text = values.astype(str).str.strip().str.replace(r"[\s$€£,]", "", regex=True)
-    number = pd.to_numeric(text.where(text != ""), errors="coerce")
-    bad = (text != "") & number.isna()
-    if bad.any():
-        raise ImportInputError(f"{label}: {int(bad.sum())} value(s) are not amounts, e.g. "
-                               f"{values[bad].iloc[0]!r}. Export amounts as plain numbers.")
+#: ``number_format`` in the mapping: how amounts are written. ``auto`` detects it per column from the data.
+NUMBER_FORMATS = {"auto": "detected per column", "1,234.56": "1,234.56 (comma thousands, dot decimals)",
+                  "1.234,56": "1.234,56 (dot thousands, comma decimals)"}
+_US = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_EU = re.compile(r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
+_CURRENCY = re.compile(r"^(?:[A-Z]{3}\s*)|(?:\s*[A-Z]{3})$|[$€£¥\s\u00a0\u202f'’]")
+
+
+def _clean_numbers(values: pd.Series) -> pd.Series:
+    """Currency signs and codes (``USD 1,250.50``, ``1.250,50 €``), spaces and apostrophes used as thousands
+    separators removed; ``(1,250.00)`` -> ``-1,250.00``."""
+    text = values.astype(str).str.strip()
+    negative = text.str.fullmatch(r"\(.*\)")
+    text = text.where(~negative, "-" + text.str[1:-1])
+    return text.str.replace(_CURRENCY, "", regex=True).str.replace(r"^-\s*", "-", regex=True)
+
+
+def parse_amounts(values: pd.Series, *, label: str, number_format: str = "auto",
+                  report: "ImportReport | None" = None, integers: bool = False, strict: bool = True) -> pd.Series:
+    """Text -> float, empty -> NaN, in the column's number format.
+
+    ``auto``: a column is read as ``1,234.56`` when some value can only be that (``1,250.50``, ``1250.5``) and as
+    ``1.234,56`` when some value can only be that (``375.000,00``, ``1250,5``). Values that fit both with
+    different results (``1.250``, ``1,250``) with nothing else deciding are an error naming file, column and
+    line (set ``number_format`` in the mapping), unless ``integers`` (counts such as employees: a separator
+    before three digits groups thousands). Text that is no number is an error (``strict``) or NaN.
+    """
+    text = _clean_numbers(values)
+    present = text != ""
+    us, eu = text.str.match(_US) & present, text.str.match(_EU) & present
+    plain = text.str.fullmatch(r"-?\d+") & present
+    chosen = number_format
+    if number_format not in NUMBER_FORMATS:
+        raise MappingError(f"number_format = {number_format!r} is not one of "
+                           f"{', '.join(repr(k) for k in NUMBER_FORMATS)}.")
+    if number_format == "auto":
+        only_us, only_eu = us & ~eu, eu & ~us
+        if only_us.any() and only_eu.any():
+            minority = only_eu if only_eu.sum() <= only_us.sum() else only_us
+            line = minority.idxmax()
+            raise ImportInputError(
+                f"{label}, line {line}: {values[line]!r} is written 1.234,56 but other values of the column are "
+                f"written 1,234.56 (e.g. {values[(only_us if minority is only_eu else only_eu).idxmax()]!r}): "
+                f"fix the file, or set number_format in the mapping file.")
+        ambiguous = us & eu & ~plain
+        if only_us.any():
+            chosen = "1,234.56"
+        elif only_eu.any():
+            chosen = "1.234,56"
+        elif ambiguous.any() and not integers:
+            line = ambiguous.idxmax()
+            raise ImportInputError(
+                f"{label}, line {line}: {values[line]!r} could be read as "
+                f"{float(text[line].replace(',', '')):g} (1,234.56) or as "
+                f"{float(text[line].replace('.', '').replace(',', '.')):g} (1.234,56), and no other value of the "
+                f"column decides: set number_format = \"1,234.56\" or \"1.234,56\" in the mapping file.")
+        else:
+            chosen = "1.234,56" if ambiguous.any() and text[ambiguous].str.contains(r"\.").all() else "1,234.56"
+    if chosen == "1,234.56":
+        ok, number_text = us, text.str.replace(",", "", regex=False)
+    else:
+        ok, number_text = eu, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    number = pd.to_numeric(number_text.where(ok), errors="coerce")
+    bad = present & number.isna()
+    if bad.any() and strict:
+        line = bad.idxmax()
+        raise ImportInputError(f"{label}, line {line}: {int(bad.sum())} value(s) are not numbers written "
+                               f"{chosen}, first {values[line]!r}. Export amounts as plain numbers, or set "
+                               f"number_format in the mapping file.")
+    if report is not None and present.any():
+        report.number_formats[label] = NUMBER_FORMATS[chosen].split(" (")[0] + (
+            " (detected)" if number_format == "auto" else " (from the mapping)")
     return number.astype(float)
+
+
+# --------------------------------------------------------------------------------------------
+# Salesforce ids
+# --------------------------------------------------------------------------------------------
+_ID_SUFFIX = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"))
+
+
+def salesforce_id18(values: pd.Series) -> tuple[pd.Series, int]:
+    """15-character (case-sensitive, report exports) Salesforce ids -> their 18-character form (Data Loader).
+
+    Salesforce's checksum: split the id into three chunks of 5; in each, bit i is 1 when character i is an
+    upper-case letter; the chunk's number (0-31) picks a letter of ``A..Z0..5``; the three letters are
+    appended. Only 15-character values made of letters and digits with at least one digit are changed.
+    Returns the values and how many were changed. Vectorised over the column (no loop over rows).
+    """
+    text = values.astype(str)
+    short = text.str.fullmatch(r"[A-Za-z0-9]{15}") & text.str.contains(r"\d")
+    if not short.any():
+        return values, 0
+    ids = text[short]
+    chars = np.frombuffer("".join(ids).encode("ascii"), dtype="S1").reshape(-1, 15)
+    upper = (chars >= b"A") & (chars <= b"Z")
+    weights = 1 << np.arange(5)
+    suffix = np.stack([(upper[:, k * 5:(k + 1) * 5] * weights).sum(axis=1) for k in range(3)], axis=1)
+    letters = _ID_SUFFIX[suffix]
+    out = text.copy()
+    out[short] = ids + letters[:, 0] + letters[:, 1] + letters[:, 2]
+    return out.astype(object), int(short.sum())
 
 
 def is_true(values: pd.Series) -> pd.Series:
@@ -309,6 +618,11 @@ class ImportReport:
     tables: dict[str, TableCount] = field(default_factory=dict)
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
     date_formats: dict[str, str] = field(default_factory=dict)
+    number_formats: dict[str, str] = field(default_factory=dict)
+    amounts: str = ""
+    unused_files: list[str] = field(default_factory=list)
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     validation_warnings: list[str] = field(default_factory=list)
 
@@ -343,7 +657,9 @@ class ImportReport:
             "missing_files": self.missing_files,
             "tables": {name: {"read": t.read, "written": t.written, "dropped": dict(t.dropped),
                               "changed": dict(t.changed)} for name, t in self.tables.items()},
-            "unmapped": self.unmapped, "date_formats": self.date_formats, "notes": self.notes,
+            "unmapped": self.unmapped, "date_formats": self.date_formats, "number_formats": self.number_formats,
+            "amounts": self.amounts, "unused_files": self.unused_files, "links": self.links,
+            "warnings": self.warnings, "notes": self.notes,
             "validation_warnings": self.validation_warnings,
         }
 
@@ -355,6 +671,12 @@ class ImportReport:
         lines.append("Files read: " + ", ".join(f"{k} = {v}" for k, v in self.files.items()))
         if self.missing_files:
             lines.append("Not in the export: " + ", ".join(self.missing_files))
+        if self.amounts:
+            lines.append("Amounts: " + self.amounts)
+        if self.warnings:
+            lines.append("")
+            lines.append("WARNINGS (check before trusting the reports):")
+            lines.extend(f"  ! {w}" for w in self.warnings)
         lines.append("")
         lines.append(f"{'table':<12} {'read':>7} {'written':>8} {'dropped':>8}")
         for name, t in self.tables.items():
@@ -368,7 +690,8 @@ class ImportReport:
             lines.append(f"Not written (the CRM export has no such data): {', '.join(absent)}")
         if self.unmapped:
             lines.append("")
-            lines.append("Values not in the mapping file (add them to it and run again):")
+            lines.append("Values not in the mapping file, or mapped to \"\" (given the default; add them to it and "
+                         "run again), with their counts:")
             for what, values in self.unmapped.items():
                 shown = ", ".join(f"{v!r} ({n})" for v, n in sorted(values.items(), key=lambda kv: -kv[1])[:12])
                 lines.append(f"  {what}: {shown}")
@@ -377,6 +700,15 @@ class ImportReport:
             lines.append("Date formats detected:")
             for label, fmt in self.date_formats.items():
                 lines.append(f"  {label}: {fmt}")
+        if self.number_formats:
+            lines.append("")
+            lines.append("Number formats:")
+            lines.extend(f"  {label}: {fmt}" for label, fmt in self.number_formats.items())
+        if self.links:
+            lines.append("")
+            lines.append("Links between tables:")
+            for what, link in self.links.items():
+                lines.append(f"  {what}: {link['linked']} of {link['total']} ({link['share']:.0%})")
         if self.notes:
             lines.append("")
             lines.append("Notes:")

@@ -23,6 +23,20 @@ FILES = {"owners": ("owners", "owner", "users", "user"), "contacts": ("contacts"
          "companies": ("companies", "company"), "deals": ("deals", "deal"), "calls": ("calls", "call"),
          "emails": ("emails", "email"), "meetings": ("meetings", "meeting"), "quotas": ("quotas", "quota")}
 REQUIRED = ("contacts",)
+#: A file whose name says nothing is recognised by its heading: kind -> heading groups (labels or internal names).
+SIGNATURES = {
+    "deals": (("Deal Stage", "dealstage"), ("Deal Name", "dealname", "Amount", "amount")),
+    "contacts": (("First Name", "firstname", "Email", "email"), ("Lifecycle Stage", "lifecyclestage", "Contact owner")),
+    "calls": (("Call outcome", "hs_call_disposition", "Call Title", "hs_call_title"),),
+    "meetings": (("Meeting outcome", "hs_meeting_outcome", "Meeting start time", "hs_meeting_start_time"),),
+    "emails": (("Email direction", "hs_email_direction", "Email subject", "hs_email_subject"),),
+    "companies": (("Company name", "name", "Company Domain Name", "domain"), ("Number of Employees", "numemployees",
+                                                                           "Industry", "industry")),
+    "owners": (("Owner ID", "User ID"), ("Email", "email")),
+}
+#: Which contract table each export file's rows belong to (for deleted-row counts).
+TABLE_OF_KIND = {"contacts": "leads", "deals": "deals", "calls": "activities", "emails": "activities",
+                 "meetings": "activities"}
 
 ID = ("Record ID", "hs_object_id", "Contact ID", "Company ID", "Deal ID", "Activity ID", "ID", "vid")
 CREATED = ("Create Date", "createdate", "Created Date", "Created at")
@@ -33,6 +47,9 @@ COMPANY_IDS = ("Associated Company IDs", "Associated Company ID", "Associated Co
 ACTIVITY_OWNER = ("Activity assigned to", "hubspot_owner_id", "Call owner", "Meeting owner", "Email owner",
                   "Activity owner", "Owner")
 ACTIVITY_TIME = ("Activity date", "hs_timestamp", "Call date", "Email send date")
+DEAL_IDS = ("Associated Deal IDs", "Associated Deal ID", "Associated Deal IDs (Primary)", "associateddealid",
+            "associations.deals")
+DEAL_OWNER = ("Deal owner", "hubspot_owner_id", "Deal Owner", "Owner", "Deal owner ID")
 
 #: HubSpot's default deal pipeline ("Sales Pipeline") stages.
 KNOWN_STAGES = {
@@ -71,7 +88,9 @@ SOURCES = {"Organic Search": "organic_search", "ORGANIC_SEARCH": "organic_search
 def read_files(export_dir: Path, report: ImportReport) -> dict[str, ExportFile]:
     from .common import find_export_files
 
-    paths = find_export_files(export_dir, FILES, "HubSpot")
+    from .pipeline import drop_deleted
+
+    paths = find_export_files(export_dir, FILES, "HubSpot", signatures=SIGNATURES, report=report)
     for kind in REQUIRED:
         if kind not in paths:
             raise ImportInputError(f"no contacts export in {export_dir}: export Contacts (all properties you "
@@ -79,17 +98,21 @@ def read_files(export_dir: Path, report: ImportReport) -> dict[str, ExportFile]:
                                    f"contain 'contacts'.")
     report.files = {k: p.name for k, p in paths.items()}
     report.missing_files = [k for k in FILES if k not in paths and k != "quotas"]
-    return {k: ExportFile(k, p, read_export_csv(p)) for k, p in paths.items()}
+    files = {k: ExportFile(k, p, read_export_csv(p)) for k, p in paths.items()}
+    drop_deleted(files, TABLE_OF_KIND, report)
+    return files
 
 
 def default_settings(files: dict[str, ExportFile]) -> tuple[list, list]:
     seen_sources = {}
     if "contacts" in files:
         col = files["contacts"].col(("Original Source", "hs_analytics_source", "Original Traffic Source"))
-        seen_sources = {v: SOURCES.get(v, "") for v in sorted(set(col) - {""})}
+        known = {norm(k): v for k, v in SOURCES.items()}
+        seen_sources = {v: known.get(norm(v), "") for v in sorted(set(col) - {""})}
     settings = [
         ("", [("timezone", "UTC", "HubSpot exports times in the portal's time zone: set it, e.g. Europe/Berlin"),
-              ("date_format", "auto", "or a pattern such as %d/%m/%Y %H:%M")]),
+              ("date_format", "auto", "or a pattern such as %d/%m/%Y %H:%M"),
+              ("number_format", "auto", "amounts: auto (per column), \"1,234.56\" or \"1.234,56\"")]),
         ("leads", [("source_property", "Original Source", "contact column holding the lead source"),
                    ("default_source", "other", "source for leads whose source is empty or unmapped"),
                    ("lead_type_property", "", "column holding seed / net / spear, if you track it"),
@@ -102,11 +125,15 @@ def default_settings(files: dict[str, ExportFile]) -> tuple[list, list]:
                    ("default_first_offer", "other", "first offer when empty or unmapped"),
                    ("journey_stage_property", "", "column holding awareness / consideration / decision")]),
         ("deals", [("amount_property", "Amount", "deal column holding the value"),
-                   ("amount_kind", "mrr", "mrr: amount is monthly; annual: amount / 12; contract: / contract_months"),
-                   ("contract_months", 12, "months of a contract when amount_kind = contract"),
+                   ("amount_kind", "total", "HubSpot's Amount is usually the whole deal value: total (/ "
+                                            "contract_months); monthly if it is MRR; annual (/ 12)"),
+                   ("contract_months", 12, "months of a contract when amount_kind = total"),
+                   ("keep_without_amount", False, "true: keep deals with an empty Amount (MRR unknown)"),
                    ("pipelines", [], "pipelines to import (empty: all)"),
                    ("qualifying_framework_property", "", "deal column naming BANT / GPCT, if tracked")]),
-        ("activities", [("meeting_kind_property", "Call and meeting type", "column telling discovery from demo")]),
+        ("activities", [("meeting_kind_property", "Call and meeting type", "column telling discovery from demo"),
+                        ("keep_calls_without_outcome", False, "true: keep calls with no Call outcome (outcome empty)"),
+                        ("keep_deal_only", False, "true: activities on a deal only count for the deal's contact")]),
         ("customers", [("churn_date_property", "", "company column holding the churn (cancellation) date"),
                        ("billing_term_property", "", "company column holding monthly / annual prepay"),
                        ("default_billing_term", "monthly", "billing term when not known"),
@@ -198,12 +225,17 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
         frame = pd.DataFrame({
             "activity_id": kind[:-1] + "_" + f.col(ID, required=True, what=f"the {kind[:-1]} id"),
             "owner_key": f.col(ACTIVITY_OWNER, required=True, what=f"the {kind[:-1]} owner ('Activity assigned to')"),
-            "lead_ref": first_id(f.col(CONTACT_IDS, required=True, what="the associated contact ids")),
+            "lead_ref": first_id(f.col(CONTACT_IDS, required=not f.has(DEAL_IDS), what="the associated contact ids")),
+            "deal_ref": first_id(f.col(DEAL_IDS)),
             "occurred_at": _times(f, when_aliases, mapping, report, required=True, what="the activity date"),
             "activity_type": {"calls": "call", "emails": "email", "meetings": "meeting"}[kind],
             "meeting_kind": "", "drop_reason": ""})
         if kind == "calls":
-            outcome_raw = f.col(("Call outcome", "hs_call_disposition"), required=True, what="the call outcome")
+            outcome_raw = f.col(("Call outcome", "hs_call_disposition"))
+            if not f.has(("Call outcome", "hs_call_disposition")):
+                report.warnings.append(f"{f.path.name} has no 'Call outcome' column: every call is without an outcome "
+                                       f"(dropped unless activities.keep_calls_without_outcome = true). Add the "
+                                       f"property to the export.")
             mapped = outcome_raw.map(norm).map(mapping.values("activities.call_outcomes",
                                                               ("connected", "voicemail", "no_answer", "wrong_number")))
             report.unmapped_values("call outcome", outcome_raw[mapped.isna() & (outcome_raw != "")])
@@ -237,14 +269,15 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
         amount_col = mapping.string("deals.amount_property", "Amount")
         deals = pd.DataFrame({
             "deal_id": d.col(ID, required=True, what="the deal id"),
-            "owner_key": d.col(("Deal owner", "hubspot_owner_id", "Deal Owner", "Owner")),
+            "owner_key": d.col(DEAL_OWNER),
             "lead_ref": first_id(d.col(CONTACT_IDS)),
             "created_at": _times(d, CREATED, mapping, report, required=True, what="the create date"),
             "closed_raw": _times(d, ("Close Date", "closedate"), mapping, report, required=True, what="the close date"),
             "stage_raw": d.col(("Deal Stage", "dealstage"), required=True, what="the deal stage"),
             "status_raw": "",
             "amount": parse_amounts(d.col([amount_col, "amount"], required=True, what=f"the amount ({amount_col!r})"),
-                                    label=f"{d.path.name}: {amount_col}"),
+                                    label=f"{d.path.name}: {d.find([amount_col, 'amount'])}",
+                                    number_format=mapping.string("number_format", "auto"), report=report),
             "framework_raw": _prop(d, mapping, "deals.qualifying_framework_property"),
             "churn_raw": company.map(by_company["churn"]) if len(by_company) else pd.NaT,
             "consultant_key": company.map(by_company["consultant"]).astype(object).fillna("") if len(by_company) else "",
@@ -269,22 +302,35 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
 
 
 def _owners(seen: pd.DataFrame, owners_file: ExportFile | None) -> pd.DataFrame:
-    """Owner keys seen in the export, with the first date each appears and, from an owners export, id and e-mail."""
+    """Owner keys seen in the export, with the first date each appears and, from an owners export, id and e-mail.
+
+    With an owners export, a person seen by name ('Deal owner' labels), by e-mail and by numeric id
+    (``hubspot_owner_id`` in internal-name exports) is one owner: the other keys become aliases."""
     seen = seen[seen["owner_key"].astype(str).str.strip() != ""]
-    first = seen.groupby("owner_key", as_index=False)["when"].min().rename(columns={"when": "first_seen"})
-    first["name"] = first["owner_key"]
-    first["owner_id"] = ""
-    first["email"] = ""
+    seen = seen.assign(raw_key=seen["owner_key"])
+    records: dict[str, dict[str, str]] = {}
     if owners_file is not None:
         f = owners_file
         full = (f.col(("First Name", "firstname", "First name")) + " " + f.col(("Last Name", "lastname",
                                                                                "Last name"))).str.strip()
         name = f.col(("Name", "Owner", "User", "Full name")).where(lambda s: s != "", full)
-        table = pd.DataFrame({"id": f.col(("Owner ID", "User ID", "ID", "Record ID", "id")),
+        table = pd.DataFrame({"id": f.col(("Owner ID", "User ID", "ID", "Record ID", "id", "ownerId")),
                               "email": f.col(("Email", "email", "Email address")), "name": name})
-        by_key = {**{norm(r["name"]): r for r in table.to_dict("records") if r["name"]},
-                  **{norm(r["email"]): r for r in table.to_dict("records") if r["email"]}}
-        matched = first["owner_key"].map(lambda k: by_key.get(norm(k)))
+        rows = table.to_dict("records")  # owners: dozens
+        records = {**{norm(r["id"]): r for r in rows if r["id"]},
+                   **{norm(r["name"]): r for r in rows if r["name"]},
+                   **{norm(r["email"]): r for r in rows if r["email"]}}
+        canonical = seen["owner_key"].map(lambda k: (records.get(norm(k)) or {}).get("name") or
+                                          (records.get(norm(k)) or {}).get("email") or k)
+        seen = seen.assign(owner_key=canonical)
+    first = seen.groupby("owner_key", as_index=False)["when"].min().rename(columns={"when": "first_seen"})
+    keys = seen.groupby("owner_key")["raw_key"].agg(lambda k: sorted(set(k)))
+    first["aliases"] = first["owner_key"].map(keys).map(lambda ks: ks if isinstance(ks, list) else [])
+    first["name"] = first["owner_key"]
+    first["owner_id"] = ""
+    first["email"] = ""
+    if records:
+        matched = first["owner_key"].map(lambda k: records.get(norm(k)))
         first["owner_id"] = matched.map(lambda r: r["id"] if r else "")
         first["email"] = matched.map(lambda r: r["email"] if r else "")
         first["name"] = [r["name"] if r and r["name"] else k for r, k in zip(matched, first["owner_key"])]

@@ -17,7 +17,12 @@ from helpers.core.contract import TABLES
 from .common import MappingError, norm
 
 STATUSES = ("open", "won", "lost")
-AMOUNT_KINDS = ("mrr", "annual", "contract")
+#: What a deal's amount is: ``monthly`` (= ``mrr``) the monthly recurring revenue, ``annual`` a year's value
+#: (mrr = amount / 12), ``total`` (= ``contract``) the whole contract's value over ``contract_months``.
+AMOUNT_KINDS = ("total", "monthly", "annual", "mrr", "contract")
+AMOUNT_KIND_WORDS = {"total": "the whole contract value", "contract": "the whole contract value",
+                     "monthly": "monthly recurring revenue", "mrr": "monthly recurring revenue",
+                     "annual": "a year's value"}
 
 
 def _allowed(table: str, column: str) -> tuple[str, ...]:
@@ -83,8 +88,17 @@ class Mapping:
             raise MappingError(f"{self.path}: {dotted} must be a number above {minimum}, not {value!r}.")
         return float(value)
 
+    def flag(self, dotted: str, default: bool = False) -> bool:
+        value = self.get(dotted, default)
+        if not isinstance(value, bool):
+            raise MappingError(f"{self.path}: {dotted} must be true or false (no quotes), not {value!r}.")
+        return value
+
     def values(self, dotted: str, allowed: tuple[str, ...] | None = None) -> dict[str, str]:
-        """A ``{ "CRM value" = "contract value" }`` table, keyed by :func:`norm` of the CRM value."""
+        """A ``{ "CRM value" = "contract value" }`` table, keyed by :func:`norm` of the CRM value.
+
+        Keys match ignoring case and punctuation, so ``"Organic search"`` and ``"Organic Search"`` are one
+        key: an empty value (an unreviewed guess) never overrides a filled one, whatever their order."""
         table = self.get(dotted, {})
         if not isinstance(table, dict):
             raise MappingError(f"{self.path}: {dotted} must be a table of \"CRM value\" = \"workbook value\".")
@@ -93,6 +107,8 @@ class Mapping:
             if not isinstance(value, str) or (allowed is not None and value not in allowed and value != ""):
                 raise MappingError(f"{self.path}: {dotted}.{json.dumps(key)} = {value!r} is not one of "
                                    f"{', '.join(allowed or ())} (or \"\" to leave it out).")
+            if value == "" and out.get(norm(key)):
+                continue
             out[norm(key)] = value
         return out
 

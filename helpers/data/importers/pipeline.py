@@ -18,9 +18,13 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.contract import TABLES
-from .common import (ImportInputError, ImportReport, ImportValidationError, MappingError, norm, snake,
-                     publish_folder, staging_folder, to_contract_csv, write_report_files)
-from .mapping import Mapping, guess_stage, load_mapping, write_mapping
+from .common import (ImportInputError, ImportReport, ImportValidationError, MappingError, norm, parse_amounts, snake,
+                     publish_folder, staging_folder, to_contract_csv, unpack_zips, write_report_files)
+from .mapping import AMOUNT_KIND_WORDS, AMOUNT_KINDS, Mapping, guess_stage, load_mapping, write_mapping
+
+#: Below this share of linked rows the import report warns (a missing association column, 15- vs 18-character
+#: ids, another export's ids): our choice, half.
+LOW_LINK_SHARE = 0.5
 
 
 def _allowed(table: str, column: str) -> tuple[str, ...]:
@@ -59,7 +63,7 @@ def map_values(raw: pd.Series, table: dict[str, str], *, default: str, what: str
     keys = raw.astype(str).map(norm)
     mapped = keys.map(table)
     empty = raw.astype(str).str.strip() == ""
-    unknown = mapped.isna() & ~empty
+    unknown = (mapped.isna() | (mapped == "")) & ~empty
     report.unmapped_values(what, raw[unknown])
     if unknown.any():
         report.change(table_name, unknown, f"with a {what} not in the mapping: set to {default!r}")
@@ -99,7 +103,9 @@ def guessed_reps(owners: pd.DataFrame) -> list[dict[str, Any]]:
         entry = {"owner": row["owner_key"], "include": bool(row.get("include", True)), "rep_id": rep_id, "name": row["name"] or row["owner_key"],
                  "role": row.get("role") or "ae", "team": "", "segment": "", "hire_date": hire,
                  "leave_date": row.get("leave_date") or "", "manager": row.get("manager_key") or "",
-                 "aliases": [a for a in [row.get("email") or ""] if a and norm(a) != norm(row["owner_key"])]}
+                 "aliases": list(dict.fromkeys(
+                     a for a in [row.get("email") or "", *(row.get("aliases") or [])]
+                     if isinstance(a, str) and a and norm(a) != norm(row["owner_key"])))}
         entries.append(entry)
     return entries
 
@@ -153,7 +159,7 @@ def _owner(frame: pd.DataFrame, owner_to_rep: dict[str, str], report: ImportRepo
 def finish_leads(raw: pd.DataFrame, mapping: Mapping, owner_to_rep: dict[str, str], report: ImportReport,
                  now: pd.Timestamp) -> pd.DataFrame:
     t = "leads"
-    report.table(t).read = len(raw)
+    report.table(t).read += len(raw)
     leads = _dedupe(raw, "lead_id", report, t, "a lead")
     leads = _drop(leads, leads["created_at"].isna(), report, t, "without a create date")
     leads = _drop(leads, leads["created_at"] > now, report, t, "created in the future")
@@ -174,7 +180,8 @@ def finish_leads(raw: pd.DataFrame, mapping: Mapping, owner_to_rep: dict[str, st
         leads["lead_type"] = from_source
     segments = _allowed("leads", "segment")
     seg = leads["segment_raw"].astype(str).map(norm).map(mapping.values("leads.segment_values", segments))
-    employees = pd.to_numeric(leads["employees_raw"].astype(str).str.replace(",", ""), errors="coerce")
+    employees = parse_amounts(leads["employees_raw"], label="company size (Number of Employees)", integers=True,
+                              strict=False)
     bounds = mapping.get("leads.segment_employee_bounds", [50, 500])
     if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, (int, float)) for b in bounds)
             and bounds[0] < bounds[1]):
@@ -200,30 +207,63 @@ def finish_leads(raw: pd.DataFrame, mapping: Mapping, owner_to_rep: dict[str, st
     return leads
 
 
-def finish_activities(raw: pd.DataFrame, lead_alias: dict[str, str], lead_ids: set[str],
-                      owner_to_rep: dict[str, str], report: ImportReport, now: pd.Timestamp) -> pd.DataFrame:
+#: Drop reasons of calls without an outcome (HubSpot, Salesforce): kept when activities.keep_calls_without_outcome.
+NO_OUTCOME = ("calls without an outcome", "calls without a call result")
+
+
+def finish_activities(raw: pd.DataFrame, mapping: Mapping, lead_alias: dict[str, str], lead_ids: set[str],
+                      deal_leads: dict[str, str], owner_to_rep: dict[str, str], report: ImportReport,
+                      now: pd.Timestamp) -> pd.DataFrame:
+    """Activities with an owner who is a rep, a date in the past and a lead (directly, or through the deal they
+    are logged on when ``activities.keep_deal_only``); the share linked is recorded for the link checks."""
     t = "activities"
-    report.table(t).read = len(raw)
+    report.table(t).read += len(raw)
     acts = _dedupe(raw, "activity_id", report, t, "an activity")
+    if mapping.flag("activities.keep_calls_without_outcome"):
+        no_outcome = acts["drop_reason"].isin(NO_OUTCOME)
+        report.change(t, no_outcome, "calls without an outcome: kept with an empty outcome "
+                                     "(activities.keep_calls_without_outcome)")
+        acts = acts.assign(drop_reason=acts["drop_reason"].where(~no_outcome, ""))
     for reason, n in acts["drop_reason"][acts["drop_reason"] != ""].value_counts().items():
         report.table(t).dropped[reason] += int(n)
     acts = acts[acts["drop_reason"] == ""]
     acts = _drop(acts, acts["occurred_at"].isna(), report, t, "without a date")
     acts = _drop(acts, acts["occurred_at"] > now, report, t, "scheduled in the future (not done yet)")
     acts = _owner(acts, owner_to_rep, report, t, required=True)
+    candidates = len(acts)
     ref = acts["lead_ref"].astype(str).str.strip()
-    acts = acts.assign(lead_id=ref.map(lambda r: lead_alias.get(r, r)))
-    acts = _drop(acts, ref == "", report, t, "not linked to a contact or lead")
+    lead = ref.map(lambda r: lead_alias.get(r, r))
+    deal_ref = acts["deal_ref"].astype(str).str.strip() if "deal_ref" in acts else pd.Series("", index=acts.index)
+    if mapping.flag("activities.keep_deal_only"):
+        via_deal = (ref == "") & (deal_ref != "")
+        from_deal = deal_ref.map(deal_leads).fillna("")
+        acts = _drop(acts, via_deal & (from_deal == ""), report, t,
+                     "linked only to a deal that has no lead (or is not imported)")
+        report.change(t, via_deal & (from_deal != ""), "linked only to a deal: counted for the deal's lead "
+                                                        "(activities.keep_deal_only)")
+        lead = lead.where(~via_deal, from_deal)[acts.index]
+        ref = ref.where(~via_deal, from_deal)[acts.index]
+        deal_ref = deal_ref[acts.index]
+    acts = acts.assign(lead_id=lead)
+    only_deal = (ref == "") & (deal_ref != "")
+    acts = _drop(acts, only_deal, report, t, "linked only to a deal or opportunity (set activities.keep_deal_only "
+                                             "= true to count them for the deal's lead)")
+    acts = _drop(acts, ref[acts.index] == "", report, t, "not linked to a contact or lead")
     acts = _drop(acts, ~acts["lead_id"].isin(lead_ids), report, t,
                  "linked to a contact or lead that is not in the export")
+    report.links["activities with a lead (of those with an owner and a date)"] = _share(len(acts), candidates)
     report.table(t).written = len(acts)
     return acts
+
+
+def _share(linked: int, total: int) -> dict[str, Any]:
+    return {"linked": int(linked), "total": int(total), "share": (linked / total) if total else 0.0}
 
 
 def finish_deals(raw: pd.DataFrame, mapping: Mapping, lead_alias: dict[str, str], lead_ids: set[str],
                  owner_to_rep: dict[str, str], report: ImportReport, now: pd.Timestamp) -> pd.DataFrame:
     t = "deals"
-    report.table(t).read = len(raw)
+    report.table(t).read += len(raw)
     deals = _dedupe(raw, "deal_id", report, t, "a deal")
     deals = _drop(deals, deals["created_at"].isna(), report, t, "without a create date")
     deals = _drop(deals, deals["created_at"] > now, report, t, "created in the future")
@@ -235,18 +275,29 @@ def finish_deals(raw: pd.DataFrame, mapping: Mapping, lead_alias: dict[str, str]
     report.unmapped_values("deal stage", deals.loc[unmapped, "stage_raw"])
     status = deals["status_raw"].astype(str).where(deals["status_raw"].astype(str) != "", by_stage)
     report.change(t, status.isna(), "with a stage not in the mapping: counted as open")
-    deals["status"] = status.fillna("open")
+    deals["status"] = status.fillna("open").astype(object)
     funnel = stage_key.map(lambda k: stages.get(k, {}).get("funnel", ""))
     counts = funnel[funnel != ""].value_counts()
     if len(counts):
         report.note("Deals by funnel stage of their current deal stage: "
                     + ", ".join(f"{k} {int(v)}" for k, v in counts.items()) + ".")
-    amount = deals["amount"]
-    deals = _drop(deals, amount.isna(), report, t, "without an amount")
-    kind = mapping.choice("deals.amount_kind", ("mrr", "annual", "contract"), "mrr")
-    divisor = {"mrr": 1.0, "annual": 12.0, "contract": mapping.number("deals.contract_months", 12.0)}[kind]
+    if mapping.flag("deals.keep_without_amount"):
+        report.change(t, deals["amount"].isna(), "without an amount: kept with an empty MRR "
+                                                  "(deals.keep_without_amount)")
+    else:
+        lost = deals["amount"].isna() & (deals["status"] == "lost")
+        deals = _drop(deals, deals["amount"].isna(), report, t, "without an amount")
+        if lost.any():
+            report.note(f"{int(lost.sum())} lost deal(s) without an amount were dropped, which raises win rates: set "
+                        f"deals.keep_without_amount = true in the mapping to keep them.")
+    kind = mapping.choice("deals.amount_kind", AMOUNT_KINDS, "total")
+    months = mapping.number("deals.contract_months", 12.0)
+    divisor = {"mrr": 1.0, "monthly": 1.0, "annual": 12.0, "contract": months, "total": months}[kind]
     deals = _drop(deals, deals["amount"] < 0, report, t, "with a negative amount")
     deals["mrr"] = deals["amount"] / divisor
+    prop = mapping.string("deals.amount_property", "Amount")
+    report.amounts = (f"deal column {prop!r} read as {AMOUNT_KIND_WORDS[kind]} (deals.amount_kind = {kind!r})"
+                      + ("" if divisor == 1 else f": MRR = amount / {divisor:g}") + ".")
     closed = deals["status"].isin(["won", "lost"])
     close = deals["closed_raw"].where(closed)
     report.change(t, closed & close.isna(), "won or lost without a close date")
@@ -259,10 +310,19 @@ def finish_deals(raw: pd.DataFrame, mapping: Mapping, lead_alias: dict[str, str]
     ref = deals["lead_ref"].astype(str).str.strip().map(lambda r: lead_alias.get(r, r))
     report.change(t, (ref != "") & ~ref.isin(lead_ids), "linked to a lead not in the export: lead_id left empty")
     deals["lead_id"] = ref.where(ref.isin(lead_ids), "")
+    report.links["deals with a lead"] = _share(int((deals["lead_id"] != "").sum()), len(deals))
     frameworks = _allowed("deals", "qualifying_framework")
     deals["qualifying_framework"] = deals["framework_raw"].astype(str).map(norm).map(
         mapping.values("deals.qualifying_framework_values", frameworks)).astype(object).fillna("")
     report.table(t).written = len(deals)
+    if len(raw) and not len(deals):
+        reasons = report.table(t).dropped.most_common(2)
+        report.warnings.append(
+            f"No deal could be imported: {len(raw)} read, all dropped ("
+            + "; ".join(f"{n} {r}" for r, n in reasons) + "). "
+            + ("The deals file has no owner column: add the owner property (HubSpot 'Deal owner', Salesforce "
+               "'Opportunity Owner' or OwnerId) to the export. " if (raw["owner_key"].astype(str) == "").all() else "")
+            + "Analyses of deals, win rates and commissions are off until this is fixed.")
     return deals
 
 
@@ -272,8 +332,9 @@ def finish_customers(deals: pd.DataFrame, mapping: Mapping, owner_to_rep: dict[s
     won = deals[deals["status"] == "won"].copy()
     report.table(t).read = len(won)
     won = _drop(won, won["closed_at"].isna(), report, t, "won deals without a close date")
-    start = won["closed_at"].dt.tz_convert(None).dt.normalize()
-    churn = won["churn_raw"].dt.tz_convert(None).dt.normalize() if len(won) else won["churn_raw"]
+    won = _drop(won, won["mrr"].isna(), report, t, "won deals without an amount (a customer needs an MRR)")
+    start = pd.to_datetime(won["closed_at"], utc=True).dt.tz_convert(None).dt.normalize()
+    churn = pd.to_datetime(won["churn_raw"], utc=True).dt.tz_convert(None).dt.normalize()
     bad = churn.notna() & (churn < start)
     report.change(t, bad, "with a churn date before the start: churn date left empty")
     future = churn.notna() & (churn > now.tz_convert(None))
@@ -297,6 +358,43 @@ def finish_customers(deals: pd.DataFrame, mapping: Mapping, owner_to_rep: dict[s
     return customers
 
 
+def link_warnings(report: ImportReport) -> None:
+    """A warning for each link share that is zero or below :data:`LOW_LINK_SHARE`, with the usual causes."""
+    causes = {
+        "deals with a lead": "the deals export has no association column (HubSpot 'Associated Contact IDs'; "
+                             "Salesforce ContactId, or the Lead export's ConvertedOpportunityId), or its ids come "
+                             "from another export",
+        "activities with a lead (of those with an owner and a date)":
+            "activities are logged on deals/opportunities only (set activities.keep_deal_only = true), the "
+            "association column is missing (HubSpot 'Associated Contact IDs', Salesforce WhoId), or the "
+            "contacts/leads export is a different selection",
+    }
+    for what, link in report.links.items():
+        if not link["total"]:
+            continue
+        if link["linked"] == 0:
+            report.warnings.append(f"No {what.split(' (')[0]}: 0 of {link['total']} are linked. Usual causes: "
+                                   f"{causes.get(what, 'a missing association column')}.")
+        elif link["share"] < LOW_LINK_SHARE:
+            report.warnings.append(f"Few {what}: {link['linked']} of {link['total']} ({link['share']:.0%}). Usual "
+                                   f"causes: {causes.get(what, 'a missing association column')}.")
+
+
+def drop_deleted(files: dict[str, Any], tables_of_kind: dict[str, str], report: ImportReport) -> None:
+    """Rows marked deleted (Salesforce ``IsDeleted`` = true from "Export All" / Weekly Data Export, HubSpot
+    ``archived``) are dropped from each export file and counted under their table."""
+    for kind, file in files.items():
+        column = file.find(("IsDeleted", "Deleted", "archived", "hs_is_deleted"))
+        if column is None:
+            continue
+        deleted = file.frame[column].astype(str).str.strip().str.lower().isin(("true", "1", "yes"))
+        if deleted.any():
+            table = tables_of_kind.get(kind, kind)
+            report.table(table).read += int(deleted.sum())
+            report.drop(table, deleted, "deleted in the CRM (IsDeleted = true)")
+            file.frame = file.frame[~deleted]
+
+
 # --------------------------------------------------------------------------------------------
 # The whole import
 # --------------------------------------------------------------------------------------------
@@ -315,7 +413,12 @@ def run_import(crm: ModuleType, export_dir: str | Path, out_dir: str | Path, *, 
     now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
     config = load_config(config_path)
     report = ImportReport(crm=crm.NAME, export_dir=str(export_dir), out_dir=str(out_dir))
-    files = crm.read_files(export_dir, report)
+    source = unpack_zips(export_dir, report)
+    try:
+        files = crm.read_files(source, report)
+    finally:
+        if source != export_dir:
+            shutil.rmtree(source, ignore_errors=True)
     mapping_path = Path(mapping_path).expanduser().resolve() if mapping_path else default_mapping_path(out_dir)
     report.mapping_path = str(mapping_path)
     created = not mapping_path.exists()
@@ -340,11 +443,17 @@ def run_import(crm: ModuleType, export_dir: str | Path, out_dir: str | Path, *, 
         tables["leads"] = finish_leads(raw["leads"], mapping, owner_to_rep, report, now_ts)
         lead_ids = set(tables["leads"]["lead_id"])
     alias = raw.get("lead_alias", {})
+    deal_leads: dict[str, str] = {}
+    if "deals" in raw:
+        tables["deals"] = finish_deals(raw["deals"], mapping, alias, lead_ids, owner_to_rep, report, now_ts)
+        tables["customers"] = finish_customers(tables["deals"], mapping, owner_to_rep, report, now_ts)
+        deal_leads = dict(zip(tables["deals"]["deal_id"], tables["deals"]["lead_id"]))
     if "activities" in raw:
         if "leads" not in raw:
             report.note("No contacts/leads file: activities cannot be linked to leads and were not written.")
         else:
-            tables["activities"] = finish_activities(raw["activities"], alias, lead_ids, owner_to_rep, report, now_ts)
+            tables["activities"] = finish_activities(raw["activities"], mapping, alias, lead_ids, deal_leads,
+                                                     owner_to_rep, report, now_ts)
     if "lead_events" in raw and "leads" in raw:
         events = raw["lead_events"]
         report.table("lead_events").read = len(events)
@@ -353,9 +462,7 @@ def run_import(crm: ModuleType, export_dir: str | Path, out_dir: str | Path, *, 
         events = _drop(events, ~events["lead_id"].isin(lead_ids), report, "lead_events", "of a lead not written")
         tables["lead_events"] = events
         report.table("lead_events").written = len(events)
-    if "deals" in raw:
-        tables["deals"] = finish_deals(raw["deals"], mapping, alias, lead_ids, owner_to_rep, report, now_ts)
-        tables["customers"] = finish_customers(tables["deals"], mapping, owner_to_rep, report, now_ts)
+    link_warnings(report)
     if "quotas" in raw:
         quotas = raw["quotas"]
         report.table("quotas").read = len(quotas)
@@ -397,6 +504,11 @@ def cli_import(crm_name: str, export_dir: Path, out_dir: Path, mapping_path: Pat
     except ImportValidationError as exc:
         print(f"sales-workbook import {crm_name}: {exc}", file=sys.stderr)
         return 1
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:  # a case the checks above did not foresee
+        print(f"sales-workbook import {crm_name}: the export could not be imported ({type(exc).__name__}: {exc}). "
+              f"Nothing was written. Check that {export_dir} holds the CRM's own CSV/XLSX exports, unedited; "
+              f"if it does, report this message with the import_report of the last good import.", file=sys.stderr)
+        return 2
     print(report.format())
     print(f"\nWrote {out_dir} (report: {Path(out_dir) / 'import_report.txt'}). Next: "
           f"sales-workbook validate {out_dir}; sales-workbook report --data {out_dir}")

@@ -16,18 +16,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .common import (ExportFile, ImportInputError, ImportReport, find_export_files, is_true, norm, parse_amounts,
-                     parse_times, read_export_csv, zone)
+from .common import (ExportFile, ImportInputError, ImportReport, find_export_files, footer_check, is_true, norm,
+                     parse_amounts, parse_times, read_export_csv, salesforce_id18, zone)
 from .mapping import Mapping
 
 NAME = "salesforce"
 FILES = {"users": ("user", "users"), "leads": ("lead", "leads"), "contacts": ("contact", "contacts"),
          "accounts": ("account", "accounts"), "opportunities": ("opportunity", "opportunities"),
-         "opportunity_history": ("opportunityhistory", "opportunityfieldhistory"), "tasks": ("task", "tasks"),
+         "opportunity_history": ("opportunityhistory",), "tasks": ("task", "tasks"),
          "events": ("event", "events"), "quotas": ("quotas", "quota", "forecastingquota")}
 
 ID = ("Id", "ID")
-OWNER = ("OwnerId", "Owner ID", "Assigned To ID", "Opportunity Owner ID", "Lead Owner ID", "Contact Owner ID")
+#: Owner columns: ids first (Data Loader, or report columns such as 'Opportunity Owner ID'), then the names that
+#: report exports carry ('Opportunity Owner', 'Lead Owner', 'Assigned'), matched to User by name or e-mail.
+OWNER = ("OwnerId", "Owner ID", "Assigned To ID", "Opportunity Owner ID", "Lead Owner ID", "Contact Owner ID",
+         "Opportunity Owner", "Lead Owner", "Contact Owner", "Assigned", "Assigned To", "Owner Name", "Owner",
+         "Owner: Full Name", "Opportunity Owner: Full Name")
+WHAT = ("WhatId", "What ID", "Related To ID", "Opportunity ID")
+#: Which table each export file's rows belong to (for deleted-row counts).
+TABLE_OF_KIND = {"leads": "leads", "contacts": "leads", "opportunities": "deals", "tasks": "activities",
+                 "events": "activities", "users": "reps", "accounts": "accounts", "opportunity_history": "deals history"}
+#: A file whose name says nothing (``report1700000000000.csv``) is recognised by its heading: kind -> heading groups.
+SIGNATURES = {
+    "opportunities": (("Opportunity Name", "Opportunity ID", "Opportunity: Opportunity Name"), ("Stage", "StageName")),
+    "opportunity_history": (("OpportunityId", "Opportunity ID"), ("StageName", "To Stage", "Stage Name"),
+                            ("Probability", "From Stage", "ExpectedRevenue", "Edit Date")),
+    "leads": (("Lead ID", "Lead Owner", "Lead Status", "IsConverted", "ConvertedContactId"),),
+    "contacts": (("Contact ID", "Contact Owner"), ("First Name", "FirstName", "Last Name", "LastName")),
+    "tasks": (("Activity ID", "Task ID", "TaskSubtype", "Task Subtype", "Call Result", "CallDisposition"),),
+    "events": (("StartDateTime", "Start Date Time", "Start"), ("Subject", "Assigned", "Assigned To")),
+    "users": (("User ID", "Username"), ("Email",)),
+    "accounts": (("Account ID", "Account Name"), ("Billing City", "Industry", "Employees", "Account Owner")),
+}
 CREATED = ("CreatedDate", "Created Date")
 WHO = ("WhoId", "Who ID", "Name ID", "Lead/Contact ID", "Contact/Lead ID")
 
@@ -55,24 +75,42 @@ CALL_RESULTS = {"Connected": "connected", "Left Voicemail": "voicemail", "Voicem
 
 
 def read_files(export_dir: Path, report: ImportReport) -> dict[str, ExportFile]:
-    paths = find_export_files(export_dir, FILES, "Salesforce")
+    """The export's files (Data Loader, a Weekly Data Export folder or ZIP, report exports), deleted rows dropped,
+    footers removed and 15-character ids normalised to 18."""
+    from .pipeline import drop_deleted
+
+    paths = find_export_files(export_dir, FILES, "Salesforce", signatures=SIGNATURES, report=report)
     if "leads" not in paths and "contacts" not in paths:
         raise ImportInputError(f"no Lead or Contact export in {export_dir}: export the Lead and Contact objects "
                                f"(Data Loader > Export) as Lead.csv and Contact.csv into that folder.")
     report.files = {k: p.name for k, p in paths.items()}
     report.missing_files = [k for k in FILES if k not in paths and k != "quotas"]
-    return {k: ExportFile(k, p, read_export_csv(p)) for k, p in paths.items()}
+    files = {k: ExportFile(k, p, read_export_csv(p)) for k, p in paths.items()}
+    changed = 0
+    for f in files.values():
+        footer_check(f, report)
+        for column in f.frame.columns:
+            if norm(column).endswith("id") and norm(column) not in ("recordtypeid",):
+                f.frame[column], n = salesforce_id18(f.frame[column])
+                changed += n
+    if changed:
+        report.note(f"{changed} Salesforce id(s) of 15 characters (report exports) normalised to their 18-character "
+                    f"form (as Data Loader writes them), so they match across files.")
+    drop_deleted(files, TABLE_OF_KIND, report)
+    return files
 
 
 def default_settings(files: dict[str, ExportFile]) -> tuple[list, list]:
     seen_sources: dict[str, str] = {}
+    known = {norm(k): v for k, v in SOURCES.items()}
     for kind in ("leads", "contacts"):
         if kind in files:
             col = files[kind].col(("LeadSource", "Lead Source"))
-            seen_sources.update({v: SOURCES.get(v, "") for v in sorted(set(col) - {""})})
+            seen_sources.update({v: known.get(norm(v), "") for v in sorted(set(col) - {""})})
     settings = [
         ("", [("timezone", "UTC", "times without Z/offset (report exports) are in this zone"),
-              ("date_format", "auto", "or a pattern such as %d/%m/%Y %H:%M")]),
+              ("date_format", "auto", "or a pattern such as %d/%m/%Y %H:%M"),
+              ("number_format", "auto", "amounts: auto (per column), \"1,234.56\" or \"1.234,56\"")]),
         ("leads", [("source_property", "LeadSource", "Lead/Contact field holding the lead source"),
                    ("default_source", "other", "source for leads whose source is empty or unmapped"),
                    ("lead_type_property", "", "field holding seed / net / spear, if you track it"),
@@ -85,11 +123,14 @@ def default_settings(files: dict[str, ExportFile]) -> tuple[list, list]:
                    ("default_first_offer", "other", "first offer when empty or unmapped"),
                    ("journey_stage_property", "", "field holding awareness / consideration / decision")]),
         ("deals", [("amount_property", "Amount", "Opportunity field holding the value (e.g. MRR__c)"),
-                   ("amount_kind", "mrr", "mrr: amount is monthly; annual: amount / 12; contract: / contract_months"),
-                   ("contract_months", 12, "months of a contract when amount_kind = contract"),
+                   ("amount_kind", "total", "total: whole contract value (/ contract_months); monthly; annual (/ 12)"),
+                   ("contract_months", 12, "months of a contract when amount_kind = total"),
+                   ("keep_without_amount", False, "true: keep deals with an empty amount (MRR unknown)"),
                    ("record_types", [], "RecordTypeId values to import (empty: all)"),
                    ("qualifying_framework_property", "", "Opportunity field naming BANT / GPCT, if tracked")]),
         ("activities", [("meeting_kind_property", "Subject", "Event field telling discovery from demo"),
+                        ("keep_calls_without_outcome", False, "true: keep calls with no Call Result (outcome empty)"),
+                        ("keep_deal_only", False, "true: tasks on an Opportunity only count for its lead"),
                         ("meeting_outcome_property", "", "Event field holding held / no-show, if tracked")]),
         ("customers", [("churn_date_property", "", "Account field holding the churn (cancellation) date"),
                        ("billing_term_property", "", "Account field holding monthly / annual prepay"),
@@ -221,6 +262,7 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
             "activity_id": f.col(ID + ("Activity ID",), required=True, what="the task id"),
             "owner_key": f.col(OWNER, required=True, what="the task owner (OwnerId)"),
             "lead_ref": f.col(WHO, required=True, what="the lead or contact (WhoId)"), "occurred_at": when,
+            "deal_ref": f.col(WHAT).where(lambda w: w.str.startswith("006"), ""),
             "activity_type": kind,
             "outcome": np.where(kind == "call", outcome.fillna(""), np.where(kind == "email", "sent", "held")),
             "meeting_kind": np.where(kind == "meeting", meeting_kinds(f.col(("Subject",)), kinds), ""),
@@ -244,6 +286,7 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
             "activity_id": f.col(ID + ("Activity ID",), required=True, what="the event id"),
             "owner_key": f.col(OWNER, required=True, what="the event owner (OwnerId)"),
             "lead_ref": f.col(WHO, required=True, what="the lead or contact (WhoId)"), "occurred_at": when,
+            "deal_ref": f.col(WHAT).where(lambda w: w.str.startswith("006"), ""),
             "activity_type": "meeting", "outcome": mapped.where(outcome_raw != "", "held").fillna(""),
             "meeting_kind": meeting_kinds(_prop(f, mapping, "activities.meeting_kind_property"), kinds),
             "drop_reason": ""})
@@ -269,7 +312,8 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
             "stage_raw": f.col(("StageName", "Stage"), required=True, what="the stage"),
             "status_raw": np.where(has_flags, np.where(won, "won", np.where(closed, "lost", "open")), ""),
             "amount": parse_amounts(f.col([amount_col, "Amount"], required=True, what=f"the amount ({amount_col!r})"),
-                                    label=f"{f.path.name}: {amount_col}"),
+                                    label=f"{f.path.name}: {f.find([amount_col, 'Amount'])}",
+                                    number_format=mapping.string("number_format", "auto"), report=report),
             "framework_raw": _prop(f, mapping, "deals.qualifying_framework_property"),
             "churn_raw": pd.to_datetime(account.map(by_account["churn"]), utc=True) if len(by_account) else pd.NaT,
             "consultant_key": account.map(by_account["consultant"]).astype(object).fillna("") if len(by_account) else "",
@@ -305,10 +349,9 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
 
 
 def _owners(seen: pd.DataFrame, users: ExportFile | None, mapping: Mapping, report: ImportReport) -> pd.DataFrame:
+    """One row per owner. With a User export, owners seen by name or e-mail (report exports: 'Opportunity Owner')
+    are the same person as the user id seen elsewhere (Data Loader: OwnerId): one rep, the other keys as aliases."""
     seen = seen[seen["owner_key"].astype(str).str.strip() != ""]
-    out = seen.groupby("owner_key")["when"].agg(["min", "max"]).reset_index()
-    out = out.rename(columns={"min": "first_seen", "max": "last_seen"})
-    out["name"], out["owner_id"], out["email"] = out["owner_key"], out["owner_key"], ""
     if users is not None:
         u = users
         full = (u.col(("FirstName", "First Name")) + " " + u.col(("LastName", "Last Name"))).str.strip()
@@ -318,10 +361,28 @@ def _owners(seen: pd.DataFrame, users: ExportFile | None, mapping: Mapping, repo
             "email": u.col(("Email",)), "active": u.col(("IsActive", "Active")),
             "created": _times(u, CREATED, mapping, report), "manager": u.col(("ManagerId", "Manager ID"))}
         ).drop_duplicates("id").set_index("id")
+        lookup = {**{norm(e): i for i, e in table["email"].items() if e},
+                  **{norm(n): i for i, n in table["name"].items() if n}, **{norm(i): i for i in table.index}}
+        canonical = seen["owner_key"].map(lambda k: lookup.get(norm(k), k))  # owners: dozens of distinct keys
+        seen = seen.assign(raw_key=seen["owner_key"], owner_key=canonical)
+    else:
+        seen = seen.assign(raw_key=seen["owner_key"])
+    out = seen.groupby("owner_key")["when"].agg(["min", "max"]).reset_index()
+    out = out.rename(columns={"min": "first_seen", "max": "last_seen"})
+    keys = seen.groupby("owner_key")["raw_key"].agg(lambda k: sorted(set(k)))
+    out["aliases"] = out["owner_key"].map(keys).map(lambda ks: ks if isinstance(ks, list) else [])
+    looks_like_id = out["owner_key"].astype(str).str.fullmatch(r"[A-Za-z0-9]{18}")
+    out["name"], out["owner_id"], out["email"] = out["owner_key"], out["owner_key"].where(looks_like_id, ""), ""
+    if users is None and looks_like_id.any() and (~looks_like_id).any():
+        report.warnings.append(
+            f"Owners appear both as user ids ({int(looks_like_id.sum())}) and as names ({int((~looks_like_id).sum())}) "
+            f"and there is no User export to join them: the same person may be counted as two reps. Add User.csv "
+            f"(Id, Name, Email) to the export folder, or list the name under the id's aliases in the mapping.")
+    if users is not None:
         known = out["owner_key"].isin(table.index)
         out["include"] = known  # queues (ids 00G...) and deleted users own records but are not people to analyse
         if (~known).any():
-            report.note(f"{int((~known).sum())} owner id(s) not in the User export (queues or deleted users), "
+            report.note(f"{int((~known).sum())} owner(s) not in the User export (queues or deleted users), "
                         f"written to the mapping with include = false: their leads stay unassigned and their "
                         f"activities and deals are dropped.")
         out["name"] = out["owner_key"].map(table["name"]).where(known, out["owner_key"])
