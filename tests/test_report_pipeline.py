@@ -18,6 +18,7 @@ from helpers.paths import NOTEBOOKS_DIR
 from helpers.reporting.pipeline import build_report, format_summary
 from helpers.reporting.html import external_references
 from helpers.core.results import load_results
+from helpers.core.text import BIDI_CONTROLS
 from test_report_support import EVIL_EXPERIMENT, EVIL_NAME, LAST_COMPLETE_MONTH, write_tiny_org
 
 ALL_TABLES = ("reps", "quotas", "leads", "activities", "deals", "customers", "experiments",
@@ -154,6 +155,22 @@ def test_text_from_the_data_is_escaped_everywhere(month):
         assert "<img src=x" not in text
         assert "&lt;img src=x onerror=alert(2)&gt; pricing test" in text
     assert EVIL_EXPERIMENT in load_results(result.folder / "06_experiments.json").headline  # raw in JSON
+
+
+def test_markdown_links_images_autolinks_and_bidi_in_names_never_act_on_any_page(month):
+    """Issue 20: a rep named with a Markdown link to javascript:, an image, a bare URL or a bidi override."""
+    result, _, _ = month
+    pages = {p.name: p.read_text(encoding="utf-8") for p in result.folder.glob("*.html")}
+    assert len(pages) >= 5
+    for name, text in pages.items():
+        links = re.findall(r"<a\b[^>]*\bhref\s*=\s*[\"']?([^\"'\s>]*)", text, flags=re.I)
+        assert all(h.startswith("#") or re.fullmatch(r"[\w.-]+", h) for h in links), (name, links)
+        images = re.findall(r"<img\b[^>]*\bsrc\s*=\s*[\"']?([^\"'\s>]*)", text, flags=re.I)
+        assert all(src.startswith("data:image/") for src in images), (name, images)
+        assert not BIDI_CONTROLS.search(text), name
+        assert "<b>x</b>" not in text and "<script>" not in text, name
+    coaching = pages["03_funnel_coaching.html"]
+    assert "gnp.exe" in coaching  # the name is shown (without its override), not dropped
 
 
 def test_only_simple_parameters_reach_the_notebook(month):

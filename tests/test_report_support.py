@@ -12,6 +12,9 @@ import numpy as np
 import pandas as pd
 
 EVIL_NAME = "<script>alert(1)</script>"
+#: Hostile names for the Markdown, autolink and bidi cases (issue 20): shown as typed, never acting, on every page.
+MARKDOWN_NAME = "Md [link](javascript:alert(3)) **bold** ![img](x.png) http://evil.example/x"
+BIDI_NAME = "Eve \u202egnp.exe\u202c <b>x</b>"
 EVIL_EXPERIMENT = "<img src=x onerror=alert(2)> pricing test"
 START = pd.Timestamp("2026-07-01", tz="UTC")
 END = pd.Timestamp("2026-09-30 23:00", tz="UTC")
@@ -26,6 +29,8 @@ def write_tiny_org(folder: Path, *, seed: int = 7, n_reps: int = 6, n_leads: int
     rep_ids = np.array([f"r{i:02d}" for i in range(n_reps)])
     names = np.array([f"Rep {i}" for i in range(n_reps)], dtype=object)
     names[1] = EVIL_NAME
+    if n_reps > 3:
+        names[2], names[3] = MARKDOWN_NAME, BIDI_NAME
     reps = pd.DataFrame({"rep_id": rep_ids, "name": names, "role": "ae", "segment": "small_business",
                          "hire_date": "2025-01-06", "leave_date": ""})
     months = ["2026-07", "2026-08", "2026-09"]

@@ -176,7 +176,9 @@ class ReportContext:
         return "\n".join(lines)
 
     def say(self, text: str):
-        """Display ``text`` as a paragraph; any HTML in it (a rep named ``<b>``) shows as text."""
+        """Display ``text`` as a paragraph. Text from the data in it shows as typed: no HTML (a rep named
+        ``<b>``), Markdown link or image, autolink or bidi override can act (the analysis's own ``**bold**``
+        still works; see :mod:`helpers.core.text`)."""
         from IPython.display import Markdown
 
         return Markdown(escape_markdown(text))
@@ -297,9 +299,11 @@ class ReportContext:
         from IPython.display import Markdown
 
         res = self.results.results
-        lines = [f"**{escape_markdown(res.headline)}**"] if res.headline else []
-        lines += [f"- {escape_markdown(f.text)}" for f in res.findings]
-        lines += [f"- *Caveat:* {escape_markdown(w)}" for w in res.warnings]
+        from helpers.core.text import escape_markdown as literal
+
+        lines = [f"**{literal(res.headline)}**"] if res.headline else []
+        lines += [f"- {literal(f.text)}" for f in res.findings]
+        lines += [f"- *Caveat:* {literal(w)}" for w in res.warnings]
         return Markdown("\n".join(lines))
 
     def save(self):
@@ -308,10 +312,11 @@ class ReportContext:
 
 
 def escape_markdown(text: str) -> str:
-    """Text from the data made safe for a Markdown cell: HTML is escaped, so it shows as typed."""
-    import html
+    """A sentence holding text from the data made safe for a Markdown cell (kept for the analyses that
+    import it from here): :func:`helpers.core.text.neutralise_markdown`."""
+    from helpers.core.text import neutralise_markdown
 
-    return html.escape(str(text), quote=False)
+    return neutralise_markdown(text)
 
 
 def pd_isna(value: Any) -> bool:

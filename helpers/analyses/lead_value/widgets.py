@@ -114,9 +114,11 @@ def segment_widget(analysis: Any) -> Any:
     import matplotlib.pyplot as plt
     from IPython.display import Markdown, display
 
+    from helpers.core.text import neutralise_markdown
+
     options = segment_options(analysis)
     if not options:
-        return Markdown(segment_view(analysis, "")[1])
+        return Markdown(neutralise_markdown(segment_view(analysis, "")[1]))
     seg = widgets.Dropdown(options=[(s.replace("_", " "), s) for s in options], value=options[0],
                            description="Segment")
     out = widgets.Output()
@@ -130,7 +132,7 @@ def segment_widget(analysis: Any) -> Any:
                                    cutoffs=analysis.cutoffs, ax=ax)
             display(fig)
             plt.close(fig)
-            display(Markdown(text))
+            display(Markdown(neutralise_markdown(text)))  # segment names come from the data
             display(table)
 
     seg.observe(redraw, names="value")
