@@ -11,7 +11,8 @@ from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize, proportions_ztest
 
 from helpers.analyses.experiments import stats as st
-from helpers.analyses.experiments.model import _clustered_units_needed, derive_status
+from helpers.analyses.experiments.model import derive_status
+from helpers.analyses.experiments.stats import clustered_units_needed as _clustered_units_needed
 
 
 # ----------------------------------------------------------------------------- effects

@@ -30,13 +30,14 @@ import numpy as np
 import pandas as pd
 
 from helpers.analyses.experiments import stats as st
+from helpers.core.estimator import Estimator
 from helpers.data.reductions import _instant, _ts_literal
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import WorkbookConfig
     from helpers.data.engine import DataSource
 
-__all__ = ["CRM_METRICS", "ExperimentDataError", "ExperimentReview", "derive_status", "experiment_registry",
+__all__ = ["CRM_METRICS", "ExperimentDataError", "ExperimentReview", "ExperimentSettings", "derive_status", "experiment_registry",
            "power_curve"]
 
 #: Metrics the workbook can compute from CRM tables when an assignment carries no outcome:
@@ -165,7 +166,9 @@ def _aggregate(units: ibis.Table) -> ibis.Table:
 
 # ============================================================================ the review
 @dataclass(frozen=True)
-class _Settings:
+class ExperimentSettings:
+    """The ``[experiments]`` settings of the review (read by :meth:`from_config`)."""
+
     alpha: float = 0.05
     power: float = 0.8
     rate_test: str = "two_proportions"
@@ -175,8 +178,21 @@ class _Settings:
     min_clusters_per_arm: int = 10
     outcome_source: str = "given_then_crm"
 
+    @classmethod
+    def from_config(cls, config: "WorkbookConfig") -> "ExperimentSettings":
+        """Settings from ``[experiments]`` (errors name the file and the key)."""
+        r = config.settings
+        return cls(alpha=r.number("experiments.alpha", minimum=0.0001, maximum=0.2),
+                   power=r.number("experiments.power", minimum=0.5, maximum=0.999),
+                   rate_test=r.choice("experiments.rate_test", RATE_TESTS),
+                   mean_test=r.choice("experiments.mean_test", MEAN_TESTS),
+                   skew_threshold=r.number("experiments.skew_threshold", minimum=0),
+                   min_units_per_arm=int(r.number("experiments.min_units_per_arm", integer=True, minimum=2)),
+                   min_clusters_per_arm=int(r.number("experiments.min_clusters_per_arm", integer=True, minimum=2)),
+                   outcome_source=r.choice("experiments.outcome_source", OUTCOME_SOURCES))
 
-class ExperimentReview:
+
+class ExperimentReview(Estimator):
     """The monthly experiment review. ``fit(source, as_of=...)`` returns self; results end in ``_``.
 
     ``summary`` is one row per experiment; ``plot(ax=None)`` draws each effect and interval as a
@@ -194,21 +210,15 @@ class ExperimentReview:
                                      ("outcome_source", outcome_source, OUTCOME_SOURCES)):
             if value not in allowed:
                 raise ValueError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
-        self.settings = _Settings(alpha, power, rate_test, mean_test, float(skew_threshold), int(min_units_per_arm),
+        self.settings = ExperimentSettings(alpha, power, rate_test, mean_test, float(skew_threshold), int(min_units_per_arm),
                                   int(min_clusters_per_arm), outcome_source)
 
     @classmethod
     def from_config(cls, config: "WorkbookConfig") -> "ExperimentReview":
-        """Settings from ``[experiments]`` (errors name the file and the key)."""
-        r = config.settings
-        return cls(alpha=r.number("experiments.alpha", minimum=0.0001, maximum=0.2),
-                   power=r.number("experiments.power", minimum=0.5, maximum=0.999),
-                   rate_test=r.choice("experiments.rate_test", RATE_TESTS),
-                   mean_test=r.choice("experiments.mean_test", MEAN_TESTS),
-                   skew_threshold=r.number("experiments.skew_threshold", minimum=0),
-                   min_units_per_arm=int(r.number("experiments.min_units_per_arm", integer=True, minimum=2)),
-                   min_clusters_per_arm=int(r.number("experiments.min_clusters_per_arm", integer=True, minimum=2)),
-                   outcome_source=r.choice("experiments.outcome_source", OUTCOME_SOURCES))
+        """A review with the settings of ``[experiments]`` (:meth:`ExperimentSettings.from_config`)."""
+        from dataclasses import asdict
+
+        return cls(**asdict(ExperimentSettings.from_config(config)))
 
     # ------------------------------------------------------------------ fit
     def fit(self, source: "DataSource", *, as_of: date | str, strict: bool = False) -> "ExperimentReview":
@@ -355,7 +365,7 @@ class ExperimentReview:
                 n_t_need = st.n_per_arm_means(bar, sd, alpha=s.alpha, power=s.power, ratio=ratio) if bar else math.inf
             needed = n_t_need * (1 + ratio)  # independent units
             if clustered:
-                needed, clusters_needed = _clustered_units_needed(needed, measured, deff, sum(clusters.values()))
+                needed, clusters_needed = st.clustered_units_needed(needed, measured, deff, sum(clusters.values()))
                 base["clusters_needed"] = clusters_needed
         units_more = max(0, math.ceil(needed - measured)) if math.isfinite(needed) else None
 
@@ -589,72 +599,22 @@ class ExperimentReview:
 
     def plot_power_curve(self, experiment_id: str, *, ax=None):
         """The power curve of one experiment, with the units measured so far and the target power marked."""
-        import matplotlib.pyplot as plt
+        from helpers.analyses.experiments.plots import plot_power_curve
 
-        r = self._one(experiment_id)
-        curve = self.power_curve(experiment_id)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 3.5))
-        ax.set_title(f"{r['name']}: chance to detect the bar ({_fmt(r['success_min_lift'], r, signed=True)})",
-                     loc="left", fontsize=11)
-        if curve.empty:
-            ax.text(0.5, 0.5, "No power curve: no units measured in one arm yet, or no bar", transform=ax.transAxes,
-                    ha="center")
-            return ax
-        ax.plot(curve["units"], curve["power"], color="#2e86c1", lw=2)
-        ax.axhline(self.settings.power, color="#1e8449", ls="--", lw=1, label=f"target power {self.settings.power:.0%}")
-        measured = float(r["n_treatment"] or 0) + float(r["n_control"] or 0)
-        ax.axvline(measured, color="#333333", lw=1, label=f"measured so far: {measured:,.0f} units")
-        ax.set_xlabel("Units with a measured outcome (both arms)")
-        ax.set_ylabel("Power at the bar")
-        ax.set_ylim(0, 1.02)
-        ax.legend(loc="lower right", frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        return ax
+        return plot_power_curve(self.power_curve(experiment_id), row=self._one(experiment_id),
+                                target_power=self.settings.power, ax=ax)
 
     def explorer(self):
         """ipywidgets (JupyterLab only): pick an experiment, see its detail and its power curve."""
-        import ipywidgets as widgets
-        import matplotlib.pyplot as plt
-        from IPython.display import display
+        from helpers.analyses.experiments.widgets import experiment_explorer
 
-        options = [(f"{r['name']} ({r['experiment_id']})", str(r["experiment_id"])) for r in self._rows()]
-        pick = widgets.Dropdown(options=options, description="Experiment", layout={"width": "60%"})
-
-        def show(experiment_id: str) -> None:
-            if experiment_id is None:
-                return
-            display(self.experiment_detail(experiment_id))
-            self.plot_power_curve(experiment_id)
-            plt.show()
-
-        return widgets.interactive(show, experiment_id=pick)
+        return experiment_explorer(self)
 
     def plot(self, ax=None):
         """Each experiment's lift and interval as a share of its bar (0 = no change, 1 = the bar)."""
-        import matplotlib.pyplot as plt
+        from helpers.analyses.experiments.plots import plot_effects
 
-        rows = [r for r in self._rows() if r["effect"] is not None and not pd.isna(r["effect"])
-                and r["success_min_lift"] and r["success_min_lift"] > 0]
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 0.7 * max(len(rows), 1) + 1.4))
-        colours = {"success": "#1e8449", "no_effect": "#7f8c8d", "worse": "#c0392b", "inconclusive": "#d68910", "pending": "#2e86c1"}
-        for i, r in enumerate(rows):
-            bar = float(r["success_min_lift"])
-            colour = colours.get(r["verdict"], "#555555")
-            ax.plot([r["ci_low"] / bar, r["ci_high"] / bar], [i, i], color=colour, lw=3, solid_capstyle="butt")
-            ax.plot([r["effect"] / bar], [i], "o", color=colour, ms=8)
-        ax.axvline(0, color="#333333", lw=1)
-        ax.axvline(1, color="#1e8449", lw=1, ls="--")
-        ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels([f"{r['name']}\n({VERDICT_LABELS.get(r['verdict'], r['verdict'])})" for r in rows])
-        ax.invert_yaxis()
-        ax.set_xlabel("Lift as a share of the pre-registered bar (0 = no change, 1 = the bar; line = interval)")
-        ax.set_title("Did each experiment clear its bar?", loc="left", fontsize=11)
-        ax.spines[["top", "right"]].set_visible(False)
-        if not rows:
-            ax.text(0.5, 0.5, "No experiment has a measured effect yet", transform=ax.transAxes, ha="center")
-        return ax
+        return plot_effects(self.summary_, ax=ax)
 
 
 # ============================================================================ formatting
@@ -703,28 +663,6 @@ def power_curve(row: pd.Series | dict, *, alpha: float = 0.05, power: float = 0.
         sd = float(mde) / mde_unit
         curve = [st.power_means(bar, sd, u * share_t / deff, u * (1 - share_t) / deff, alpha=alpha) for u in units]
     return pd.DataFrame({"units": units.astype("float64"), "power": np.asarray(curve, dtype="float64")})
-
-
-def _clustered_units_needed(independent_needed: float, measured: float, deff: float,
-                            clusters: int) -> tuple[float, int | None]:
-    """Units needed when treatment goes to whole clusters (reps), and reps needed if more units cannot do it.
-
-    The intra-cluster correlation is read off the observed design effect, ICC = (deff - 1) / (m - 1)
-    with m units per cluster. G clusters of m' units are worth G m' / (1 + (m' - 1) ICC) independent
-    units, which never exceeds G / ICC: when that is short of what the bar needs, more units from the
-    same reps cannot decide it and the answer is the number of reps needed at the current size.
-    Returns (units needed, or inf; reps needed in all, or None when the current reps suffice).
-    """
-    if not math.isfinite(independent_needed) or clusters < 1:
-        return math.inf, None
-    m = measured / clusters if clusters else 0.0
-    icc = (deff - 1) / (m - 1) if m > 1 else 0.0
-    if icc <= 0:
-        return independent_needed, None
-    if clusters / icc <= independent_needed:
-        return math.inf, math.ceil(independent_needed * (1 + (m - 1) * icc) / m)
-    per_cluster = independent_needed * (1 - icc) / (clusters - independent_needed * icc)
-    return clusters * per_cluster, None
 
 
 def _styled(table: pd.DataFrame):
@@ -819,7 +757,7 @@ def _next_step(r: pd.Series) -> str:
     return "-"
 
 
-def _note(r: pd.Series, s: _Settings) -> str:
+def _note(r: pd.Series, s: ExperimentSettings) -> str:
     head = (f"**{r['name']}** (owner {r['owner']}; {r['unit']}s; metric {r['metric']}; {r['status']}; "
             f"bar {_fmt(r['success_min_lift'], r, signed=True)}).")
     if r["verdict"] == "not_started":

@@ -22,7 +22,8 @@ from scipy import optimize, stats
 from helpers.core import intervals
 
 __all__ = [
-    "Effect", "ExperimentStatsError", "VERDICTS", "cluster_robust_difference", "cohens_h", "design_effect",
+    "Effect", "ExperimentStatsError", "VERDICTS", "cluster_robust_difference", "clustered_units_needed", "cohens_h",
+    "design_effect",
     "mde_means", "mde_rates", "n_per_arm_means", "n_per_arm_rates", "power_means", "power_rates", "rank_shift",
     "two_proportions", "verdict", "welch",
 ]
@@ -366,3 +367,25 @@ def verdict(effect: float, ci_low: float, ci_high: float, bar: float, *, status:
         return "no_effect", why
     return "inconclusive", ("Underpowered: the interval still includes both no effect and the pre-registered bar; "
                             "more units are needed.")
+
+
+def clustered_units_needed(independent_needed: float, measured: float, deff: float,
+                           clusters: int) -> tuple[float, int | None]:
+    """Units needed when treatment goes to whole clusters (reps), and reps needed if more units cannot do it.
+
+    The intra-cluster correlation is read off the observed design effect, ICC = (deff - 1) / (m - 1)
+    with m units per cluster. G clusters of m' units are worth G m' / (1 + (m' - 1) ICC) independent
+    units, which never exceeds G / ICC: when that is short of what the bar needs, more units from the
+    same reps cannot decide it and the answer is the number of reps needed at the current size.
+    Returns (units needed, or inf; reps needed in all, or None when the current reps suffice).
+    """
+    if not math.isfinite(independent_needed) or clusters < 1:
+        return math.inf, None
+    m = measured / clusters if clusters else 0.0
+    icc = (deff - 1) / (m - 1) if m > 1 else 0.0
+    if icc <= 0:
+        return independent_needed, None
+    if clusters / icc <= independent_needed:
+        return math.inf, math.ceil(independent_needed * (1 + (m - 1) * icc) / m)
+    per_cluster = independent_needed * (1 - icc) / (clusters - independent_needed * icc)
+    return clusters * per_cluster, None
