@@ -133,7 +133,22 @@ def test_hiring_beats_training_and_no_difference_are_said_as_such() -> None:
                                                            hiring=["h1", "h2"], training=["t1", "t2"])
     d = neither.differences_.set_index("comparison").loc["training - hiring"]
     assert d.ci_low < 0 < d.ci_high
-    assert neither.verdict_.startswith("The data cannot tell")
+    assert neither.verdict_.startswith("Neither training nor hiring scores predict") and neither.verdict_code_ == "neither"
+
+
+@pytest.mark.parametrize("n,training_effect,hiring_effect,code,words", [
+    (80, 1.0, 0.0, "training", "Training scores predict sales success better"),
+    (80, 0.0, 1.0, "hiring", "Hiring scores predict sales success better"),
+    (80, 1.0, 1.0, "both", "Both training and hiring scores predict"),
+    (80, 0.0, 0.0, "neither", "Neither training nor hiring scores predict"),  # an org where nothing has any effect
+    (18, 0.0, 0.0, "too_few", "Too few people to tell"),  # 18 hires, no effect
+])
+def test_each_training_vs_hiring_verdict_is_stated_plainly(n, training_effect, hiring_effect, code, words) -> None:
+    cmp = PredictiveComparison(repeats=10, seed=5).fit(_hires(n, 11, training_effect=training_effect,
+                                                              hiring_effect=hiring_effect),
+                                                       outcome="success", hiring=["h1"], training=["t1"])
+    assert cmp.verdict_code_ == code, cmp.verdict_
+    assert cmp.verdict_.startswith(words)
 
 
 def test_too_few_hires_skip_wide_models_then_refuse() -> None:
@@ -142,7 +157,7 @@ def test_too_few_hires_skip_wide_models_then_refuse() -> None:
                                                        training=["t1", "t2"])
     assert "both" in cmp.skipped_ and "Too few hires to fit" in cmp.verdict_
     assert cmp.small_sample_ and list(cmp.summary["model"]) == ["hiring", "training"]
-    assert "unstable" in cmp.verdict_
+    assert cmp.verdict_.startswith("Too few people to tell") and cmp.verdict_code_ == "too_few"
     with pytest.raises(NotEnoughHiresError, match="Add hires"):
         PredictiveComparison().fit(small.head(4), outcome="success", hiring=["h1", "h2", "h3"], training=["t1", "t2"])
     with pytest.raises(NotEnoughHiresError, match="same"):

@@ -46,7 +46,9 @@ __all__ = [
     "PredictiveComparison",
     "TrainingDataError",
     "TrainingSettings",
+    "VERDICT_HEADS",
     "certification_pairs",
+    "comparison_verdict",
     "compute_certification_stage_correlations",
     "compute_correlations",
     "compute_exam_bands",
@@ -305,6 +307,43 @@ def _corrected_t_interval(values: np.ndarray, *, test_share: float, level: float
     return mean, mean - half, mean + half
 
 
+#: The training-vs-hiring verdicts (``PredictiveComparison.verdict_code_``) and how each one starts.
+VERDICT_HEADS = {
+    "training": "Training scores predict sales success better than hiring scores: ",
+    "hiring": "Hiring scores predict sales success better than training scores: ",
+    "both": "Both training and hiring scores predict sales success, neither clearly better: ",
+    "neither": "Neither training nor hiring scores predict sales success (neither beats guessing the average "
+               "hire): ",
+    "too_few": "Too few people to tell whether training or hiring scores predict sales success: ",
+    "undecided": "One kind of score predicts, but the data cannot tell whether training or hiring scores "
+                 "predict success better: ",
+}
+
+
+def comparison_verdict(*, training_low: float, hiring_low: float, difference_low: float, difference_high: float,
+                       small_sample: bool) -> str:
+    """Which scores predict success, from the lower ends of the cross-validated R² intervals and the
+    interval of their difference (training - hiring).
+
+    ``training`` / ``hiring``: the difference's interval excludes zero. Otherwise: ``both`` when both
+    R² intervals lie above zero; ``too_few`` when the hires are fewer than the small-sample size and
+    the data show no clear answer; ``neither`` when neither R² interval lies above zero (neither beats
+    guessing the average); ``undecided`` when one predicts and the other does not, but not clearly better.
+    """
+    if difference_low > 0:
+        return "training"
+    if difference_high < 0:
+        return "hiring"
+    training, hiring = training_low > 0, hiring_low > 0
+    if training and hiring:
+        return "both"
+    if small_sample:
+        return "too_few"
+    if not training and not hiring:
+        return "neither"
+    return "undecided"
+
+
 class PredictiveComparison(Estimator):
     """Hiring scores only vs training scores only vs both: which predicts success on new hires?
 
@@ -319,7 +358,9 @@ class PredictiveComparison(Estimator):
     Fitted attributes: ``n_``, ``models_`` (name -> predictors), ``fold_scores_`` (one row per fold
     and model), ``predictions_`` (out-of-fold predictions of the first repeat), ``summary`` (one row
     per model), ``differences_`` (training - hiring, both - hiring, both - training) and
-    ``verdict_`` (one sentence) and ``skipped_`` (models too wide for the hires: name -> predictors;
+    ``verdict_`` (one sentence), ``verdict_code_`` (``training``, ``hiring``, ``both``, ``neither``,
+    ``too_few``, ``undecided``; None when only one kind of score could be fitted; see
+    :func:`comparison_verdict`) and ``skipped_`` (models too wide for the hires: name -> predictors;
     each needs two more hires per training fold than it has predictors).
     """
 
@@ -403,6 +444,7 @@ class PredictiveComparison(Estimator):
     def _verdict(self) -> str:
         pct = f"{self.level:.0%}"
         r2 = self.summary.set_index("model")
+        self.verdict_code_ = None
         if "training" not in r2.index or "hiring" not in r2.index:
             only = r2.index[0]
             row = r2.loc[only]
@@ -414,13 +456,13 @@ class PredictiveComparison(Estimator):
         figures = (f"cross-validated R² {r2.loc['training', 'cv_r2']:.2f} for training scores vs "
                    f"{r2.loc['hiring', 'cv_r2']:.2f} for hiring scores (difference {d.difference:+.2f}, {pct} CI "
                    f"{d.ci_low:+.2f} to {d.ci_high:+.2f}, n = {self.n_} hires).")
-        if d.ci_low > 0:
-            head = "Training scores predict sales success better than hiring scores: "
-        elif d.ci_high < 0:
-            head = "Hiring scores predict sales success better than training scores: "
-        else:
-            head = "The data cannot tell whether training or hiring scores predict success better: "
-        tail = " With so few hires this comparison is unstable." if self.small_sample_ else ""
+        self.verdict_code_ = comparison_verdict(training_low=float(r2.loc["training", "ci_low"]),
+                                                hiring_low=float(r2.loc["hiring", "ci_low"]),
+                                                difference_low=float(d.ci_low), difference_high=float(d.ci_high),
+                                                small_sample=self.small_sample_)
+        head = VERDICT_HEADS[self.verdict_code_]
+        tail = (" With so few hires this comparison is unstable."
+                if self.small_sample_ and self.verdict_code_ != "too_few" else "")
         return head + figures + both + tail + self._skipped_text()
 
     def _skipped_text(self) -> str:

@@ -208,7 +208,8 @@ class TrainingAnalysis:
             d = self.comparison.differences_.set_index("comparison")
             if "training - hiring" in d.index:
                 row = d.loc["training - hiring"]
-                word = "training better" if row.ci_low > 0 else "hiring better" if row.ci_high < 0 else "undecided"
+                word = {"training": "training better", "hiring": "hiring better"}.get(
+                    self.comparison.verdict_code_, self.comparison.verdict_code_ or "undecided")
                 lines.append(f"training vs hiring: {word}")
         if self.stage_table is not None:
             paired = self.stage_table[self.stage_table["paired"]]
@@ -342,9 +343,14 @@ class TrainingAnalysis:
         if self.comparison is not None and "training - hiring" in set(self.comparison.differences_["comparison"]):
             s = self.comparison.summary.set_index("model")["cv_r2"]
             d = self.comparison.differences_.set_index("comparison").loc["training - hiring"]
-            verdict = ("Training scores predict" if d.ci_low > 0 else "Hiring scores predict" if d.ci_high < 0
-                       else "Neither training nor hiring scores clearly predict")
-            head = (f"{verdict} {self.label(self.primary)} better (cross-validated R² {s['training']:.2f} for "
+            verdict = {"training": "Training scores predict {} better than hiring scores",
+                       "hiring": "Hiring scores predict {} better than training scores",
+                       "both": "Both training and hiring scores predict {}, neither clearly better",
+                       "neither": "Neither training nor hiring scores predict {}",
+                       "too_few": "Too few people to tell whether training or hiring scores predict {}",
+                       }.get(self.comparison.verdict_code_,
+                             "The data cannot tell whether training or hiring scores predict {} better")
+            head = (f"{verdict.format(self.label(self.primary))} (cross-validated R² {s['training']:.2f} for "
                     f"training vs {s['hiring']:.2f} for hiring scores, n = {self.n} hires).")
         if exam_row is not None and np.isfinite(exam_row.r):
             head += (f" The final exam alone correlates {exam_row.r:.2f} with it ({self.level:.0%} CI "
