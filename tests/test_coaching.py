@@ -14,11 +14,11 @@ from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from helpers.analyses.coaching.model import (
     CoachingError,
+    CoachingSettings,
     WeakStageModel,
     _robust_tau2,
     anonymise,
     change_test,
-    coaching_settings,
     compute_stage_table,
     compute_submetrics,
     month_window,
@@ -35,7 +35,7 @@ from helpers.data.reductions import last_complete_month, rep_month_funnel
 from helpers.data.sample import generate_org
 
 CONFIG = load_config(DEFAULTS_FILE)
-SETTINGS = coaching_settings(CONFIG)
+SETTINGS = CoachingSettings.from_config(CONFIG)
 
 
 # --------------------------------------------------------------------------- hand-built tables
@@ -222,10 +222,10 @@ def test_settings_errors_name_the_key(tmp_path: Path) -> None:
     cfg = tmp_path / "workbook.toml"
     cfg.write_text('[coaching]\nsub_metrics = ["connected:speed_of_light"]\n')
     with pytest.raises(ConfigError, match="coaching.sub_metrics"):
-        coaching_settings(load_config(cfg))
+        CoachingSettings.from_config(load_config(cfg))
     cfg.write_text('[coaching]\nfalse_positive_rate = 0\n')
     with pytest.raises(ConfigError, match="coaching.false_positive_rate"):
-        coaching_settings(load_config(cfg))
+        CoachingSettings.from_config(load_config(cfg))
 
 
 # --------------------------------------------------------------------------- hand-built data folder
@@ -350,7 +350,7 @@ def test_analysis_records_results_and_private_view_hides_peers(tmp_path: Path) -
 
     report = _report(SAMPLE_DATA_DIR, tmp_path / "team.json")
     team = analyse(report)
-    team.record(report)
+    team.record(report.results)
     report.record_inputs()
     saved = json.loads(report.save().read_text())
     assert saved["key_figure"]["name"] == "reps_flagged" and saved["key_figure"]["value"] == 8
@@ -362,7 +362,7 @@ def test_analysis_records_results_and_private_view_hides_peers(tmp_path: Path) -
 
     report = _report(SAMPLE_DATA_DIR, tmp_path / "private.json")
     private = analyse(report, rep_id="R00021")
-    private.record(report)
+    private.record(report.results)
     report.record_inputs()
     text = report.save().read_text()
     others = set(report.source.read("reps")["name"]) - {private.name("R00021")}

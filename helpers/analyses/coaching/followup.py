@@ -164,8 +164,9 @@ class FocusFollowUp:
             ["Rep", "Last month's focus", "Skill agreed", f"{self.previous_month} %", "n_before", f"{self.month} %",
              "n_after", "Change (points)", "Team median change", "p", "Verdict"]].round(2).set_index("Rep").rename_axis(None)
 
-    def record(self, report: Any) -> None:
-        rec = report.results
+    def record(self, recorder: Any) -> None:
+        """The follow-up table (or why there is none) into ``recorder`` (``report.results``)."""
+        rec = recorder
         if self.review is None:
             rec.warn(self.note)
             return

@@ -40,6 +40,7 @@ from scipy import stats
 
 from helpers.data.reductions import _between, _finish, _with_month, _year_month, epoch_seconds, rep_month_funnel
 from helpers.core import intervals
+from helpers.core.estimator import Estimator
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import WorkbookConfig
@@ -52,7 +53,6 @@ __all__ = [
     "WeakStageModel",
     "anonymise",
     "coaching_plan",
-    "coaching_settings",
     "compute_stage_table",
     "compute_submetrics",
     "month_window",
@@ -74,38 +74,38 @@ class CoachingError(ValueError):
 class CoachingSettings:
     """The ``[coaching]`` section of the configuration, validated."""
 
-    evidence_months: int = 6
+    evidence_months: int = 12
     min_previous_stage: int = 30
     false_positive_rate: float = 0.05
     max_flag_ratio: float = 0.85
     shrinkage: str = "beta_binomial"
-    peer_groups: str = "none"
+    peer_groups: str = "segment"
     progress_months: int = 6
     sub_metrics: tuple[tuple[str, str], ...] = ()
     confidence_level: float = 0.95
 
-
-def coaching_settings(config: WorkbookConfig) -> CoachingSettings:
-    """Read ``[coaching]`` through ``config.settings`` (a bad value raises ConfigError naming file and key)."""
-    s = config.settings
-    pairs = []
-    for item in s.string_list("coaching.sub_metrics"):
-        stage, _, metric = item.partition(":")
-        if not stage or metric not in SUB_METRICS:
-            s.fail("coaching.sub_metrics", item,
-                   f"'stage:metric' pairs with a metric from {', '.join(SUB_METRICS)}")
-        pairs.append((stage, metric))
-    return CoachingSettings(
-        evidence_months=int(s.number("coaching.evidence_months", integer=True, minimum=1)),
-        min_previous_stage=int(s.number("coaching.min_previous_stage", integer=True, minimum=1)),
-        false_positive_rate=float(s.number("coaching.false_positive_rate", minimum=0, maximum=0.5, strict_min=True)),
-        max_flag_ratio=float(s.number("coaching.max_flag_ratio", minimum=0, maximum=1, strict_min=True)),
-        shrinkage=s.choice("coaching.shrinkage", ("beta_binomial", "none")),
-        peer_groups=s.choice("coaching.peer_groups", ("none", "segment")),
-        progress_months=int(s.number("coaching.progress_months", integer=True, minimum=2)),
-        sub_metrics=tuple(pairs),
-        confidence_level=float(config.confidence_level),
-    )
+    @classmethod
+    def from_config(cls, config: WorkbookConfig) -> "CoachingSettings":
+        """Read ``[coaching]`` through ``config.settings`` (a bad value raises ConfigError naming file and key)."""
+        s = config.settings
+        pairs = []
+        for item in s.string_list("coaching.sub_metrics"):
+            stage, _, metric = item.partition(":")
+            if not stage or metric not in SUB_METRICS:
+                s.fail("coaching.sub_metrics", item,
+                       f"'stage:metric' pairs with a metric from {', '.join(SUB_METRICS)}")
+            pairs.append((stage, metric))
+        return cls(
+            evidence_months=int(s.number("coaching.evidence_months", integer=True, minimum=1)),
+            min_previous_stage=int(s.number("coaching.min_previous_stage", integer=True, minimum=1)),
+            false_positive_rate=float(s.number("coaching.false_positive_rate", minimum=0, maximum=0.5, strict_min=True)),
+            max_flag_ratio=float(s.number("coaching.max_flag_ratio", minimum=0, maximum=1, strict_min=True)),
+            shrinkage=s.choice("coaching.shrinkage", ("beta_binomial", "none")),
+            peer_groups=s.choice("coaching.peer_groups", ("none", "segment")),
+            progress_months=int(s.number("coaching.progress_months", integer=True, minimum=2)),
+            sub_metrics=tuple(pairs),
+            confidence_level=float(config.confidence_level),
+        )
 
 
 def month_window(month: str, months: int) -> list[str]:
@@ -208,7 +208,7 @@ def _robust_tau2(d: np.ndarray, s2: np.ndarray) -> float:
     return (lo + hi) / 2
 
 
-class WeakStageModel:
+class WeakStageModel(Estimator):
     """Flags the stage where a rep converts far below what the rep's own other stages predict.
 
     lifelines-style: ``WeakStageModel(...).fit(funnel, months=[...])`` returns self; fitted
@@ -218,7 +218,7 @@ class WeakStageModel:
     """
 
     def __init__(self, *, min_previous_stage: int = 30, false_positive_rate: float = 0.05,
-                 max_flag_ratio: float = 0.85, confidence_level: float = 0.95, min_group_reps: int = 8):
+                 max_flag_ratio: float = 0.85, confidence_level: float = 0.95, min_group_reps: int = 4):
         if not 0 < false_positive_rate < 1:
             raise CoachingError(f"false_positive_rate={false_positive_rate!r}: pass a probability such as 0.05")
         if min_previous_stage < 1:
@@ -286,7 +286,7 @@ class WeakStageModel:
         with np.errstate(invalid="ignore", divide="ignore"):
             out["rate"] = out["k"] / out["n"].where(out["n"] > 0)
         out["rate_low"], out["rate_high"] = lo, hi
-        self.summary = out[["rep_id", "stage_order", "stage", "peer_group", "n", "k", "rate", "rate_low", "rate_high", "team_rate",
+        self.summary_ = out[["rep_id", "stage_order", "stage", "peer_group", "n", "k", "rate", "rate_low", "rate_high", "team_rate",
                             "judged", "ratio", "ratio_low", "ratio_high", "z", "p_value", "threshold",
                             "flagged"]].sort_values(["rep_id", "stage_order"], ignore_index=True)
         self.flags_ = self._flags(self.summary)
