@@ -56,7 +56,6 @@ __all__ = [
     "correlation_ci",
     "hiring_trait_scores",
     "rep_stage_conversion",
-    
     "training_scores_wide",
     "wilson_interval",
 ]
