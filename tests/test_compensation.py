@@ -148,20 +148,21 @@ def test_payroll_files_neutralise_formulas(hand_org: Path, tmp_path: Path) -> No
 
 
 def test_the_notebook_analysis_on_a_small_export_without_deals(hand_org: Path, tmp_path: Path) -> None:
-    from helpers.analyses.compensation.report import analyse_compensation
+    from helpers.analyses.compensation.report import analyse
     from helpers.reporting.context import start_report
 
     results = tmp_path / "run" / "04_compensation_churn_quartiles.json"
     report = start_report("04_compensation_churn_quartiles", month="2025-06", as_of="2025-06-30",
                           data_dir=str(hand_org), results_path=str(results))
-    comp = analyse_compensation(report)
+    comp = analyse(report)
     assert comp.ranking["status"].eq("not enough customers yet").all()  # two reps with a few customers each
     statement = comp.statement.set_index("rep_id")
     assert statement.loc["R2", "payout_cents"] == 0 and "K1" not in statement.index
     assert statement.loc["R3", "clawback_cents"] == 24000 and statement.loc["R3", "carried_out_cents"] == 24000
     assert any("deals table is absent" in n for n in comp.notes)
     assert "Payroll files" in comp.export(results.parent) and len(comp.files) == 3
-    comp.record()
+    comp.record(report.results)
+    report.record_inputs()
     report.save()
     saved = json.loads(results.read_text())
     assert saved["key_figure"]["name"] == "commission_payout" and saved["key_figure"]["value"] == 0.0
@@ -236,14 +237,15 @@ def test_customer_success_plan_moves_pressure_sellers_down_the_pay_ranking(histo
 
 def test_a_two_month_org_ranks_nobody_yet_and_still_pays(tmp_path: Path) -> None:
     """Odd shape: no customer's window has closed, so no quartiles; the statement and what-if still work."""
-    from helpers.analyses.compensation.report import analyse_compensation
+    from helpers.analyses.compensation.report import analyse
     from helpers.reporting.context import start_report
 
     generate_org(tmp_path / "org", seed=2, reps=8, months=2)
     report = start_report("04_compensation_churn_quartiles", data_dir=str(tmp_path / "org"))
-    comp = analyse_compensation(report)
+    comp = analyse(report)
     assert (comp.ranking["status"] == "not enough customers yet").all() and comp.retention is None
     assert "Nobody is ranked" in comp.quartile_text() and comp.training_list() == []
     assert comp.totals()["earned"] > 0 and "nobody's pay rank changes" in comp.plan_text()
-    comp.record()
+    comp.record(report.results)
+    report.record_inputs()
     assert "no quartiles yet" in report.results.results.headline

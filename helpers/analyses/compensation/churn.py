@@ -34,6 +34,7 @@ import pandas as pd
 from helpers.data.engine import DataSource
 from helpers.data.reductions import _finish, _instant, _month_label, fetch
 from helpers.core import intervals
+from helpers.core.estimator import Estimator
 
 __all__ = [
     "ATTRIBUTIONS", "ChurnDataError", "ChurnQuartiles", "RetentionCurves", "as_of_date", "churn_rates",
@@ -215,7 +216,7 @@ UNRANKED_FEW_REPS = "too few ranked reps for quartiles"
 
 
 @dataclass
-class ChurnQuartiles:
+class ChurnQuartiles(Estimator):
     """Rank salespeople into churn quartiles; quartile 1 keeps its customers best.
 
     Rules (documented in docs/compensation.md, tested in tests/test_churn.py):
@@ -288,31 +289,14 @@ class ChurnQuartiles:
 
     def plot(self, ax=None, *, names: dict[str, str] | None = None):
         """Churn rate per rep with its interval, coloured by quartile; unranked reps in grey."""
-        import matplotlib.pyplot as plt
+        from helpers.analyses.compensation.plots import plot_rep_churn
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, max(3, 0.22 * len(self.ranking_))))
-        data = self.ranking_[self.ranking_["churn_rate"].notna()].iloc[::-1]
-        colours = {1: "#1a9850", 2: "#91cf60", 3: "#fc8d59", 4: "#d73027"}
-        y = np.arange(len(data))
-        col = [colours.get(int(q), "#999999") if not pd.isna(q) else "#bbbbbb" for q in data["quartile"]]
-        rate = data["churn_rate"].to_numpy() * 100
-        err = intervals.error_bars(rate, data["ci_low"].to_numpy() * 100, data["ci_high"].to_numpy() * 100)
-        ax.errorbar(rate, y, xerr=err, fmt="none", ecolor="#cccccc", lw=1)
-        ax.scatter(rate, y, c=col, zorder=3, s=25)
-        labels = [(names or {}).get(r, r) for r in data["rep_id"]]
-        ax.set_yticks(y)
-        ax.set_yticklabels(labels, fontsize=7)
-        ax.set_xlabel("Customers lost within the window (%), with 95% interval")
-        ax.set_title("Churn by salesperson: green = best quartile, red = bottom, grey = not ranked", loc="left",
-                     fontsize=10)
-        ax.spines[["top", "right"]].set_visible(False)
-        return ax
+        return plot_rep_churn(self.ranking_, names=names, ax=ax)
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
 @dataclass
-class RetentionCurves:
+class RetentionCurves(Estimator):
     """Kaplan-Meier retention (share of customers still paying) by group, censored at ``as_of``.
 
     ``fit(durations, groups=None)`` takes :func:`retention_durations` output (``days``,
@@ -375,21 +359,6 @@ class RetentionCurves:
 
     def plot(self, ax=None, *, labels: dict[Any, str] | None = None, colours: dict[Any, str] | None = None):
         """Retention curves over months since the start (30.44-day months), with intervals."""
-        import matplotlib.pyplot as plt
+        from helpers.analyses.compensation.plots import plot_retention
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
-        for group, curve in self.curves_.items():
-            x = np.concatenate([[0.0], curve["days"].to_numpy() / DAYS_PER_MONTH])
-            y = np.concatenate([[1.0], curve["retention"].to_numpy()])
-            colour = (colours or {}).get(group)
-            line = ax.step(x * 1, y * 100, where="post", label=(labels or {}).get(group, str(group)), color=colour)[0]
-            lo = np.concatenate([[1.0], curve["ci_low"].to_numpy()])
-            hi = np.concatenate([[1.0], curve["ci_high"].to_numpy()])
-            ax.fill_between(x, lo * 100, hi * 100, step="post", alpha=0.12, color=line.get_color())
-        ax.set_xlabel("Months since the customer started")
-        ax.set_ylabel("Customers still paying (%)")
-        ax.set_title("Customer retention (Kaplan-Meier, 95% band)", loc="left", fontsize=10)
-        ax.legend(frameon=False, fontsize=8)
-        ax.spines[["top", "right"]].set_visible(False)
-        return ax
+        return plot_retention(self.curves_, labels=labels, colours=colours, ax=ax)

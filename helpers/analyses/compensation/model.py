@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.analyses.compensation.churn import (ChurnQuartiles, as_of_date, churn_rates, customer_cohorts, month_index, month_label)
+from helpers.core.estimator import Estimator
 from helpers.data.engine import DataSource
 
 __all__ = ["PLANS", "PLAN_LABELS", "CompensationError", "PlanComparison", "PlanSettings", "commission_statement",
@@ -356,7 +357,7 @@ def commission_statement(lines: pd.DataFrame, *, carried_in: dict[str, int] | No
 
 # --------------------------------------------------------------------------- plan comparison
 @dataclass
-class PlanComparison:
+class PlanComparison(Estimator):
     """Replay history under each plan: cost, cost per retained MRR, and how rep rankings change.
 
     Behaviour is held fixed (the same customers, closed and lost as they were), so the
@@ -422,16 +423,6 @@ class PlanComparison:
 
     def plot(self, ax=None):
         """Commission paid per $1 of retained MRR under each plan."""
-        import matplotlib.pyplot as plt
+        from helpers.analyses.compensation.plots import plot_plan_costs
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 3))
-        s = self.summary_
-        bars = ax.barh([PLAN_LABELS[p] for p in s.index], s["cost_per_retained_mrr"],
-                       color=["#7f8c8d", "#1a9850", "#2c7fb8"])
-        ax.bar_label(bars, labels=[f"${v:.2f}" for v in s["cost_per_retained_mrr"]], padding=3, fontsize=8)
-        ax.invert_yaxis()
-        ax.set_xlabel("Commission paid per $1 of MRR still paying at the as-of date")
-        ax.set_title("What each plan would have cost on the same sales", loc="left", fontsize=10)
-        ax.spines[["top", "right"]].set_visible(False)
-        return ax
+        return plot_plan_costs(self.summary_, ax=ax)

@@ -1,6 +1,6 @@
 """Notebook 04 in one object: churn by rep and consultant, quartiles, retention, the statement, the plan what-if.
 
-``comp = analyse_compensation(report)`` runs every reduction once (in the engine) and the
+``analysis = analyse(report)`` runs every reduction once (in the engine) and the
 statistics on the small results; its methods give the notebook's tables, plots and sentences
 (numbers come from here, never typed into the notebook), and :meth:`CompensationAnalysis.record`
 writes the results file's headline, figures, findings, caveats and detail tables.
@@ -17,8 +17,9 @@ from helpers.analyses.compensation.churn import (DAYS_PER_MONTH, RetentionCurves
                     retention_durations)
 from helpers.analyses.compensation.model import (PLAN_LABELS, PlanComparison, PlanSettings, commission_statement, commitment_payments,
                            rolling_quartiles, statement_lines)
+from helpers.analyses.compensation import plots
 
-__all__ = ["CompensationAnalysis", "analyse_compensation", "whatif_widget"]
+__all__ = ["CompensationAnalysis", "analyse"]
 
 
 def _usd(cents: float) -> str:
@@ -96,23 +97,13 @@ class CompensationAnalysis:
         return shown.set_index("Salesperson").rename_axis(None)
 
     def plot_rep_churn(self, ax=None):
-        from helpers.analyses.compensation.churn import ChurnQuartiles
-
-        model = ChurnQuartiles(multipliers=self.settings.multipliers)
-        model.ranking_ = self.ranking
-        return model.plot(ax, names=self.names)
+        return plots.plot_rep_churn(self.ranking, names=self.names, ax=ax)
 
     def plot_retention(self, ax=None):
         if self.retention is None or not self.retention.curves_:
-            import matplotlib.pyplot as plt
-
-            _, ax = plt.subplots(figsize=(8, 1.5)) if ax is None else (None, ax)
-            ax.text(0.01, 0.5, "No ranked quartiles yet: no retention curves by quartile.", va="center")
-            ax.axis("off")
-            return ax
+            return plots.plot_message("No ranked quartiles yet: no retention curves by quartile.", ax=ax)
         labels = {q: f"Quartile {q} (x{self.settings.multipliers[q - 1]:g})" for q in self.retention.curves_}
-        colours = {1: "#1a9850", 2: "#91cf60", 3: "#fc8d59", 4: "#d73027"}
-        return self.retention.plot(ax, labels=labels, colours=colours)
+        return self.retention.plot(ax, labels=labels, colours=plots.QUARTILE_COLOURS)
 
     def retention_text(self) -> str:
         if self.retention is None or not self.retention.curves_:
@@ -229,8 +220,14 @@ class CompensationAnalysis:
                   "sold something they did not need.")
 
     # ------------------------------------------------------------------ results file
-    def record(self) -> None:
-        rec = self.report.results
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per salesperson: churn rate with its interval, quartile, multiplier and status."""
+        return self.ranking
+
+    def record(self, recorder: Any) -> None:
+        """Headline, figures, findings, caveats and detail tables into ``recorder`` (``report.results``)."""
+        rec = recorder
         small_n = self.report.config.small_sample_n
         level = self.report.config.confidence_level
         t = self.totals()
@@ -281,7 +278,6 @@ class CompensationAnalysis:
         if self.comparison is not None:
             rec.table("plan_comparison", self.comparison.summary.reset_index())
             rec.table("plan_pay_by_rep", self.comparison.by_rep_)
-        self.report.record_inputs()
 
 
 def _deal_check(report: Any, lines: pd.DataFrame) -> list[str]:
@@ -306,7 +302,7 @@ def _deal_check(report: Any, lines: pd.DataFrame) -> list[str]:
     return notes
 
 
-def analyse_compensation(report: Any, settings: PlanSettings | None = None) -> CompensationAnalysis:
+def analyse(report: Any, settings: PlanSettings | None = None) -> CompensationAnalysis:
     """Run notebook 04's whole analysis for ``report`` (a :class:`helpers.reporting.context.ReportContext`)."""
     settings = settings or PlanSettings.from_config(report.config)
     as_of = report.as_of.isoformat()
@@ -352,36 +348,3 @@ def analyse_compensation(report: Any, settings: PlanSettings | None = None) -> C
                                 multipliers=multipliers, ranking=ranking, consultants=consultants, billing=billing,
                                 retention=retention, lines=lines, statement=statement, comparison=comparison,
                                 names=names, notes=_deal_check(report, lines))
-
-
-def whatif_widget(comp: CompensationAnalysis):
-    """Sliders (JupyterLab) for the rate, the churn/clawback window and the four multipliers; redraws the comparison."""
-    import ipywidgets as w
-    from IPython.display import display
-
-    s = comp.settings
-    rate = w.FloatSlider(value=s.rate, min=0.5, max=5.0, step=0.25, description="$ per $1 MRR")
-    window = w.IntSlider(value=s.window_months, min=1, max=12, description="Window (months)")
-    mults = [w.FloatSlider(value=m, min=0.0, max=4.0, step=0.25, description=f"Quartile {i + 1}")
-             for i, m in enumerate(s.multipliers)]
-    out = w.Output()
-
-    def redraw(_change: Any = None) -> None:
-        new = s.but(rate=rate.value, window_months=window.value, clawback_months=window.value,
-                    multipliers=tuple(m.value for m in mults))
-        source, as_of = comp.report.source, comp.report.as_of.isoformat()
-        cohorts = customer_cohorts(source, window_months=new.window_months, clawback_months=new.clawback_months,
-                                   as_of=as_of)
-        multipliers = rolling_quartiles(cohorts, new, months=comp.months, as_of_month=comp.report.month)
-        payments = commitment_payments(source, commitment_months=new.commitment_months, as_of=as_of,
-                                       annual_prepay_paid_upfront=new.annual_prepay_paid_upfront)
-        result = PlanComparison(new).fit(cohorts, payments, multipliers, comp.months)
-        with out:
-            out.clear_output(wait=True)
-            display(result.summary[["earned", "clawed_back", "paid", "cost_per_new_mrr", "cost_per_retained_mrr"]]
-                    .round(2))
-
-    for control in (rate, window, *mults):  # six sliders
-        control.observe(redraw, names="value")
-    redraw()
-    return w.VBox([w.HBox([rate, window]), w.HBox(mults[:2]), w.HBox(mults[2:]), out])
