@@ -39,12 +39,12 @@ from typing import Any, Literal
 
 from helpers import __version__
 from helpers.core.contract import ANALYSIS_TABLES
+from helpers.core.periods import is_month, month_name
 from helpers.paths import KERNEL_NAME, NOTEBOOKS_DIR
 
 State = Literal["ok", "failed", "skipped"]
 RUN_FORMAT = "sales-workbook-run/1"
 _NOTEBOOK_NAME = re.compile(r"^(\d{2})_[a-z0-9_]+\.ipynb$")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _ERROR_CHARS = 600
 
 
@@ -475,10 +475,6 @@ def _publish(tmp: Path, final: Path) -> None:
         os.replace(tmp, final)
 
 
-def _month_label(month: str) -> str:
-    return datetime.strptime(month + "-01", "%Y-%m-%d").strftime("%B %Y")
-
-
 def _card(run: NotebookRun) -> dict[str, Any]:
     figure = run.key_figure or {}
     figure_text = ""
@@ -486,14 +482,15 @@ def _card(run: NotebookRun) -> dict[str, Any]:
         from helpers.core.results import Figure
 
         figure_text = Figure(**figure).formatted()
-        if figure.get("n") is not None and figure.get("value") != figure.get("n"):
-            figure_text += f"  (n = {figure['n']:,})"
+    figure_label = figure.get("label", "")
+    if figure.get("n") is not None and figure.get("value") != figure.get("n"):
+        figure_label += f" (based on {figure['n']:,})"  # the n in words, under the figure, not a bare "(n = 39)"
     state_text = {"ok": "Ready", "failed": "Failed", "skipped": "Skipped"}[run.state]
     if run.state == "skipped":
         state_text = f"Skipped: {run.skip_reason}"
     return {
         "number": run.number, "title": run.title, "state": run.state, "state_text": state_text,
-        "headline": run.headline, "figure_text": figure_text, "figure_label": figure.get("label", ""),
+        "headline": run.headline, "figure_text": figure_text, "figure_label": figure_label,
         "warnings": run.warnings, "error": run.error,
         "skip_reason": (f"This report needs the table(s) {run.skip_reason.removeprefix('needs ')}, which the data "
                         "does not have. Add them to the export (see docs/data-contract.md) to get this report."
@@ -510,17 +507,23 @@ def _write_index(folder: Path, plan: "_Plan", *, runs: list[NotebookRun], wall_s
     organisation, fingerprint = plan.config.organisation, plan.fingerprint
     data_description = plan.data_description
     counts = {s: sum(r.state == s for r in runs) for s in ("ok", "failed", "skipped")}
-    heading = (f"Daily dashboard, {label}" if mode == "daily" else f"Monthly sales science report, {_month_label(month)}")
+    heading = (f"Daily dashboard, {label}" if mode == "daily" else f"Monthly sales science report, {month_name(month)}")
     summary = (f"{counts['ok']} report(s) ready, {counts['failed']} failed, {counts['skipped']} skipped "
                "for lack of data.")
     run_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    period_text = f"as of {as_of}" if mode == "daily" else f"{_month_label(month)}, as of {as_of}"
+    period_text = f"as of {as_of}" if mode == "daily" else f"{month_name(month)}, as of {as_of}"
+    from helpers.reporting.index_page import month_actions, plain_data_description, since_last_month
+
+    deltas = {} if mode == "daily" else since_last_month(runs, reports_dir=plan.final.parent, month=month)
+    cards = [{**_card(r), "delta": deltas.get(r.notebook, "")} for r in runs]
+    data_description = plain_data_description(data_description)
     page = render_index_html({
+        "actions": month_actions(runs, folder=folder),
         "data_notes": list(plan.data_notes),
         "organisation": organisation, "heading": heading, "summary": summary, "mode": mode, "label": label,
         "as_of": as_of, "run_at": run_at, "wall_seconds": wall_seconds, "fingerprint": fingerprint,
         "data_description": data_description, "version": __version__, "period_text": period_text,
-        "cards": [_card(r) for r in runs],
+        "cards": cards,
     })
     (folder / "index.html").write_text(page, encoding="utf-8")
     manifest = {
@@ -657,9 +660,9 @@ def check_month(source: Any, *, month: str, as_of: str, daily: bool = False) -> 
     if start is None or end is None:
         raise ReportError("the data has no dated activities, leads or deals, so no month can be reported")
     first, after = month_bounds(month)
-    label = _month_label(month)
+    label = month_name(month)
     covered = (f"the data runs from {start.isoformat()} to {end.isoformat()} "
-               f"({_month_label(start.strftime('%Y-%m'))} to {_month_label(end.strftime('%Y-%m'))})")
+               f"({month_name(start.strftime('%Y-%m'))} to {month_name(end.strftime('%Y-%m'))})")
     what = f"the day {as_of}" if daily else label
     if after <= start or first > end:
         side = "before the data starts" if after <= start else "after the data ends"
@@ -720,7 +723,7 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
     runs = {s.stem: NotebookRun(notebook=s.stem, number=s.number, title=s.title, state="skipped",
                                 skip_reason="needs " + ", ".join(missing[s.stem]))
             for s in specs if missing[s.stem]}
-    month_text = f"the day {as_of_day}" if daily else _month_label(month)
+    month_text = f"the day {as_of_day}" if daily else month_name(month)
     notes: dict[str, tuple[str, ...]] = {}
     for spec in specs:  # a handful of notebooks
         if spec.stem in runs:
@@ -740,7 +743,7 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
     parent = out_root / "daily" if daily else out_root
     parent.mkdir(parents=True, exist_ok=True)
     parameters: dict[str, Any] = {
-        "month": month, "as_of": as_of_day,
+        "month": month, "as_of": str(as_of).strip() if as_of else as_of_day,  # a date and time reaches the notebooks
         "config_path": str(config.source_file) if config.source_file else "",
         "data_dir": str(config.data_dir) if data_dir is not None else "",
     }
@@ -749,7 +752,7 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
     return _Plan(config=config, specs=specs, runs=runs, mode="daily" if daily else "monthly", daily=daily,
                  month=month, as_of=as_of_day, label=label, final=parent / label, fingerprint=fingerprint,
                  data_description=data_description, parameters=parameters,
-                 period_text=f"Daily, as of {as_of_day}" if daily else f"{_month_label(month)} (as of {as_of_day})",
+                 period_text=f"Daily, as of {as_of_day}" if daily else f"{month_name(month)} (as of {as_of_day})",
                  selected=selected, data_notes=checked.notes, notes=notes)
 
 
@@ -898,7 +901,7 @@ def publish_executed(staging: str | Path, *, month: str | None = None, as_of: st
 def format_summary(result: ReportResult) -> str:
     """The closing lines of the command: what succeeded, what failed, where the index is."""
     counts = {s: sum(r.state == s for r in result.runs) for s in ("ok", "failed", "skipped")}
-    what = f"day {result.label}" if result.mode == "daily" else _month_label(result.month)
+    what = f"day {result.label}" if result.mode == "daily" else month_name(result.month)
     lines = [f"Report for {what}: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped "
              f"in {result.wall_seconds:.1f} s"]
     for run in result.runs:
@@ -916,7 +919,7 @@ def cli_report(month: str | None, as_of: str | None, config_path: Path | None, d
                out_dir: Path | None, only: list[str] | None, jobs: int, daily: bool,
                remove_private: bool = False) -> int:
     """``sales-workbook report``: 0 when every report ran (or was skipped for lack of data), 1 if one failed."""
-    if month is not None and not _MONTH.match(month):
+    if month is not None and not is_month(month):
         print(f"sales-workbook report: --month {month!r} is not YYYY-MM (e.g. 2026-10)", file=sys.stderr)
         return 2
     try:

@@ -67,6 +67,8 @@ def label(code: Any, *, config: Any = None, extra: Mapping[str, str] | None = No
                 return str(stage.label)
     if lower in KNOWN_LABELS:
         return KNOWN_LABELS[lower]
+    if re.fullmatch(r"[a-z]+", key):  # a lower-case code of one word ("intelligence", "smb"): capitalised
+        return _ACRONYMS.get(key, key.capitalize())
     if not _CODE.match(key):
         return text
     words = re.split(r"[_.]+", lower)
@@ -215,7 +217,7 @@ def present_cell(text: str) -> str:
     if decimal:
         x = float(stripped)
         return format_value(x, "ratio")
-    if _CODE.match(_html.unescape(stripped)):
+    if _CODE.match(_html.unescape(stripped)) or re.fullmatch(r"[a-z]+", stripped):
         return _html.escape(label(_html.unescape(stripped)))
     return re.sub(r"(?<![\w&])(?:NaN|&lt;NA&gt;|None)(?![\w;])", DASH, text)
 
