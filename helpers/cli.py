@@ -43,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="run the notebooks and build the month's (or the day's) HTML report")
     p.add_argument("--month", default=None, help="YYYY-MM (default: the last complete month in the data)")
-    p.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD the report is as of")
+    p.add_argument("--as-of", dest="as_of", default=None, help="the date (YYYY-MM-DD: the end of that day, UTC) or date and time "
+                   "(ISO 8601 with a zone, e.g. 2026-10-31T16:00:00Z) the report is as of; a daily dashboard "
+                   "for today defaults to the moment it runs")
     p.add_argument("--data", type=Path, default=None, help="data folder (overrides the config)")
     p.add_argument("--out", type=Path, default=None, help="reports folder (default: the configured one)")
     p.add_argument("--only", nargs="+", default=None, metavar="NN", help="run only these notebooks, e.g. 03 05")

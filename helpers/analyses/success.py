@@ -164,6 +164,12 @@ def compute_success_metrics(source: "DataSource", config: "WorkbookConfig", *, a
     sellers = reps[reps["role"].isin(SELLING_ROLES) | reps["rep_id"].isin(quotas["rep_id"])].copy()
     sellers["hire_date"] = pd.to_datetime(sellers["hire_date"]).astype("datetime64[s]")
     sellers["leave_date"] = pd.to_datetime(sellers["leave_date"]).astype("datetime64[s]")
+    no_hire_date = sellers["hire_date"].isna()
+    if no_hire_date.any():  # tenure from the first quota month (the contract's fallback), said in a note
+        first_quota = pd.to_datetime(quotas.groupby("rep_id")["month"].min() + "-01").astype("datetime64[s]")
+        sellers.loc[no_hire_date, "hire_date"] = sellers.loc[no_hire_date, "rep_id"].map(first_quota)
+    hire_date_note = (f"{int(no_hire_date.sum())} of {len(sellers)} reps have no hire date: their tenure counts "
+                      "from their first quota month." if no_hire_date.any() else "")
 
     # ---- counted quota months: after the ramp, complete by as_of
     q = quotas.merge(sellers[["rep_id", "hire_date"]], on="rep_id", how="inner")
@@ -200,4 +206,6 @@ def compute_success_metrics(source: "DataSource", config: "WorkbookConfig", *, a
     out = out.reset_index()
     for col in ("quota_mrr", "won_mrr", "quota_attainment", "mrr_per_month", "customer_lifetime_value"):
         out[col] = out[col].astype("float64")
-    return out[COLUMNS].sort_values("rep_id", ignore_index=True)
+    out = out[COLUMNS].sort_values("rep_id", ignore_index=True)
+    out.attrs["hire_date_note"] = hire_date_note  # shown by the analyses that judge tenure
+    return out

@@ -116,7 +116,7 @@ _table(Table(
         Column("manager_id", "string", "rep_id of the rep's manager.", required=False, nullable=True,
                references="reps.rep_id", used_by=("03",)),
         Column("role", "string", "Job role.", allowed=("sdr", "ae", "manager", "consultant", "other"),
-               required=False, open_vocabulary=True, fill="ae",
+               required=False, nullable=True, open_vocabulary=True, fill="ae",
                when_absent="everyone is taken as a quota-carrying seller (`ae`)", used_by=ALL),
         Column("segment", "string", "Market segment the rep sells to.", required=False, nullable=True,
                allowed=SEGMENTS, open_vocabulary=True, when_absent="one segment for everyone",

@@ -34,6 +34,21 @@ _PANDERA_DTYPES: dict[str, Any] = {
 }
 
 
+#: Money columns (monthly amounts), bounded by ``[validation] max_monthly_amount``.
+MONEY_COLUMNS: dict[str, tuple[str, ...]] = {"quotas": ("quota_mrr",), "deals": ("mrr",), "customers": ("mrr",)}
+DEFAULT_MAX_MONTHLY_AMOUNT = 10_000_000.0
+
+
+def max_monthly_amount(config: WorkbookConfig) -> float:
+    """The largest plausible monthly amount in one row (``[validation] max_monthly_amount``)."""
+    value = (config.raw or {}).get("validation", {}).get("max_monthly_amount", DEFAULT_MAX_MONTHLY_AMOUNT)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        from helpers.core.config import ConfigError
+
+        raise ConfigError(f"[validation] max_monthly_amount = {value!r}: give a positive number (e.g. 10000000)")
+    return float(value)
+
+
 def column_rules(table: Table, config: WorkbookConfig) -> dict[str, dict[str, Any]]:
     """Per column: allowed values and numeric range after applying the configuration."""
     rules: dict[str, dict[str, Any]] = {}
@@ -43,7 +58,19 @@ def column_rules(table: Table, config: WorkbookConfig) -> dict[str, dict[str, An
             allowed = tuple(config.traits)
         if table.name == "hiring_scores" and col.name == "score":
             lo, hi = config.score_min, config.score_max
-        rules[col.name] = {"allowed": allowed, "min": lo, "max": hi}
+        money = col.name in MONEY_COLUMNS.get(table.name, ())
+        if money:  # plausibility bound: 1e300 is a unit mix-up or a typing error, not a customer
+            hi = max_monthly_amount(config) if hi is None else min(hi, max_monthly_amount(config))
+        rules[col.name] = {"allowed": allowed, "min": lo, "max": hi, "money": money,
+                           # open vocabulary: other values are kept (a note, not an error); mapped ones are known
+                           "open": bool(col.allowed and col.open_vocabulary and allowed == col.allowed)}
+    if any(r["open"] for r in rules.values()):
+        from helpers.core.config import category_map
+
+        mapping = category_map(config)
+        for name, rule in rules.items():
+            if rule["open"]:
+                rule["mapped"] = {**mapping.get(name, {}), **mapping.get(f"{table.name}.{name}", {})}
     return rules
 
 
@@ -63,7 +90,7 @@ def build_table_schema(table_name: str, config: WorkbookConfig | None = None) ->
     for col in table.columns:
         checks = []
         rule = rules[col.name]
-        if rule["allowed"]:
+        if rule["allowed"] and not rule["open"]:  # open vocabularies are checked by _check_chunk (a note)
             checks.append(pa.Check.isin(list(rule["allowed"])))
         if rule["min"] is not None and rule["max"] is not None:
             checks.append(pa.Check.in_range(rule["min"], rule["max"]))

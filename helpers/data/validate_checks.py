@@ -6,6 +6,7 @@ references, experiment arms) run set-based in DuckDB on the key columns stored w
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,10 @@ class _TableScan:
                        count=finding.count, code=code, row_label=self.row_label)
 
 
+def _toml_key(value: str) -> str:
+    return value if re.match(r"^[A-Za-z0-9_-]+$", value) else '"' + value.replace('"', "'") + '"'
+
+
 def _values_text(values: dict[str, int], *, with_counts: bool = True) -> str:
     ordered = sorted(values.items(), key=lambda kv: -kv[1])
     shown = [f"{v!r} ({n:,}x)" if with_counts and n > 1 else repr(v) for v, n in ordered[:MAX_VALUES_SHOWN]]
@@ -106,7 +111,34 @@ def _check_chunk(scan: _TableScan, raw: pd.DataFrame, schema: pa.DataFrameSchema
         except pa.errors.SchemaErrors as exc:
             _add_failure_cases(scan, exc.failure_cases, unreadable)
     _row_checks(scan, typed, now)
+    for name, rule in rules.items():  # open vocabularies: values the workbook does not know, kept as their own level
+        if rule.get("open") and name in typed.columns:
+            text = typed[name].dropna().astype("str").str.strip().str.lower()
+            mapped = rule.get("mapped") or {}
+            known = set(rule["allowed"]) | {"unknown", ""}
+            read_as = text.map(lambda v: mapped.get(v, v)) if mapped else text  # distinct values are few
+            other = ~read_as.isin(known)
+            if other.any():
+                scan.add("open_value", name, text.index[other.to_numpy()].to_numpy(), text[other])
+    _unsafe_character_checks(scan, raw)
     return typed
+
+
+def _unsafe_character_checks(scan: _TableScan, raw: pd.DataFrame) -> None:
+    """Control characters (a NUL byte, an escape sequence) in any text cell are an error; bidirectional
+    overrides (which make ``gnp.exe`` read ``exe.png``) a warning: the pages show the text without them."""
+    from helpers.core.text import BIDI_CONTROLS, CONTROL_CHARACTERS
+
+    for name in raw.columns:  # a dozen columns; the search is vectorised over the rows
+        values = raw[name]
+        if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype) or values.dtype == "str"):
+            continue
+        text = values.dropna().astype("str")
+        for code, pattern in (("control_chars", CONTROL_CHARACTERS), ("bidi_chars", BIDI_CONTROLS)):
+            found = text.str.contains(pattern.pattern, regex=True)
+            if found.any():
+                shown = text[found].head(50).map(lambda v: v.encode("unicode_escape").decode("ascii"))
+                scan.add(code, name, text.index[found.to_numpy()].to_numpy(), shown)
 
 
 def _add_failure_cases(scan: _TableScan, failures: pd.DataFrame, unreadable: dict[str, pd.Series]) -> None:
@@ -209,11 +241,26 @@ def _finding_problems(scan: _TableScan, rules: dict[str, dict[str, Any]], now: p
             out.append(scan.problem("error", column, f,
                                     f"{rows_word} {have} a value that is not allowed: {_values_text(f.values)}. "
                                     f"Allowed: {', '.join(allowed)}.", hint, code))
+        elif code == "open_value":
+            allowed = list(rules[column]["allowed"])
+            guesses = {v: next((a for a in allowed if a in v.split("_")), None) or _close_match(v, allowed)[0]
+                       for v in list(f.values)[:5]}
+            example = ", ".join(f'{_toml_key(v)} = "{g or "other"}"' for v, g in guesses.items())
+            out.append(scan.problem("info", column, f,
+                                    f"{rows_word} {hold} values the workbook does not know: "
+                                    f"{_values_text(f.values)}. They are kept as their own level"
+                                    f" (known: {', '.join(allowed)}).",
+                                    f"If one means a known value, map it in the configuration: [categories] "
+                                    f"{column} = {{{example}}}.", code))
         elif code == "out_of_range":
             lo, hi = rules[column]["min"], rules[column]["max"]
             bounds = (f"between {lo:g} and {hi:g}" if lo is not None and hi is not None
                       else f"at least {lo:g}" if lo is not None else f"at most {hi:g}")
             hint = "Correct the values or remove those rows."
+            if rules[column].get("money"):
+                hint = (f"No single amount is above {hi:,.0f} a month in a plausible export: check for a unit "
+                        "mix-up (cents, thousands) or a typing error. If the amounts are real, raise [validation] "
+                        "max_monthly_amount in workbook.toml.")
             if table.name == "hiring_scores" and column == "score":
                 hint = (f"Scores use the scorecard's {lo:g}-{hi:g} scale ([hiring] score_min and score_max in "
                         f"workbook.toml); rescale scores recorded on another scale.")
@@ -234,6 +281,18 @@ def _finding_problems(scan: _TableScan, rules: dict[str, dict[str, Any]], now: p
                                     f"{_values_text(f.values, with_counts=False)}).",
                                     f"{column} cannot precede {earlier}: correct one of the two, or leave "
                                     f"{column} empty if it is not known.", "order"))
+        elif code == "control_chars":
+            out.append(scan.problem("error", column, f,
+                                    f"{rows_word} {hold} control characters (a NUL byte, an escape code; shown "
+                                    f"escaped): {_values_text(f.values)}.",
+                                    "Remove them in the source (they come from copy-paste or a damaged export) "
+                                    "and export again: a report cannot show such text faithfully.", code))
+        elif code == "bidi_chars":
+            out.append(scan.problem("warning", column, f,
+                                    f"{rows_word} {hold} bidirectional override characters, which change the "
+                                    f"order a reader sees (shown escaped): {_values_text(f.values)}.",
+                                    "The reports show the text without them; remove them in the source to "
+                                    "silence this warning.", code))
         elif code == "closed_without_date":
             out.append(scan.problem("warning", column, f,
                                     f"{rows_word} {are} won or lost but {have} no closed_at; they are left out of "
