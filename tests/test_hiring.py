@@ -13,6 +13,7 @@ from helpers.data.engine import open_source
 from helpers.analyses.hiring.model import (HiringDataError, TraitModel, candidate_trait_scores, check_scores,
                                            interviewer_leniency, open_candidates)
 from helpers.analyses.hiring.report import trait_discovery
+from helpers.analyses.success import SUCCESS_METRICS
 from helpers.paths import SAMPLE_DATA_DIR
 from helpers.core.results import ResultsRecorder
 from helpers.data.sample import generate_org
@@ -235,3 +236,25 @@ def test_widget_explorer_refits_for_the_chosen_metric_and_traits(found) -> None:
     metric.value = "customer_churn_rate"  # re-fits without error
     traits.value = ("coachability", "aggressiveness")
     traits.value = ()
+
+
+def test_page_tables_have_every_trait_and_readable_values(found) -> None:
+    """Issue 23: the effects table showed '<NA> NaN ... NaN' for prior success and work ethic (its index was
+    renamed to space-separated names inside the constructor, re-aligning every column); dollars showed as
+    '2515.000', attainment as '1.121', and open candidates had negative predicted attainment."""
+    result, _ = found
+    effects = result.effects_table()
+    assert "prior success" in effects.index and "work ethic" in effects.index
+    summary = result.model.summary
+    for trait in summary.index:
+        row = effects.loc[trait.replace("_", " ")]
+        assert row["Effect (SD per SD)"] == pytest.approx(round(summary.loc[trait, "effect"], 2), nan_ok=True)
+        if pd.notna(summary.loc[trait, "effect"]):
+            assert pd.notna(row["Effect (SD per SD)"]) and pd.notna(row["Rank"])
+    metrics = result.metrics_table()
+    text = " ".join(metrics.astype(str).to_numpy().ravel())
+    assert "$" in text and "%" in text and not any(c.endswith(".000") for c in text.split())
+    attainment = metrics.loc[SUCCESS_METRICS["quota_attainment"].label, "Median"]
+    assert attainment.endswith("%") and 20 <= float(attainment.rstrip("%").replace(",", "")) <= 400
+    shown = result.open_table()
+    assert not any(str(v).startswith("-") for v in shown.drop(columns="Interviewed").to_numpy().ravel())

@@ -16,13 +16,13 @@ table. They are honest counts (with n and the period covered), not findings.
 """
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from helpers.core.contract import ANALYSIS_TABLES, TABLES
+from helpers.core.periods import ReportParameterError, as_date, month_bounds, month_name, parse_month
 from helpers.core.results import ResultsRecorder
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +38,7 @@ REPORT_TITLES: dict[str, str] = {
     "04_compensation_churn_quartiles": "Churn by salesperson and commission quartiles",
     "05_lead_value_and_sla": "Lead value, marketing pacing and the sales SLA",
     "06_experiments": "Sales experiments: did they work",
+    "07_predictable_revenue": "Predictable revenue: lead mix, roles, forecast and capacity",
 }
 
 #: The column that places a row of each table in time (used for "rows this month" and trends).
@@ -53,30 +54,15 @@ TIME_COLUMNS: dict[str, str] = {
     "experiments": "start_date",
 }
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-class ReportParameterError(ValueError):
-    """A notebook parameter is malformed; the message says what to pass instead."""
-
-
 class MissingInputError(RuntimeError):
     """The data lacks a table this report needs (the pipeline skips such a report instead of running it)."""
 
 
-def parse_month(month: str) -> str:
-    """``'2026-10'`` stays as is; anything else raises :class:`ReportParameterError`."""
-    month = str(month).strip()
-    if not _MONTH.match(month):
-        raise ReportParameterError(f"month {month!r} is not a calendar month: pass YYYY-MM, e.g. '2026-10' "
-                                   "(or leave it empty for the last complete month in the data)")
-    return month
-
-
 def parse_as_of(as_of: str | date) -> date:
-    """``'2026-10-31'`` -> date; anything else raises :class:`ReportParameterError`."""
-    if isinstance(as_of, datetime):
-        return as_of.date()
+    """``'2026-10-31'`` -> date; a date and time (``'2026-10-31T16:00:00+02:00'``) -> the UTC day of
+    that instant; anything else raises :class:`ReportParameterError`."""
+    if isinstance(as_of, (str, datetime)) and not _is_bare_date(as_of):
+        return parse_as_of_time(as_of).date()
     if isinstance(as_of, date):
         return as_of
     try:
@@ -86,32 +72,42 @@ def parse_as_of(as_of: str | date) -> date:
                                    "(or leave it empty for the last day of the month)") from None
 
 
-def month_bounds(month: str) -> tuple[date, date]:
-    """First day of ``month`` and first day of the next month (half-open interval)."""
-    year, mon = (int(p) for p in parse_month(month).split("-"))
-    first = date(year, mon, 1)
-    return first, first + timedelta(days=calendar.monthrange(year, mon)[1])
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None:
-        return None
+def _is_bare_date(value: Any) -> bool:
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if hasattr(value, "to_pydatetime"):
+        return False
+    return isinstance(value, date) or re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", str(value)) is not None
+
+
+def parse_as_of_time(as_of: str | date | datetime) -> datetime:
+    """The UTC instant a report is as of (docs/sla.md, "As of").
+
+    A date and time in ISO 8601 (``'2026-10-31T16:00:00Z'``, ``'2026-10-31T18:00+02:00'``) is that
+    instant; one written without a zone is taken as UTC, like the data's timestamps. A bare date
+    (``'2026-10-31'``) means the end of that day, 23:59:59.999999 UTC. Anything else raises
+    :class:`ReportParameterError`.
+    """
+    if _is_bare_date(as_of):
+        day = as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of).strip())
+        return datetime.combine(day, datetime.max.time(), tzinfo=timezone.utc)
+    if isinstance(as_of, datetime):
+        moment = as_of
+    else:
         try:
-            return value.to_pydatetime().date()
-        except ValueError:  # NaT
-            return None
-    text = str(value)
-    if _MONTH.match(text):
-        return date.fromisoformat(text + "-01")
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
+            moment = datetime.fromisoformat(str(as_of).strip())
+        except ValueError:
+            raise ReportParameterError(
+                f"as_of {as_of!r} is not a date or a date and time: pass YYYY-MM-DD (the end of that day) or "
+                f"ISO 8601 with a zone, e.g. '2026-10-31T16:00:00Z' or '2026-10-31T18:00:00+02:00'") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def default_as_of_time(day: date, *, daily: bool, now: datetime | None = None) -> datetime:
+    """When no as-of is given: a daily dashboard is as of the moment it runs (``now``, UTC) when
+    ``day`` is today; otherwise (a month's report, or data that end before today) the end of ``day``."""
+    now = now or datetime.now(timezone.utc)
+    if daily and day == now.date():
+        return now
+    return parse_as_of_time(day)
 
 
 def _period_bounds(period: Any) -> tuple[date | None, date | None]:
@@ -120,16 +116,11 @@ def _period_bounds(period: Any) -> tuple[date | None, date | None]:
         return None, None
     for first, last in (("start", "end"), ("first", "last"), ("min", "max")):
         if hasattr(period, first) and hasattr(period, last):
-            return _as_date(getattr(period, first)), _as_date(getattr(period, last))
+            return as_date(getattr(period, first)), as_date(getattr(period, last))
         if isinstance(period, dict) and first in period:
-            return _as_date(period.get(first)), _as_date(period.get(last))
+            return as_date(period.get(first)), as_date(period.get(last))
     start, end = period
-    return _as_date(start), _as_date(end)
-
-
-def _month_label(month: str) -> str:
-    first, _ = month_bounds(month)
-    return first.strftime("%B %Y")
+    return as_date(start), as_date(end)
 
 
 @dataclass
@@ -149,12 +140,19 @@ class ReportContext:
     needs: tuple[str, ...] = ()
     uses: tuple[str, ...] = ()
     _overview: "pd.DataFrame | None" = field(default=None, repr=False)
+    as_of_instant: datetime | None = None
+
+    @property
+    def as_of_time(self) -> datetime:
+        """The UTC instant the report is as of: the ``as_of`` date and time given, the moment a daily
+        dashboard for today runs, or the end of the ``as_of`` day. The SLA lists are judged at it."""
+        return self.as_of_instant or parse_as_of_time(self.as_of)
 
     # ----------------------------------------------------------------- text for the page
     @property
     def month_label(self) -> str:
         """``'October 2026'``."""
-        return _month_label(self.month)
+        return month_name(self.month)
 
     def period_text(self) -> str:
         """One sentence: what the report covers and what the data covers."""
@@ -256,7 +254,7 @@ class ReportContext:
         if latest.empty:
             return ""
         row = latest.iloc[0]
-        return f"The latest is \u201c{row['name']}\u201d, started {_as_date(row['start_date'])}."
+        return f"The latest is \u201c{row['name']}\u201d, started {as_date(row['start_date'])}."
 
     def record_placeholder(self, main_table: str, *, what: str, issue: str, detail: str = "") -> None:
         """Headline and key figure of a placeholder report: the main table's rows in the month.
@@ -387,7 +385,18 @@ def start_report(notebook: str, *, month: str = "", as_of: str = "", config_path
     config = load_config_for_data(config_path or None, data_dir or None)  # as the report pipeline decides
     # an explicit data folder wins; otherwise a database URL in the environment, then the configured folder
     source = open_source(config, data_dir=config.data_dir if data_dir else None)
+    _page_display_options()
     return _context(notebook, config, source, month=month, as_of=as_of, results_path=results_path, daily=daily)
+
+
+def _page_display_options() -> None:
+    """Tables on a page show every word of a cell (no "..." where a manager needs the sentence), every
+    column, and missing values as a dash; the analyst sees the same in JupyterLab."""
+    import pandas as pd
+
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_columns", None)
+    pd.set_option("display.width", None)
 
 
 def _context(notebook: str, config: "WorkbookConfig", source: Any, *, month: str, as_of: str,
@@ -405,6 +414,7 @@ def _context(notebook: str, config: "WorkbookConfig", source: Any, *, month: str
         month = parse_month(month) if month else parse_month(str(last_complete_month(source))[:7])
         first, after = month_bounds(month)
         as_of_day = parse_as_of(as_of) if as_of else after - timedelta(days=1)
+    as_of_instant = parse_as_of_time(as_of) if as_of else default_as_of_time(as_of_day, daily=daily)
     spec = ANALYSIS_TABLES[notebook]
     absent = [t for t in spec["needs"] if not source.has(t)]
     if absent:
@@ -415,8 +425,10 @@ def _context(notebook: str, config: "WorkbookConfig", source: Any, *, month: str
                                organisation=config.organisation)
     return ReportContext(notebook=notebook, title=REPORT_TITLES[notebook], config=config, source=source, month=month,
                          as_of=as_of_day, daily=daily, period_start=period_start, period_end=period_end,
-                         results=recorder, needs=tuple(spec["needs"]), uses=tuple(spec["uses"]))
+                         results=recorder, needs=tuple(spec["needs"]), uses=tuple(spec["uses"]),
+                         as_of_instant=as_of_instant)
 
 
 __all__ = ["MissingInputError", "ReportContext", "ReportParameterError", "REPORT_TITLES", "compute_monthly_counts",
-           "compute_table_overview", "month_bounds", "parse_as_of", "parse_month", "start_report"]
+           "compute_table_overview", "default_as_of_time", "month_bounds", "parse_as_of", "parse_as_of_time", "parse_month",
+           "start_report"]

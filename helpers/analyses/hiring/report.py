@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["HiringAnalysis", "analyse", "trait_discovery"]
 
+#: How a success metric's values are shown on the page, by its unit.
+_VALUE_KIND = {"$": "money", "x quota": "share", "share": "share"}
+
 
 @dataclass
 class HiringAnalysis:
@@ -61,13 +64,17 @@ class HiringAnalysis:
         """Per success metric: hires with a value, median and middle half (what the metrics look like)."""
         rows = []
         judged = self.metrics[self.metrics["judged"]]
+        from helpers.reporting.present import format_value
+
         for metric in self.settings.success_metrics:  # a few metrics
             col = judged[metric].dropna()
+            kind = _VALUE_KIND.get(SUCCESS_METRICS[metric].unit, "ratio")  # "$2,515", "112%", not 2515.000 or 1.121
             rows.append({"Success metric": SUCCESS_METRICS[metric].label, "Hires with a value": len(col),
-                         "Median": col.median(), "25th percentile": col.quantile(0.25),
-                         "75th percentile": col.quantile(0.75),
+                         "Median": format_value(col.median(), kind),
+                         "25th percentile": format_value(col.quantile(0.25), kind),
+                         "75th percentile": format_value(col.quantile(0.75), kind),
                          "Better when": "higher" if SUCCESS_METRICS[metric].higher_is_better else "lower"})
-        return pd.DataFrame(rows).set_index("Success metric").round(3)
+        return pd.DataFrame(rows).set_index("Success metric")
 
     def model_text(self) -> str:
         """The model's findings as paragraphs (numbers from the fit)."""
@@ -91,7 +98,7 @@ class HiringAnalysis:
         """The model's traits as a leader reads them: rank, effect, interval, verdict, weight."""
         s = self.model.summary
         level = f"{self.model.confidence_level:.0%}"
-        return pd.DataFrame({
+        table = pd.DataFrame({
             "Rank": s["rank"].astype("Int64"),
             "Effect (SD per SD)": s["effect"].round(2),
             f"{level} interval": [("" if pd.isna(a) else f"{a:+.2f} to {b:+.2f}") for a, b in zip(s["ci_low"],
@@ -100,17 +107,29 @@ class HiringAnalysis:
             "Overlap with other traits (VIF)": s["vif"].round(1),
             "Verdict": s["verdict"],
             "Recommended weight": (s["weight"] * 100).round(0),
-        }, index=[t.replace("_", " ") for t in s.index])
+        }, index=s.index)
+        # relabel after building: an index of new names given to the constructor would re-align every column
+        # to names the summary does not have ("prior success" vs prior_success) and fill the rows with NaN
+        return table.set_axis([t.replace("_", " ") for t in s.index], axis=0)
 
     def open_table(self, top: int = 15) -> pd.DataFrame:
         """The best open candidates with predicted success and prediction interval."""
+        from helpers.reporting.present import format_value
+
         o = self.open.head(top)
-        label = SUCCESS_METRICS[self.model.metric].label
+        metric = SUCCESS_METRICS[self.model.metric]
+        kind = _VALUE_KIND.get(metric.unit, "ratio")
+        # attainment, MRR and shares cannot be negative: a linear prediction below zero is shown as zero
+        floor = 0.0 if metric.unit in _VALUE_KIND else None
+
+        def shown(values: pd.Series) -> list[str]:
+            return [format_value(v if floor is None or pd.isna(v) else max(floor, v), kind) for v in values]
+
         return pd.DataFrame({"Interviewed": o["interview_date"].dt.strftime("%Y-%m-%d").to_numpy(),
-                             f"Predicted {label.lower()}": o["predicted"].round(2).to_numpy(),
-                             "Interval low": o["pi_low"].round(2).to_numpy(),
-                             "Interval high": o["pi_high"].round(2).to_numpy()},
-                            index=o["candidate_id"].to_numpy())
+                             f"Predicted {metric.label.lower()}": shown(o["predicted"]),
+                             "Likely low": shown(o["pi_low"]),
+                             "Likely high": shown(o["pi_high"])},
+                            index=pd.Index(o["candidate_id"].to_numpy(), name="Candidate"))
 
     def leniency_sentence(self) -> str:
         lin = self.leniency.dropna(subset=["leniency"])
