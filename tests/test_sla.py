@@ -1,6 +1,7 @@
 """The sales SLA ("Do not be on it") and the call list: boundaries, planted breakers, an independent check."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -57,8 +58,16 @@ def act(lead_id: str, at: pd.Timestamp, **kw) -> dict:
 H, D, S = pd.Timedelta(hours=1), pd.Timedelta(days=1), pd.Timedelta(seconds=1)
 
 
+RULES_GRACE = dataclasses.replace(RULES, free_trial_grace=True)  # the optional grace period (the generator's truth)
+
+
 @pytest.fixture(scope="module")
-def boundary_violations(tmp_path_factory):
+def boundary_violations(boundary_source):
+    return sla.sla_violations(boundary_source, as_of=AS_OF, rules=RULES)
+
+
+@pytest.fixture(scope="module")
+def boundary_source(tmp_path_factory):
     """Hand-built timelines at every boundary, evaluated at 2026-03-10 12:00:00 UTC."""
     trial, demo = {"first_offer": "free_trial"}, {"first_offer": "demo_request"}
     c_trial = T0 - 9 * D
@@ -100,8 +109,7 @@ def boundary_violations(tmp_path_factory):
         act("Q_created_after_as_of", T0 + 2 * S),
     ]
     folder = write_folder(tmp_path_factory.mktemp("sla_boundaries"), leads, acts)
-    source = open_source(CFG, data_dir=folder)
-    return sla.sla_violations(source, as_of=AS_OF, rules=RULES)
+    return open_source(CFG, data_dir=folder)
 
 
 def ids(violations: pd.DataFrame, rule: str) -> set[str]:
@@ -121,9 +129,17 @@ def test_time_zones_are_compared_in_utc(boundary_violations):
     assert row["age_days"] == pytest.approx(1.5 / 24)
 
 
-def test_the_third_trial_call_counts_up_to_exactly_seven_days(boundary_violations):
-    assert ids(boundary_violations, "free_trial_calls") == {"F_trial_third_call_after_7d", "G_trial_exactly_7d_two_calls"}
-    assert boundary_violations.set_index("lead_id").loc["F_trial_third_call_after_7d", "calls_in_window"] == 2
+def test_a_free_trial_is_listed_from_the_start_until_it_has_three_calls(boundary_violations):
+    """The book's rule (the default, no grace period): every free trial with fewer than 3 calls by as_of."""
+    assert not RULES.free_trial_grace
+    assert ids(boundary_violations, "free_trial_calls") == {"G_trial_exactly_7d_two_calls", "G2_trial_under_7d_two_calls"}
+    assert boundary_violations.set_index("lead_id").loc["G2_trial_under_7d_two_calls", "calls_in_window"] == 2
+
+
+def test_with_the_optional_grace_the_third_trial_call_counts_up_to_exactly_seven_days(boundary_source):
+    grace = sla.sla_violations(boundary_source, as_of=AS_OF, rules=RULES_GRACE)
+    assert ids(grace, "free_trial_calls") == {"F_trial_third_call_after_7d", "G_trial_exactly_7d_two_calls"}
+    assert grace.set_index("lead_id").loc["F_trial_third_call_after_7d", "calls_in_window"] == 2
 
 
 def test_a_demo_request_exactly_three_days_old_touched_once_is_in_breach(boundary_violations):
@@ -173,9 +189,15 @@ def other_org(tmp_path_factory):
 def test_the_list_is_exactly_the_planted_breakers(which, other_org):
     folder = SAMPLE if which == "sample" else other_org
     truth = json.loads((folder / "ground_truth.json").read_text())["sla"]
-    violations = sla.sla_violations(open_source(CFG, data_dir=folder), as_of=truth["as_of"], rules=RULES)
+    violations = sla.sla_violations(open_source(CFG, data_dir=folder), as_of=truth["as_of"], rules=RULES_GRACE)
     for rule in sla.RULES:
         assert ids(violations, rule) == set(truth["breakers"][rule]), rule
+    # the book's rule (default) lists the same breakers plus the free trials still short of 3 calls
+    book = sla.sla_violations(open_source(CFG, data_dir=folder), as_of=truth["as_of"], rules=RULES)
+    young = book[(book["rule"] == "free_trial_calls") & ~book["lead_id"].isin(truth["breakers"]["free_trial_calls"])]
+    assert (young["age_days"] < RULES.free_trial_after_days).all() and (young["calls_in_window"] < 3).all()
+    for rule in ("first_touch", "demo_request_touches", "follow_up_attempts"):
+        assert ids(book, rule) == set(truth["breakers"][rule]), rule
     never = violations[violations["status"] == "never touched"]
     assert set(never["lead_id"]) == set(truth["never_touched"])
     # sorted: rule order, then owner, newest lead first
@@ -183,7 +205,7 @@ def test_the_list_is_exactly_the_planted_breakers(which, other_org):
     assert order.is_monotonic_increasing
 
 
-def _brute_force(folder: Path, as_of: pd.Timestamp) -> dict[str, set[str]]:
+def _brute_force(folder: Path, as_of: pd.Timestamp, rules=RULES) -> dict[str, set[str]]:
     """The rules re-implemented lead by lead in plain pandas, from the raw files (an independent reference)."""
     leads = pd.read_parquet(folder / "leads.parquet")
     acts = pd.read_parquet(folder / "activities.parquet")
@@ -200,7 +222,7 @@ def _brute_force(folder: Path, as_of: pd.Timestamp) -> dict[str, set[str]]:
         if as_of >= created + pd.Timedelta(hours=RULES.first_touch_hours) and (
                 a.empty or a["occurred_at"].min() > created + pd.Timedelta(hours=RULES.first_touch_hours)):
             out["first_touch"].add(row.lead_id)
-        window = created + pd.Timedelta(days=RULES.free_trial_after_days)
+        window = created + pd.Timedelta(days=RULES.free_trial_after_days) if rules.free_trial_grace else as_of
         if row.first_offer == "free_trial" and as_of >= window and (
                 ((a["activity_type"] == "call") & (a["occurred_at"] <= window)).sum() < RULES.free_trial_min_calls):
             out["free_trial_calls"].add(row.lead_id)
@@ -214,11 +236,13 @@ def _brute_force(folder: Path, as_of: pd.Timestamp) -> dict[str, set[str]]:
     return out
 
 
-def test_as_of_a_past_date_matches_a_lead_by_lead_reimplementation(other_org):
+@pytest.mark.parametrize("grace", [False, True])
+def test_as_of_a_past_date_matches_a_lead_by_lead_reimplementation(other_org, grace):
     """Mid-history, many leads are still in their windows: the engine's list equals plain pandas'."""
     as_of = pd.Timestamp("2026-08-14T09:30:00Z")
-    violations = sla.sla_violations(open_source(CFG, data_dir=other_org), as_of=as_of, rules=RULES)
-    expected = _brute_force(other_org, as_of)
+    rules = RULES_GRACE if grace else RULES
+    violations = sla.sla_violations(open_source(CFG, data_dir=other_org), as_of=as_of, rules=rules)
+    expected = _brute_force(other_org, as_of, rules)
     assert sum(map(len, expected.values())) > 50
     for rule in sla.RULES:
         assert ids(violations, rule) == expected[rule], rule
@@ -259,7 +283,7 @@ def test_call_list_orders_by_recent_strong_interest_and_skips_leads_with_deals(t
     deals = [{"deal_id": "D1", "lead_id": "HAS_DEAL", "rep_id": "R1", "created_at": iso(T0 - D), "status": "open",
               "mrr": 100}]
     folder = write_folder(tmp_path / "calls", leads, [act("QUIET", T0 - D + H)], deals=deals, events=events)
-    calls = sla.call_list(open_source(CFG, data_dir=folder), as_of=AS_OF, settings=sla.call_list_settings(CFG))
+    calls = sla.call_list(open_source(CFG, data_dir=folder), as_of=AS_OF, settings=sla.CallListSettings.from_config(CFG))
     r1 = calls[calls["owner_rep_id"] == "R1"]
     assert list(r1["lead_id"]) == ["NEW_DEMO", "OLD_EBOOK", "QUIET"]
     assert list(r1["rank"]) == [1, 2, 3]
@@ -275,7 +299,7 @@ def test_call_list_orders_by_recent_strong_interest_and_skips_leads_with_deals(t
 
 def test_call_list_without_lead_events_is_newest_first(tmp_path):
     folder = write_folder(tmp_path / "noevents", [lead("A", T0 - 3 * D), lead("B", T0 - D)], [])
-    calls = sla.call_list(open_source(CFG, data_dir=folder), as_of=AS_OF, settings=sla.call_list_settings(CFG))
+    calls = sla.call_list(open_source(CFG, data_dir=folder), as_of=AS_OF, settings=sla.CallListSettings.from_config(CFG))
     assert list(calls["lead_id"]) == ["B", "A"] and (calls["score"] == 0).all()
 
 
@@ -283,4 +307,45 @@ def test_engagement_weights_must_name_contract_event_types(tmp_path):
     path = tmp_path / "w.toml"
     path.write_text("[sla.engagement_weights]\npage_view = -1\n")
     with pytest.raises(ConfigError, match="engagement_weights.page_view"):
-        sla.call_list_settings(load_config(path))
+        sla.CallListSettings.from_config(load_config(path))
+
+
+# ------------------------------------------------------------------ as of a date and time (issue 19)
+def test_a_dashboard_at_16_00_judges_leads_at_16_00_not_at_the_end_of_the_day(tmp_path):
+    """Built at 16:00 UTC: a lead created at 15:40 is not yet late; a demo request 71 h old is not 3 days old;
+    one exactly 72 h old touched once is; an untouched lead exactly 60 minutes old is late."""
+    now = pd.Timestamp("2026-03-10T16:00:00Z")
+    demo = {"first_offer": "demo_request"}
+    leads = [lead("new_1540", now - pd.Timedelta(minutes=20)), lead("exactly_60min", now - H),
+             lead("demo_71h", now - 71 * H, **demo), lead("demo_72h", now - 72 * H, **demo)]
+    acts = [act("demo_71h", now - 70 * H), act("demo_72h", now - 71 * H)]
+    source = open_source(CFG, data_dir=write_folder(tmp_path / "x", leads, acts))
+    for as_of in ("2026-03-10T16:00:00Z", "2026-03-10T18:00:00+02:00", now, now.to_pydatetime()):
+        got = sla.sla_violations(source, as_of=as_of, rules=RULES)
+        assert ids(got, "first_touch") == {"exactly_60min"}, as_of
+        assert ids(got, "demo_request_touches") == {"demo_72h"}, as_of
+        assert got.set_index("lead_id").loc["demo_72h", "age_days"] == pytest.approx(3.0)
+    # a bare date is the end of that day: then every one of them is late
+    day = sla.sla_violations(source, as_of="2026-03-10", rules=RULES)
+    assert ids(day, "first_touch") == {"new_1540", "exactly_60min"}
+    assert ids(day, "demo_request_touches") == {"demo_71h", "demo_72h"}
+
+
+def test_report_as_of_accepts_a_date_and_time_with_a_zone_and_daily_defaults_to_now():
+    from datetime import date, datetime, timezone
+
+    from helpers.reporting.context import (ReportParameterError, default_as_of_time, parse_as_of,
+                                           parse_as_of_time)
+
+    assert parse_as_of_time("2026-10-31T18:00:00+02:00") == datetime(2026, 10, 31, 16, tzinfo=timezone.utc)
+    assert parse_as_of_time("2026-10-31T16:00:00Z") == datetime(2026, 10, 31, 16, tzinfo=timezone.utc)
+    assert parse_as_of_time("2026-10-31T16:00") == datetime(2026, 10, 31, 16, tzinfo=timezone.utc)  # no zone: UTC
+    assert parse_as_of_time("2026-10-31") == datetime(2026, 10, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+    assert parse_as_of("2026-11-01T01:00:00+02:00") == date(2026, 10, 31)  # the UTC day of the instant
+    assert parse_as_of("2026-10-31") == date(2026, 10, 31)
+    with pytest.raises(ReportParameterError, match="ISO 8601"):
+        parse_as_of_time("31/10/2026 16:00")
+    now = datetime(2026, 12, 7, 16, 0, tzinfo=timezone.utc)
+    assert default_as_of_time(date(2026, 12, 7), daily=True, now=now) == now  # today's dashboard: the run time
+    assert default_as_of_time(date(2026, 12, 6), daily=True, now=now).hour == 23  # a past day: its end
+    assert default_as_of_time(date(2026, 12, 7), daily=False, now=now).hour == 23  # a month's report: the day's end

@@ -49,6 +49,7 @@ class SlaRules:
     demo_request_min_touches: int
     follow_up_idle_days: float
     follow_up_attempts: dict[str, int]
+    free_trial_grace: bool = False  # True: a free trial is judged only after free_trial_after_days (not the book's rule)
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,7 @@ def _build(raw: dict[str, Any], path: Path) -> WorkbookConfig:
         demo_request_min_touches=int(r.number("sla.demo_request_min_touches", integer=True, minimum=1)),
         follow_up_idle_days=float(r.number("sla.follow_up_idle_days", minimum=0, strict_min=True)),
         follow_up_attempts={seg: int(attempts[seg]) for seg in SEGMENTS},
+        free_trial_grace=r.boolean("sla.free_trial_grace"),
     )
 
     mult = r.get("compensation.quartile_multipliers")

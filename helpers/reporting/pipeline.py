@@ -642,6 +642,45 @@ class MonthCheck:
     empty: tuple[str, ...]  # present core tables with no row in the month
 
 
+def _undated_check(source: Any, *, month: str | None, as_of: str | None,
+                   daily: bool) -> tuple[str, str, MonthCheck] | None:
+    """For data with no dated activity, lead or deal at all: the month (given, else the last complete
+    calendar month before today), its as-of day and a note that every row counts. None for dated data."""
+    from helpers.data.reductions import data_period
+    from helpers.reporting.context import ReportParameterError, month_bounds, parse_as_of, parse_month
+
+    present = [t for t in CORE_MONTH_TABLES if source.has(t)]
+    try:
+        data_period(source)
+        return None
+    except Exception:  # noqa: BLE001 - no core table, or no dated row in them
+        if any(source.has(t) and _has_dated_rows(source, t) for t in present):
+            return None  # a real error of dated data: check_month says it
+    try:
+        if daily:
+            day = parse_as_of(as_of) if as_of else date.today()
+            month = parse_month(month) if month else day.strftime("%Y-%m")
+        else:
+            this_month = date.today().replace(day=1)
+            month = parse_month(month) if month else (this_month - timedelta(days=1)).strftime("%Y-%m")
+            _, after = month_bounds(month)
+            day = parse_as_of(as_of) if as_of else after - timedelta(days=1)
+    except ReportParameterError as exc:
+        raise ReportError(str(exc)) from None
+    note = ("The data holds no dates (no dated activities, leads or deals): every row counts, as of "
+            f"{day.isoformat()}, whatever the month.")
+    return month, day.isoformat(), MonthCheck(data_start=day, data_end=day, rows_in_month={}, notes=(note,),
+                                              empty=())
+
+
+def _has_dated_rows(source: Any, table: str) -> bool:
+    from helpers.data.reductions import _PERIOD_COLUMNS
+
+    t = source.table(table)
+    counts = t.aggregate(**{f"n_{c}": t[c].count() for c in _PERIOD_COLUMNS.get(table, ())}).to_pandas()
+    return bool(len(counts.columns) and counts.iloc[0].sum() > 0)
+
+
 def check_month(source: Any, *, month: str, as_of: str, daily: bool = False) -> MonthCheck:
     """Refuse a month the data does not cover; name what the data lacks in a month it does cover.
 
@@ -710,8 +749,12 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
     except DataSourceError as exc:
         raise ReportError(str(exc)) from None
     try:
-        month, as_of_day = _resolve_dates(source, month=month, as_of=as_of, daily=daily)
-        checked = check_month(source, month=month, as_of=as_of_day, daily=daily)
+        undated = _undated_check(source, month=month, as_of=as_of, daily=daily)
+        if undated is not None:  # an export without any date (deals with seller and outcome, an A/B table)
+            month, as_of_day, checked = undated
+        else:
+            month, as_of_day = _resolve_dates(source, month=month, as_of=as_of, daily=daily)
+            checked = check_month(source, month=month, as_of=as_of_day, daily=daily)
         fingerprint = source.fingerprint()
         missing = {s.stem: [t for t in s.needs if not source.has(t)] for s in specs}
         data_description = getattr(source, "description", "") if getattr(source, "kind", "") == "folder" else \

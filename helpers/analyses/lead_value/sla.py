@@ -40,8 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from helpers.data.engine import DataSource
 
 __all__ = [
-    "RULES", "RULE_LABELS", "CallListSettings", "SlaInputError", "call_list", "call_list_settings",
-    "compact_call_list", "late_first_touches", "plot_violations_by_rep", "sla_headline", "sla_violations",
+    "RULES", "RULE_LABELS", "CallListSettings", "SlaInputError", "call_list",
+    "compact_call_list", "late_first_touches", "sla_headline", "sla_violations",
     "top_violations_per_rep", "violation_counts",
 ]
 
@@ -87,7 +87,8 @@ def _lead_status(source: "DataSource", cutoff: pd.Timestamp, rules: "SlaRules",
         last_touch_at=touched.occurred_at.max(),
         touches=touched.count(),
         attempts=touched.count(where=touched.activity_type.isin(list(_ATTEMPT_TYPES))),
-        calls_in_window=touched.count(where=is_call & (touched.occurred_at <= window_end)),
+        calls_in_window=(touched.count(where=is_call & (touched.occurred_at <= window_end)) if rules.free_trial_grace
+                         else touched.count(where=is_call)),  # without a grace period: every call by the cutoff
         connects=touched.count(where=touched.outcome.isin(list(connect_outcomes))),
     )
     joined = leads.left_join(per_lead, leads.lead_id == per_lead._lead)
@@ -113,9 +114,10 @@ def sla_violations(source: "DataSource", *, as_of: Any, rules: "SlaRules",
 
     * ``first_touch``: ``as_of >= created_at + first_touch_hours`` and no touch at or before
       that instant (never touched, or first touched later);
-    * ``free_trial_calls``: first offer ``free_trial``, ``as_of >= created_at +
-      free_trial_after_days`` and fewer than ``free_trial_min_calls`` calls at or before
-      ``created_at + free_trial_after_days``;
+    * ``free_trial_calls``: first offer ``free_trial`` and fewer than ``free_trial_min_calls`` calls
+      by ``as_of``: on the list from the moment it signs up, as the book states the rule. With the
+      optional grace period (``free_trial_grace = true``): only once ``as_of >= created_at +
+      free_trial_after_days``, counting the calls at or before ``created_at + free_trial_after_days``;
     * ``demo_request_touches``: first offer ``demo_request``, ``as_of >= created_at +
       demo_request_age_days`` and fewer than ``demo_request_min_touches`` touches by ``as_of``;
     * ``follow_up_attempts``: touched at least once, never connected, fewer attempts than
@@ -142,7 +144,8 @@ def sla_violations(source: "DataSource", *, as_of: Any, rules: "SlaRules",
         "first_touch": (due(rules.first_touch_hours, hours=True) & (never | (status.first_touch_at > first_deadline)),
                         ibis.cases((never, "never touched"), else_="touched late"),
                         ibis.literal(float(rules.first_touch_hours))),
-        "free_trial_calls": ((status.first_offer == "free_trial") & due(rules.free_trial_after_days)
+        "free_trial_calls": ((status.first_offer == "free_trial")
+                             & (due(rules.free_trial_after_days) if rules.free_trial_grace else ibis.literal(True))
                              & (status.calls_in_window < rules.free_trial_min_calls),
                              ibis.literal("open"), ibis.literal(float(rules.free_trial_min_calls))),
         "demo_request_touches": ((status.first_offer == "demo_request") & due(rules.demo_request_age_days)
@@ -269,26 +272,6 @@ def sla_headline(violations: pd.DataFrame, *, as_of: Any, window: pd.DataFrame |
     return text
 
 
-def plot_violations_by_rep(counts: pd.DataFrame, *, ax=None, top: int = 15):
-    """Stacked horizontal bars: breaches per owner by rule (the owners with the most, at most ``top``)."""
-    import matplotlib.pyplot as plt
-
-    data = counts[counts["rep"] != "Total"].head(top).iloc[::-1]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, max(2.5, 0.35 * len(data) + 1)))
-    left = np.zeros(len(data))
-    colours = ("#c0392b", "#e67e22", "#8e44ad", "#7f8c8d")
-    for rule, colour in zip(RULES, colours):
-        ax.barh(data["rep"], data[rule], left=left, color=colour, label=RULE_LABELS[rule])
-        left += data[rule].to_numpy()
-    ax.set_xlabel("Leads in breach")
-    ax.set_title("\u201cDo not be on it\u201d: SLA breaches per rep", loc="left", fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    if len(data):
-        ax.legend(frameon=False, fontsize=8, loc="lower right")
-    return ax
-
-
 # --------------------------------------------------------------------------- the call list
 @dataclass(frozen=True)
 class CallListSettings:
@@ -299,29 +282,29 @@ class CallListSettings:
     max_age_days: float
     per_rep: int
 
+    @classmethod
+    def from_config(cls, config: "WorkbookConfig") -> "CallListSettings":
+        """Read and check the call-list settings of ``[sla]``; a bad value raises ConfigError naming the key."""
+        from helpers.core.contract import TABLES
+        from helpers.core.config import ConfigError
 
-def call_list_settings(config: "WorkbookConfig") -> CallListSettings:
-    """Read and check the call-list settings of ``[sla]``; a bad value raises ConfigError naming the key."""
-    from helpers.core.contract import TABLES
-    from helpers.core.config import ConfigError
-
-    s = config.settings
-    weights = s.get("sla.engagement_weights")
-    allowed = TABLES["lead_events"].column("event_type").allowed or ()
-    if not isinstance(weights, dict) or not weights:
-        s.fail("sla.engagement_weights", weights, "a table of event type = points")
-    unknown = sorted(set(weights) - set(allowed))
-    if unknown:
-        raise ConfigError(f"{s.file}: setting 'sla.engagement_weights' names unknown event type {unknown[0]!r}; "
-                          f"use event types of the data contract: {', '.join(allowed)}")
-    for key in weights:
-        s.number(f"sla.engagement_weights.{key}", minimum=0)
-    return CallListSettings(
-        weights={k: float(v) for k, v in weights.items()},
-        half_life_days=float(s.number("sla.engagement_half_life_days", minimum=0, strict_min=True)),
-        max_age_days=float(s.number("sla.call_list_max_age_days", minimum=0, strict_min=True)),
-        per_rep=int(s.number("sla.call_list_per_rep", integer=True, minimum=1)),
-    )
+        s = config.settings
+        weights = s.get("sla.engagement_weights")
+        allowed = TABLES["lead_events"].column("event_type").allowed or ()
+        if not isinstance(weights, dict) or not weights:
+            s.fail("sla.engagement_weights", weights, "a table of event type = points")
+        unknown = sorted(set(weights) - set(allowed))
+        if unknown:
+            raise ConfigError(f"{s.file}: setting 'sla.engagement_weights' names unknown event type {unknown[0]!r}; "
+                              f"use event types of the data contract: {', '.join(allowed)}")
+        for key in weights:
+            s.number(f"sla.engagement_weights.{key}", minimum=0)
+        return cls(
+            weights={k: float(v) for k, v in weights.items()},
+            half_life_days=float(s.number("sla.engagement_half_life_days", minimum=0, strict_min=True)),
+            max_age_days=float(s.number("sla.call_list_max_age_days", minimum=0, strict_min=True)),
+            per_rep=int(s.number("sla.call_list_per_rep", integer=True, minimum=1)),
+        )
 
 
 def call_list(source: "DataSource", *, as_of: Any, settings: CallListSettings) -> pd.DataFrame:
@@ -429,7 +412,9 @@ def summary_text(violations: pd.DataFrame, window: pd.DataFrame, *, rules: "SlaR
     text = (f"{violations['lead_id'].nunique():,} leads break at least one rule. "
             f"{never:,} are still untouched more than {hours} after they came in: call them first. "
             f"{late:,} leads created {period} were first touched after {hours}. ")
-    text += ("Free trials need " + f"{rules.free_trial_min_calls} calls in their first {rules.free_trial_after_days:g} days, "
+    trial = (f"{rules.free_trial_min_calls} calls in their first {rules.free_trial_after_days:g} days"
+             if rules.free_trial_grace else f"{rules.free_trial_min_calls} calls (listed until they have them)")
+    text += (f"Free trials need {trial}, "
              f"demo requests {rules.demo_request_min_touches} touches once they are {rules.demo_request_age_days:g} days old, "
              "and a lead nobody has reached needs "
              + ", ".join(f"{n} attempts ({s.replace('_', ' ')})" for s, n in rules.follow_up_attempts.items())
@@ -437,12 +422,12 @@ def summary_text(violations: pd.DataFrame, window: pd.DataFrame, *, rules: "SlaR
     return text
 
 
-def record_sla(report: Any, violations: pd.DataFrame, counts: pd.DataFrame, window: pd.DataFrame) -> None:
-    """Figures, findings and detail tables of the SLA section in the results file.
+def record_sla(recorder: Any, violations: pd.DataFrame, counts: pd.DataFrame, window: pd.DataFrame) -> None:
+    """Figures, findings and detail tables of the SLA section into ``recorder`` (``report.results``).
 
-    The headline is composed once from both halves by :func:`helpers.analyses.lead_value.report.record_headline`.
+    The headline is composed once from both halves by :meth:`helpers.analyses.lead_value.report.LeadValueAnalysis.record`.
     """
-    res = report.results
+    res = recorder
     total = counts.set_index("rep").loc["Total"]
     res.key_figure("sla_breaching_leads", "Leads breaking the sales SLA", int(violations["lead_id"].nunique()),
                    unit="leads")
