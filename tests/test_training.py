@@ -26,7 +26,6 @@ from helpers.analyses.training.model import (
     compute_exam_bands,
     compute_pass_mark,
     correlation_ci,
-    wilson_interval,
 )
 
 WORKBOOK = str(PROJECT_ROOT / "workbook.toml")
@@ -90,6 +89,31 @@ def test_compute_correlations_table_and_bad_columns() -> None:
     assert exam.ci_low > 0 and not exam.small_sample
     with pytest.raises(TrainingDataError, match="nope"):
         compute_correlations(df, scores=["nope"], metrics=["win"])
+
+
+def test_correlation_chart_is_sized_for_the_rows_it_draws() -> None:
+    """Issue 23: the chart was sized for every row of the table (5 scores x 4 metrics x 2 methods = 40) and drew
+    5: about 2,500 px of blank page. Its height now follows the rows drawn, and codes read as words."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers.analyses.training.plots import plot_correlations
+
+    rng = np.random.default_rng(2)
+    scores = ["final_exam", "cert_connect", "cert_discovery", "cert_demo", "cert_close"]
+    metrics = ["quota_attainment", "mrr_per_month", "customer_churn_rate", "customer_lifetime_value"]
+    df = pd.DataFrame({c: rng.normal(size=40) for c in scores + metrics})
+    corr = compute_correlations(df, scores=scores, metrics=metrics, small_n=30)
+    assert len(corr) == 40
+    ax = plot_correlations(corr, metric="quota_attainment")
+    width, height = ax.figure.get_size_inches()
+    assert len(ax.get_yticks()) == 5 and height <= 4.0  # 5 rows: a few inches, not 21
+    assert height < width
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert any(t.startswith("Final exam") for t in ticks) and not any("_" in t for t in ticks)
+    plt.close(ax.figure)
 
 
 # --------------------------------------------------------------------------- predictive comparison
@@ -165,13 +189,6 @@ def test_too_few_hires_skip_wide_models_then_refuse() -> None:
 
 
 # --------------------------------------------------------------------------- pass mark
-def test_wilson_interval_matches_statsmodels() -> None:
-    """Outside reference: statsmodels.stats.proportion.proportion_confint(method='wilson')."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    for k, n in ((0, 8), (2, 14), (7, 12), (12, 12)):
-        assert wilson_interval(k, n) == pytest.approx(proportion_confint(k, n, alpha=0.05, method="wilson"))
-    assert all(math.isnan(v) for v in wilson_interval(0, 0))
 
 
 def _exam_frame(n: int, seed: int, step: float | None) -> pd.DataFrame:

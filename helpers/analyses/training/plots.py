@@ -27,15 +27,18 @@ def plot_correlations(corr: pd.DataFrame, *, metric: str | None = None, method: 
     """Forest plot: each assessment's correlation with one metric, with its interval."""
     import matplotlib.pyplot as plt
 
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 0.5 * max(3, len(corr)) + 1))[1]
+    from helpers.reporting.present import figure_height, label
+
     rows = corr[corr["method"] == method]
     if metric is not None:
         rows = rows[rows["metric"] == metric]
     rows = rows.iloc[::-1]
+    # sized for the rows drawn (one method, one metric), not for every row of ``corr``
+    ax = ax if ax is not None else plt.subplots(figsize=(7, figure_height(len(rows), per_row=0.45)))[1]
     y = np.arange(len(rows))
     ax.errorbar(rows["r"], y, xerr=intervals.error_bars(rows["r"], rows["ci_low"], rows["ci_high"]), fmt="o",
                 color="#2c3e50", ecolor="#7f8c8d", capsize=3)
-    names = [(labels or {}).get(a, a) for a in rows["assessment"]]
+    names = [(labels or {}).get(a) or label(a) for a in rows["assessment"]]
     ax.set_yticks(y, [f"{a} (n={n})" for a, n in zip(names, rows["n"])])
     ax.axvline(0, color="#c0392b", lw=1, ls="--")
     ax.set_xlim(-1, 1)
