@@ -39,6 +39,10 @@ def test_finished_month_has_no_remaining_days_and_missing_days_count_zero():
     assert p.days_elapsed == 30 and p.to_date == 250
     assert p.projection == p.projection_low == p.projection_high == 250
     assert p.status == "behind"
+    # issue 23: the page said "95% interval $179,094 to $179,094"; a finished month is a known total
+    sentence = p.sentence()
+    assert "interval" not in sentence and "$250 to $250" not in sentence
+    assert "complete" in sentence and "$250" in sentence and "25%" in sentence and "goal missed" in sentence
 
 
 def test_as_of_before_the_month_is_an_error():

@@ -22,14 +22,13 @@ from scipy import stats
 
 from helpers.analyses.lead_value.model import ATTRIBUTES, LEAD_TYPES, LeadValueModel, value_leads
 from helpers.data.reductions import _instant, _ts_literal
-from helpers.core.intervals import error_bars
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import WorkbookConfig
     from helpers.data.engine import DataSource
 
 __all__ = ["GoalInfo", "MarketingSettings", "Pacing", "goal_for_month", "lead_value_by_day",
-           "pacing", "plot_pacing"]
+           "pacing"]
 
 
 class MarketingError(ValueError):
@@ -183,6 +182,12 @@ class Pacing:
         unit = "expected new MRR" if self.unit == "new_mrr" else "expected lifetime value"
         pct = self.to_date / self.ideal_to_date if self.ideal_to_date else float("nan")
         lvl = f"{self.ci_level:.0%}"
+        if self.days_elapsed >= self.days_in_month or self.projection_low == self.projection_high:
+            # the month is over: the total is known, not projected (never "interval $179,094 to $179,094")
+            return (f"The month is complete: marketing's leads carry ${self.to_date:,.0f} of {unit} against a goal of "
+                    f"${self.goal:,.0f} ({self.to_date / self.goal:.0%} of it): "
+                    f"{'goal met' if self.to_date >= self.goal else 'goal missed'}." if self.goal > 0 else
+                    f"The month is complete: marketing's leads carry ${self.to_date:,.0f} of {unit}.")
         return (f"By {self.as_of:%d %B} marketing's leads carry ${self.to_date:,.0f} of {unit}, "
                 f"{pct:.0%} of the ideal line (${self.ideal_to_date:,.0f} after {self.days_elapsed} of "
                 f"{self.days_in_month} days). At the pace of the last {self.rate_days} days the month ends near "
@@ -241,31 +246,3 @@ def pacing(daily: pd.DataFrame, *, month: str, as_of: Any, goal: float, unit: st
                   projection_low=float(low), projection_high=float(high), ci_level=level, daily_rate=mean,
                   rate_days=k, table=table)
 
-
-def plot_pacing(result: Pacing, *, ax=None):
-    """Cumulative lead value by day, the ideal line to the goal, and the projection with its interval."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4))
-    t = result.table
-    days = np.arange(1, len(t) + 1)
-    ax.plot([0, result.days_in_month], [0, result.goal], color="#7f8c8d", ls="--", label="ideal line to the goal")
-    ax.plot(days, t["cumulative"], color="#2c3e50", lw=2, marker="o", ms=3, label="lead value so far")
-    if result.days_elapsed < result.days_in_month:
-        end = result.days_in_month
-        ax.plot([days[-1], end], [result.to_date, result.projection], color="#2980b9", ls=":", label="projection")
-        ax.errorbar([end], [result.projection], yerr=error_bars([result.projection], [result.projection_low],
-                                                                [result.projection_high]),
-                    fmt="o", color="#2980b9", capsize=4)
-    ax.axhline(result.goal, color="#c0392b", lw=0.8)
-    ax.set_xlim(0, result.days_in_month + 1)
-    ax.set_xlabel("Day of the month")
-    unit = "expected new MRR, $" if result.unit == "new_mrr" else "expected lifetime value, $"
-    ax.set_ylabel(f"Cumulative lead value ({unit})")
-    ax.set_title(f"Marketing's lead value in {pd.Timestamp(result.month + '-01'):%B %Y} vs the goal",
-                 loc="left", fontsize=11)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.legend(frameon=False, loc="upper left")
-    ax.spines[["top", "right"]].set_visible(False)
-    return ax

@@ -1,9 +1,14 @@
-"""Notebook 05, lead-value part: everything the cells show, computed once per run.
+"""Notebook 05 in one call: lead value and marketing's pace, the sales SLA, speed to lead and attempts.
 
-``section = lead_value_section(report)`` reduces the data in the engine, fits the models and
-keeps the results; each notebook cell then shows one piece (a table, a plot, a sentence). In daily
-mode only marketing's pacing is computed; the monthly-only pieces return a short note instead. A
-missing optional table or too little history never crashes the page: the affected piece says why.
+``analysis = analyse(report)`` reduces the data in the engine, fits the models and keeps the results
+in three parts: ``analysis.value`` (:class:`LeadValueSection`: the lead value model, the value tables,
+marketing's pacing), ``analysis.sla`` (:class:`SlaSection`: the "Do not be on it" list, breaches per
+rep, the call list) and ``analysis.attempts`` (speed to lead and the attempt cutoffs, or why they are
+skipped). Each notebook cell shows one piece (a table, a plot, a sentence);
+``analysis.record(report.results)`` writes every figure, finding, caveat and table and the one headline.
+In daily mode only marketing's pacing and the SLA are computed; the monthly-only pieces return a short
+note instead. A missing optional table or too little history never crashes the page: the affected piece
+says why.
 """
 from __future__ import annotations
 
@@ -16,6 +21,10 @@ import pandas as pd
 
 from helpers.analyses.lead_value import model as lv
 from helpers.analyses.lead_value import marketing as mk
+from helpers.analyses.lead_value import plots
+from helpers.analyses.lead_value import sla
+from helpers.analyses.lead_value import speed_to_lead as stl
+from helpers.core.intervals import wilson_interval
 from helpers.reporting.context import month_bounds
 
 MONTHLY_ONLY = "Shown in the monthly report."
@@ -83,10 +92,10 @@ class LeadValueSection:
         import matplotlib.pyplot as plt
 
         fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
-        lv.plot_calibration(self.at_creation.calibration_, ax=axes[0])
+        plots.plot_calibration(self.at_creation.calibration_, ax=axes[0])
         axes[0].set_title("At arrival (attributes only)", loc="left", fontsize=11)
         if self.model.calibration_ is not None:
-            lv.plot_calibration(self.model.calibration_, ax=axes[1])
+            plots.plot_calibration(self.model.calibration_, ax=axes[1])
             axes[1].set_title(f"After {self.settings.feature_window_days:.0f} days of engagement", loc="left",
                               fontsize=11)
         fig.tight_layout()
@@ -119,7 +128,7 @@ class LeadValueSection:
         t[column] = t[column].fillna(lv.MISSING)
         t["won"] = t["won"].astype("int64")
         t["observed"] = t["won"] / t["leads"]
-        t["ci_low"], t["ci_high"] = lv.wilson(t["won"], t["leads"], lvl)
+        t["ci_low"], t["ci_high"] = wilson_interval(t["won"], t["leads"], level=lvl)
         return t.sort_values("value", ascending=False, ignore_index=True)
 
     def value_table(self, column: str = "first_offer") -> pd.DataFrame:
@@ -276,7 +285,7 @@ class LeadValueSection:
     def plot_pacing(self):
         if self.pace is None:
             return None
-        return mk.plot_pacing(self.pace).figure
+        return plots.plot_pacing(self.pace).figure
 
     def check_text(self) -> str:
         """Deterministic summary for the notebook's checked output."""
@@ -293,9 +302,9 @@ class LeadValueSection:
         return self.month_leads
 
     # ------------------------------------------------------------------ results file
-    def record(self) -> None:
-        """Figures, findings, caveats and detail tables in the results file (the headline: :func:`record_headline`)."""
-        res = self.report.results
+    def record(self, recorder: Any) -> None:
+        """Figures, findings, caveats and detail tables into ``recorder`` (the headline: :class:`LeadValueAnalysis`)."""
+        res = recorder
         lvl = self.report.config.confidence_level
         if self.pace is not None:
             p = self.pace
@@ -305,7 +314,8 @@ class LeadValueSection:
             res.figure("marketing_pct_of_ideal", "Lead value vs the ideal line", round(100 * p.pct_of_ideal, 1),
                        unit="%")
             res.figure("marketing_projection", "Projected lead value at month end", round(p.projection), unit="$",
-                       n=p.rate_days, ci=(p.projection_low, p.projection_high), ci_level=lvl)
+                       n=p.rate_days, ci_level=lvl,  # a month already over has a total, not an interval
+                       ci=None if p.projection_low == p.projection_high else (p.projection_low, p.projection_high))
             res.finding(p.sentence(), "good" if p.status == "ahead" else "action" if p.status == "behind" else "info")
             res.table("marketing_pacing", p.table)
         elif self.pace_message:
@@ -373,14 +383,6 @@ def combined_headline(pace: "mk.Pacing | None", violations: pd.DataFrame | None,
     return f"{first}; {_sla_clause(violations, first_touch_hours)}."
 
 
-def record_headline(report: Any, value: LeadValueSection, violations: pd.DataFrame | None) -> str:
-    """Compose the report's one headline from both halves and record it (call once, before the conclusion)."""
-    text = combined_headline(value.pace, violations, daily=report.daily, month_label=report.month_label,
-                             first_touch_hours=report.config.sla.first_touch_hours, pace_message=value.pace_message)
-    report.results.headline(text)
-    return text
-
-
 def lead_value_section(report: Any) -> LeadValueSection:
     """Reduce, fit and value once; every later cell reads from the returned section."""
     config = report.config
@@ -432,4 +434,106 @@ def lead_value_section(report: Any) -> LeadValueSection:
     return sec
 
 
-__all__ = ["LeadValueSection", "MONTHLY_ONLY", "combined_headline", "lead_value_section", "record_headline"]
+@dataclass
+class SlaSection:
+    """The sales SLA half of notebook 05: the "Do not be on it" list, breaches per rep and the call list."""
+
+    rules: Any  # helpers.core.config.SlaRules
+    daily: bool
+    violations: pd.DataFrame  # every breach of every rule as of the cutoff
+    window: pd.DataFrame  # leads created in the period (day or month) and first touched late
+    reps: pd.DataFrame  # rep_id, name
+    counts: pd.DataFrame  # breaches per rep and rule, with a Total row
+    breaches_per_rep: int  # newest breaches listed per rep on the page
+    call_settings: sla.CallListSettings
+    calls: pd.DataFrame  # open leads on the reps' call lists
+
+    def summary_text(self) -> str:
+        return sla.summary_text(self.violations, self.window, rules=self.rules, daily=self.daily)
+
+    def counts_text(self) -> str:
+        return sla.counts_text(self.counts)
+
+    def plot_violations(self, ax: Any = None) -> Any:
+        return plots.plot_violations_by_rep(self.counts, ax=ax)
+
+    def counts_table(self) -> pd.DataFrame:
+        return sla.counts_for_page(self.counts)
+
+    def breaches_table(self) -> pd.DataFrame:
+        return sla.breaches_for_page(self.violations, n=self.breaches_per_rep, reps=self.reps)
+
+    def call_list_table(self) -> pd.DataFrame:
+        return sla.call_list_for_page(self.calls, per_rep=self.call_settings.per_rep, reps=self.reps)
+
+    def record(self, recorder: Any) -> None:
+        sla.record_sla(recorder, self.violations, self.counts, self.window)
+        recorder.table("call_list", self.calls)
+        recorder.figure("call_list_leads", "Open leads on the reps' call lists", len(self.calls), unit="leads")
+
+
+def sla_section(report: Any) -> SlaSection:
+    """The SLA lists of ``report`` as of its cutoff (the window is the day in daily mode, else the month)."""
+    rules = report.config.sla
+    violations = sla.sla_violations(report.source, as_of=report.as_of, rules=rules)
+    window = sla.late_first_touches(violations, start=sla.window_start(report), end=report.as_of)
+    reps = report.source.read("reps", columns=["rep_id", "name"])
+    per_rep = int(report.config.settings.number("sla.violations_per_rep", integer=True, minimum=1))
+    call_settings = sla.CallListSettings.from_config(report.config)
+    calls = sla.call_list(report.source, as_of=report.as_of, settings=call_settings)
+    return SlaSection(rules=rules, daily=report.daily, violations=violations, window=window, reps=reps,
+                      counts=sla.violation_counts(violations, reps=reps), breaches_per_rep=per_rep,
+                      call_settings=call_settings, calls=calls)
+
+
+@dataclass
+class LeadValueAnalysis:
+    """Everything notebook 05 shows: ``value`` (lead value and pacing), ``sla`` and ``attempts``."""
+
+    value: LeadValueSection
+    sla: SlaSection
+    attempts: "stl.AttemptAnalysis | stl.Skipped"
+    daily: bool
+    month_label: str
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Breaches of the sales SLA per rep and rule (with a Total row): the page's action list in numbers."""
+        return self.sla.counts
+
+    def headline(self) -> str:
+        """ONE sentence with the state of both halves: marketing's pace and the sales SLA."""
+        return combined_headline(self.value.pace, self.sla.violations, daily=self.daily, month_label=self.month_label,
+                                 first_touch_hours=self.sla.rules.first_touch_hours,
+                                 pace_message=self.value.pace_message)
+
+    def plot_speed(self, ax: Any = None) -> Any:
+        """Conversion by speed of first touch, or nothing when speed to lead is skipped (daily mode)."""
+        if isinstance(self.attempts, stl.Skipped):
+            return None
+        return plots.plot_speed_to_lead(self.attempts.speed, ax=ax).figure
+
+    def plot_attempts(self, ax: Any = None) -> Any:
+        """Connect rate by attempt with the recommended cutoffs, or nothing when skipped."""
+        if isinstance(self.attempts, stl.Skipped):
+            return None
+        a = self.attempts
+        return plots.plot_attempt_curve(a.curve[a.curve["at_risk"] >= a.min_n], cutoffs=a.cutoffs, ax=ax).figure
+
+    def record(self, recorder: Any) -> None:
+        """Figures, findings, caveats and tables of the three parts, then the one headline, into ``recorder``."""
+        self.value.record(recorder)
+        self.sla.record(recorder)
+        self.attempts.record(recorder)
+        recorder.headline(self.headline())
+
+
+def analyse(report: Any) -> LeadValueAnalysis:
+    """Reduce, fit and value once; every cell of notebook 05 reads from the returned analysis."""
+    return LeadValueAnalysis(value=lead_value_section(report), sla=sla_section(report),
+                             attempts=stl.attempt_analysis(report), daily=report.daily,
+                             month_label=report.month_label)
+
+
+__all__ = ["LeadValueAnalysis", "LeadValueSection", "MONTHLY_ONLY", "SlaSection", "analyse", "combined_headline",
+           "lead_value_section", "sla_section"]
