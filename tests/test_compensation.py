@@ -249,3 +249,33 @@ def test_a_two_month_org_ranks_nobody_yet_and_still_pays(tmp_path: Path) -> None
     comp.record(report.results)
     report.record_inputs()
     assert "no quartiles yet" in report.results.results.headline
+
+
+@pytest.mark.parametrize("month", ["2025-06", "2025-07"])
+def test_headline_payout_reconciles_with_earned_clawbacks_and_carry_over(hand_org: Path, tmp_path: Path,
+                                                                       month: str) -> None:
+    """Issue 23: the headline said 'payout $X after $Y of clawbacks' and X != earned - Y: the carry-over (clawbacks
+    a rep's earnings could not cover, carried forward or recovered from earlier months) was not said."""
+    import re
+
+    from helpers.analyses.compensation.report import analyse
+    from helpers.reporting.context import start_report
+
+    report = start_report("04_compensation_churn_quartiles", month=month, data_dir=str(hand_org))
+    comp = analyse(report)
+    t = comp.totals()
+    assert t["payout"] == t["earned"] - t["clawback"] - t["carried_in"] + t["carried_out"]
+    comp.record(report.results)
+    head = report.results.results.headline
+
+    def dollars(text: str) -> list[float]:
+        return [float(x.replace(",", "")) for x in re.findall(r"\$([\d,]+(?:\.\d+)?)", text)]
+
+    payout, earned, clawback, *carry = dollars(head.split(";")[0])
+    net_carry = (t["carried_out"] - t["carried_in"]) / 100
+    assert payout == t["payout"] / 100 and earned == t["earned"] / 100 and clawback == t["clawback"] / 100
+    assert payout == pytest.approx(earned - clawback + net_carry)
+    assert (carry == [abs(net_carry)]) if net_carry else carry == []
+    text = comp.reconciliation_text()
+    for amount in (t["payout"], t["earned"], t["clawback"], t["carried_in"], t["carried_out"]):
+        assert f"${amount / 100:,.2f}".replace(".00", "") in text or f"${amount / 100:,.2f}" in text

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers.analyses.compensation.churn import (DAYS_PER_MONTH, RetentionCurves, churn_rates, customer_cohorts, month_index, month_label,
-                    retention_durations)
+from helpers.analyses.compensation.churn import (DAYS_PER_MONTH, RetentionCurves, churn_rates, customer_cohorts,
+                                                retention_durations)
+from helpers.core.periods import month_at, month_index
 from helpers.analyses.compensation.model import (PLAN_LABELS, PlanComparison, PlanSettings, commission_statement, commitment_payments,
                            rolling_quartiles, statement_lines)
 from helpers.analyses.compensation import plots
@@ -153,16 +154,23 @@ class CompensationAnalysis:
 
     def totals(self) -> dict[str, int]:
         s = self.statement
-        return {k: int(s[f"{k}_cents"].sum()) for k in ("earned", "clawback", "deducted", "payout", "carried_out")}
+        return {k: int(s[f"{k}_cents"].sum())
+                for k in ("earned", "clawback", "carried_in", "deducted", "payout", "carried_out")}
+
+    def reconciliation_text(self) -> str:
+        """How the payout adds up, every term named: earned - clawbacks - owed from before + carried forward."""
+        t = self.totals()
+        return (f"Payout {_usd(t['payout'])} = commission earned {_usd(t['earned'])} \u2212 clawbacks "
+                f"{_usd(t['clawback'])} \u2212 owed from earlier months {_usd(t['carried_in'])} + carried forward to "
+                f"next month {_usd(t['carried_out'])} (clawbacks a rep's earnings could not cover this month).")
 
     def statement_text(self) -> str:
         t = self.totals()
         claw_lines = int(self.statement["clawback_lines"].sum())
         return (f"{self.report.month_label} under the {self.settings.plan.replace('_', '-')} plan: {_usd(t['earned'])} "
                 f"commission on {int(self.statement['new_lines'].sum())} lines, {_usd(t['clawback'])} clawed back on "
-                f"{claw_lines} customers who left within {self.settings.clawback_months} months, payout "
-                f"{_usd(t['payout'])}; {_usd(t['carried_out'])} is carried to next month where clawbacks exceed "
-                f"earnings. Every line names its customer and deal in the payroll file.")
+                f"{claw_lines} customers who left within {self.settings.clawback_months} months. "
+                f"{self.reconciliation_text()} Every line names its customer and deal in the payroll file.")
 
     def export(self, folder: Any) -> str:
         from helpers.analyses.compensation.payroll import export_payroll
@@ -235,20 +243,25 @@ class CompensationAnalysis:
         ranked = r[r["status"] == "ranked"]
         judged, churned = int(r["customers_judged"].sum()), int(r["churned_in_window"].sum())
         bottom = [self.names.get(x, x) for x in self.training_list()]
-        head = (f"{self.report.month_label}: payout {_usd(t['payout'])} after {_usd(t['clawback'])} of clawbacks; "
+        carry = t["carried_out"] - t["carried_in"]  # the headline reconciles: earned - clawbacks + net carry-over
+        head = (f"{self.report.month_label}: payout {_usd(t['payout'])} from {_usd(t['earned'])} earned after "
+                f"{_usd(t['clawback'])} of clawbacks"
+                + (f" and {_usd(abs(carry))} {'carried forward' if carry > 0 else 'of earlier clawbacks recovered'}"
+                   if carry else "") + "; "
                 f"{len(ranked)} salespeople ranked by churn")
         head += f", bottom quartile (x{self.settings.multipliers[3]:g}, extra training): {', '.join(bottom)}." if bottom \
             else " (no quartiles yet)."
         rec.headline(head)
         rec.key_figure("commission_payout", f"Commission payout, {self.report.month_label}", t["payout"] / 100, unit="$")
-        from helpers.analyses.compensation.churn import _wilson
+        from helpers.core.intervals import wilson_interval
 
-        lo, hi = _wilson(np.array([churned]), np.array([judged]), level)
+        lo, hi = wilson_interval(np.array([churned]), np.array([judged]), level=level)
         rec.figure("team_churn_within_window", f"Customers lost within {self.settings.window_months} months",
                    round(100 * churned / judged, 2) if judged else None, unit="%", n=judged,
                    ci=None if not judged else (round(100 * lo[0], 2), round(100 * hi[0], 2)),
                    ci_level=level if judged else None)
-        for k, label in (("earned", "Commission earned"), ("clawback", "Clawbacks due"), ("deducted", "Deducted"),
+        for k, label in (("earned", "Commission earned"), ("clawback", "Clawbacks due"),
+                         ("carried_in", "Owed from earlier months"), ("deducted", "Deducted"),
                          ("carried_out", "Carried forward to next month")):
             rec.figure(f"commission_{k}", f"{label}, {self.report.month_label}", t[k] / 100, unit="$")
         rec.figure("reps_ranked", "Salespeople ranked into churn quartiles", len(ranked), unit="reps")
@@ -312,7 +325,7 @@ def analyse(report: Any, settings: PlanSettings | None = None) -> CompensationAn
                                as_of=as_of)
     last = month_index(report.month)
     first = month_index(cohorts["start_month"].min()) if len(cohorts) else last
-    months = [month_label(i) for i in range(min(first, last), last + 1)]
+    months = [month_at(i) for i in range(min(first, last), last + 1)]
     multipliers = rolling_quartiles(cohorts, settings, months=months, as_of_month=report.month,
                                     confidence_level=level)
     reps = source.read("reps", columns=["rep_id", "name", "role"])
