@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 DType = Literal["string", "int", "float", "date", "timestamp", "month", "bool"]
 
@@ -359,6 +359,7 @@ TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
 #: Tables each analysis needs (all must be present) and can use if present.
 ANALYSIS_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "00_sales_rates": {"needs": ("reps",), "uses": ("leads", "activities", "deals")},
     "01_trait_discovery": {"needs": ("reps", "hiring_scores", "quotas", "customers"), "uses": ()},
     "02_training_score_correlation": {"needs": ("reps", "training_scores", "quotas", "customers"),
                                       "uses": ("hiring_scores", "activities", "deals")},
@@ -366,8 +367,74 @@ ANALYSIS_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
     "04_compensation_churn_quartiles": {"needs": ("reps", "customers"), "uses": ("deals",)},
     "05_lead_value_and_sla": {"needs": ("reps", "leads", "activities", "deals", "customers"),
                               "uses": ("lead_events",)},
-    "06_experiments": {"needs": ("experiments", "experiment_assignments"), "uses": ("deals", "activities")},
+    "06_experiments": {"needs": ("experiment_assignments",), "uses": ("experiments", "deals", "activities")},
+    "07_predictable_revenue": {"needs": ("reps", "deals"), "uses": ("leads", "activities", "quotas")},
 }
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a report and the data it needs: ``"table"`` or ``"table.column"`` (the column in the file)."""
+
+    name: str
+    label: str
+    needs: tuple[str, ...]
+
+
+#: The parts of each report. A part whose data is absent says so in one line on the page and on the
+#: index; the others run (see :func:`part_status`).
+ANALYSIS_PARTS: dict[str, tuple[Part, ...]] = {
+    "00_sales_rates": (
+        Part("win_rate_by_seller", "Win rate by seller", ("deals.rep_id", "deals.status")),
+        Part("funnel_by_owner", "Funnel by rep (leads -> deals -> won)", ("leads", "deals.lead_id")),
+        Part("funnel_by_source", "Funnel by lead source", ("leads.source", "deals.lead_id")),
+        Part("conversion_by_attempt", "Conversion by call attempt", ("activities.outcome",)),
+        Part("lead_win_probability", "Lead value (chance of winning; dollars when amounts exist)",
+             ("leads", "deals.lead_id")),
+    ),
+    "01_trait_discovery": (Part("traits", "Interview traits vs success", ANALYSIS_TABLES["01_trait_discovery"]["needs"]),),
+    "02_training_score_correlation": (
+        Part("training", "Training scores vs success", ANALYSIS_TABLES["02_training_score_correlation"]["needs"]),),
+    "03_funnel_coaching": (Part("coaching", "Funnel coaching by rep", ANALYSIS_TABLES["03_funnel_coaching"]["needs"]),),
+    "04_compensation_churn_quartiles": (
+        Part("churn", "Churn by salesperson and quartiles", ANALYSIS_TABLES["04_compensation_churn_quartiles"]["needs"]),),
+    "05_lead_value_and_sla": (
+        Part("lead_value", "Lead value model", ("leads", "deals", "customers")),
+        Part("sla", "Sales SLA and call lists", ("leads", "activities")),
+    ),
+    "06_experiments": (Part("experiments", "Experiment verdicts", ("experiment_assignments",)),),
+    "07_predictable_revenue": (
+        Part("forecast", "Bookings forecast and backtest", ("deals.status", "deals.closed_at")),
+        Part("lead_mix", "Lead mix: seeds, nets and spears", ("leads", "deals.lead_id")),
+        Part("roles", "Specialised roles against the book's bars", ("reps.role", "leads.owner_rep_id")),
+        Part("system_or_people", "System or people (reps under quota)", ("quotas",)),
+        Part("capacity", "Capacity plan for the revenue goal", ("leads", "deals.lead_id")),
+    ),
+}
+
+
+def part_status(parts: tuple[Part, ...], has_table: "Any", columns: "Any") -> list[dict[str, object]]:
+    """Which parts the data supports: ``[{"name", "label", "ran", "missing"}]``.
+
+    ``has_table(name) -> bool`` and ``columns(name) -> set`` of the columns in the data (a source's
+    :meth:`~helpers.data.engine.DataSource.has` and ``present_columns``).
+    """
+    out: list[dict[str, object]] = []
+    for part in parts:
+        missing = []
+        for need in part.needs:
+            table, _, column = need.partition(".")
+            if not has_table(table):
+                missing.append(table)
+            elif column and column not in columns(table):
+                missing.append(need)
+        out.append({"name": part.name, "label": part.label, "ran": not missing, "missing": missing})
+    return out
+
+
+def part_note(status: dict[str, object]) -> str:
+    """The one line a page shows for a part its data does not support."""
+    return f"{status['label']}: not shown, the data has no {' and no '.join(map(str, status['missing']))}."
+
 
 FILE_SUFFIXES: tuple[str, ...] = (".parquet", ".csv.gz", ".csv")
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: One-line titles of the reports (the notebooks' metadata repeats them; a test keeps them equal).
 REPORT_TITLES: dict[str, str] = {
+    "00_sales_rates": "Sales rates: win rates, funnel and call attempts",
     "01_trait_discovery": "Which interview traits predict sales success",
     "02_training_score_correlation": "Do training scores predict sales success",
     "03_funnel_coaching": "Funnel by rep: what to coach this month",
