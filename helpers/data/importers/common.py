@@ -138,12 +138,13 @@ def find_export_files(export_dir: Path, keywords: dict[str, tuple[str, ...]], cr
             for word in words:
                 if word in stem and (best is None or len(word) > best[0]):
                     best = (len(word), kind)
+        named = best is not None
         if best is not None:
             rest = stem.replace(next(w for w in sorted(keywords[best[1]], key=len, reverse=True) if w in stem), "", 1)
             if any(w in rest for w in IGNORED_WORDS):
                 best = None
         kind = best[1] if best else None
-        if kind is None and signatures:
+        if kind is None and not named and signatures:  # LeadHistory.csv is not the leads, whatever its heading
             kind = _kind_from_heading(path, signatures)
         if kind:
             found.setdefault(kind, []).append(path)
