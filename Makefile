@@ -30,8 +30,13 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval-lax tests notebooks
 
+# As root (containers) Jupyter needs --allow-root; without a display it opens no browser. More flags:
+#   make lab LAB_ARGS="--port 8899 --ServerApp.ip=0.0.0.0"
+LAB_ARGS ?=
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_HEADLESS := $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser)
 lab: $(STAMP)
-	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab notebooks/
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab $(LAB_ROOT) $(LAB_HEADLESS) $(LAB_ARGS) notebooks/
 
 sample: $(STAMP)
 	$(BIN)/sales-workbook sample --out $(DATA)
