@@ -42,7 +42,7 @@ from helpers.data.sample import generate_org
 pytest_plugins = ["conftest_pg"]
 
 CFG = load_config(DEFAULTS_FILE)  # documented defaults, whatever a local workbook.toml says
-LV = lead_value.lead_value_settings(CFG)
+LV = lead_value.LeadValueSettings.from_config(CFG)
 
 
 class Ctx:
@@ -80,10 +80,10 @@ CASES: dict[str, tuple[tuple[str, ...], Callable[[Any, Ctx], pd.DataFrame]]] = {
                                        as_of=c.as_of)),
     "sla_violations": (("postgres", "spark"), lambda s, c: sla.sla_violations(s, as_of=c.as_of, rules=CFG.sla)),
     "call_list": (("postgres", "spark"),
-                  lambda s, c: sla.call_list(s, as_of=c.as_of, settings=sla.call_list_settings(CFG))),
+                  lambda s, c: sla.call_list(s, as_of=c.as_of, settings=sla.CallListSettings.from_config(CFG))),
     "attempt_counts": (("postgres", "spark"),
                        lambda s, c: speed_to_lead.attempt_counts(s, as_of=c.as_of,
-                                                                 settings=speed_to_lead.attempt_settings(CFG))),
+                                                                 settings=speed_to_lead.AttemptSettings.from_config(CFG))),
     "lead_features": (("postgres", "spark"),
                       lambda s, c: lead_value.lead_features(s, as_of=c.as_of, window_days=LV.feature_window_days)),
     "segment_economics": (("postgres", "spark"),

@@ -17,7 +17,7 @@ from helpers.paths import SAMPLE_DATA_DIR
 from helpers.data.sample import generate_org
 
 CFG = load_config()
-SET = lv.lead_value_settings(CFG)
+SET = lv.LeadValueSettings.from_config(CFG)
 
 
 # --------------------------------------------------------------------------- outside references
@@ -50,12 +50,6 @@ def test_auc_needs_both_outcomes():
         lv.auc_delong([0.1, 0.2], [True, True])
 
 
-def test_wilson_matches_statsmodels():
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = lv.wilson([3, 0, 50], [40, 12, 50])
-    ref = [proportion_confint(k, n, method="wilson") for k, n in ((3, 40), (0, 12), (50, 50))]
-    assert np.allclose(low, [r[0] for r in ref]) and np.allclose(high, [r[1] for r in ref])
 
 
 def _toy_leads(n: int = 3000, seed: int = 1) -> pd.DataFrame:
@@ -202,10 +196,10 @@ def test_settings_errors_name_the_key(tmp_path):
     bad = tmp_path / "w.toml"
     bad.write_text("[lead_value]\nholdout_share = 0.9\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="lead_value.holdout_share"):
-        lv.lead_value_settings(load_config(bad))
+        lv.LeadValueSettings.from_config(load_config(bad))
     bad.write_text("[lead_value.journey_events]\ndecision = [\"demo\"]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="journey_events.decision"):
-        lv.lead_value_settings(load_config(bad))
+        lv.LeadValueSettings.from_config(load_config(bad))
 
 
 # --------------------------------------------------------------------------- planted truths, several orgs
@@ -334,7 +328,7 @@ def test_behaviour_form_setting_is_validated(tmp_path):
     bad = tmp_path / "workbook.toml"
     bad.write_text("[lead_value]\nbehaviour_form = \"counts\"\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="behaviour_form"):
-        lv.lead_value_settings(load_config(bad))
+        lv.LeadValueSettings.from_config(load_config(bad))
     assert SET.behaviour_form == "presence"
 
 

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from statsmodels.stats.proportion import proportion_confint
 
 from helpers.analyses.lead_value import speed_to_lead as stl
 from helpers.core.config import load_config
@@ -17,18 +16,10 @@ from helpers.data.engine import open_source
 from helpers.data.sample import generate_org
 
 CFG = load_config()
-SETTINGS = stl.attempt_settings(CFG)
+SETTINGS = stl.AttemptSettings.from_config(CFG)
 AS_OF = pd.Timestamp("2026-06-30T23:59:59Z")
 
 
-def test_wilson_interval_matches_statsmodels():
-    """Pinned against statsmodels' own Wilson interval on the same numbers (12 of 40, 0 of 750)."""
-    low, high = stl.wilson_interval([12, 0, 5], [40, 750, 0])
-    ref = proportion_confint(12, 40, alpha=0.05, method="wilson")
-    assert (low[0], high[0]) == pytest.approx(ref, abs=1e-12)
-    assert (low[1], high[1]) == pytest.approx(proportion_confint(0, 750, method="wilson"), abs=1e-12)
-    assert np.isnan(low[2]) and np.isnan(high[2])
-    assert (low[0], high[0]) == pytest.approx((0.1807, 0.4543), abs=1e-4)  # by hand: (p + z²/2n ± ...) / (1 + z²/n)
 
 
 def test_bucket_labels():
@@ -174,13 +165,18 @@ def test_generated_orgs_nobody_is_reached_after_the_planted_persistence(which, g
 
 def test_daily_mode_skips_the_monthly_analyses():
     report = SimpleNamespace(daily=True)
-    skipped = stl.analyse(report)
+    skipped = stl.attempt_analysis(report)
     assert skipped == stl.Skipped(stl.MONTHLY_ONLY)
-    assert stl.speed_text(skipped) == stl.MONTHLY_ONLY and stl.speed_figure(skipped) is None
+    assert skipped.speed_text() == stl.MONTHLY_ONLY and skipped.cutoff_table() is None
+    recorder = SimpleNamespace(warned=[], warn=lambda text: recorder.warned.append(text))
+    skipped.record(recorder)
+    assert recorder.warned == []  # daily mode is not a caveat; too little history is
+    stl.Skipped("no mature lead", caveat=True).record(recorder)
+    assert recorder.warned == ["no mature lead"]
 
 
 def test_bad_buckets_are_a_config_error(tmp_path):
     path = tmp_path / "b.toml"
     path.write_text("[sla]\nspeed_buckets_minutes = [30, 5]\n")
     with pytest.raises(Exception, match="speed_buckets_minutes"):
-        stl.attempt_settings(load_config(path))
+        stl.AttemptSettings.from_config(load_config(path))

@@ -35,6 +35,7 @@ from scipy import stats
 from helpers.core.contract import SEGMENTS, TABLES
 from helpers.data.reductions import _CASTS, UTC_TS, _instant, _ts_literal, fetch
 from helpers.core import intervals
+from helpers.core.estimator import Estimator
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import WorkbookConfig
@@ -43,8 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ATTRIBUTES", "EVENT_TYPES", "JOURNEY_STAGES", "LeadValueError", "LeadValueModel", "LeadValueSettings",
     "NotEnoughLeadsError", "auc_delong", "buyer_matrix", "calibration_table", "lead_features", "lead_type_table",
-    "lead_value_settings", "plot_calibration", "plot_odds_ratios", "points_table", "segment_economics",
-    "stage_movement", "value_leads", "wilson",
+    "points_table", "segment_economics",
+    "stage_movement", "value_leads",
 ]
 
 EVENT_TYPES: tuple[str, ...] = tuple(TABLES["lead_events"].column("event_type").allowed or ())
@@ -84,40 +85,36 @@ class LeadValueSettings:
     journey_events: dict[str, tuple[str, ...]]
     opinion_points: dict[str, float]
 
-
-def lead_value_settings(config: "WorkbookConfig") -> LeadValueSettings:
-    """The ``[lead_value]`` section, validated (a bad value raises ConfigError naming file and key)."""
-    s = config.settings
-    low = float(s.number("lead_value.target_band_low", minimum=0, maximum=1))
-    high = float(s.number("lead_value.target_band_high", minimum=1))
-    journey = {stage: s.string_list(f"lead_value.journey_events.{stage}", allowed=EVENT_TYPES)
-               for stage in JOURNEY_STAGES}
-    opinion = s.get("lead_value.opinion_points")
-    points = {}
-    for key in opinion:
-        points[key] = float(s.number(f"lead_value.opinion_points.{key}"))
-    return LeadValueSettings(
-        maturity_days=float(s.number("lead_value.maturity_days", minimum=1)),
-        feature_window_days=float(s.number("lead_value.feature_window_days", minimum=0)),
-        holdout_share=float(s.number("lead_value.holdout_share", minimum=0.05, maximum=0.5)),
-        prior_sd=float(s.number("lead_value.prior_sd", minimum=0, strict_min=True)),
-        lifetime_cap_months=float(s.number("lead_value.lifetime_cap_months", minimum=1)),
-        min_mature_leads=int(s.number("lead_value.min_mature_leads", integer=True, minimum=10)),
-        min_won_leads=int(s.number("lead_value.min_won_leads", integer=True, minimum=2)),
-        behaviour_count_cap=int(s.number("lead_value.behaviour_count_cap", integer=True, minimum=1)),
-        behaviour_form=s.choice("lead_value.behaviour_form", BEHAVIOUR_FORMS),
-        strong_odds_ratio=float(s.number("lead_value.strong_odds_ratio", minimum=1, strict_min=True)),
-        target_band=(low, high),
-        journey_events=journey,
-        opinion_points=points,
-    )
+    @classmethod
+    def from_config(cls, config: "WorkbookConfig") -> "LeadValueSettings":
+        """The ``[lead_value]`` section, validated (a bad value raises ConfigError naming file and key)."""
+        s = config.settings
+        low = float(s.number("lead_value.target_band_low", minimum=0, maximum=1))
+        high = float(s.number("lead_value.target_band_high", minimum=1))
+        journey = {stage: s.string_list(f"lead_value.journey_events.{stage}", allowed=EVENT_TYPES)
+                   for stage in JOURNEY_STAGES}
+        opinion = s.get("lead_value.opinion_points")
+        points = {}
+        for key in opinion:
+            points[key] = float(s.number(f"lead_value.opinion_points.{key}"))
+        return cls(
+            maturity_days=float(s.number("lead_value.maturity_days", minimum=1)),
+            feature_window_days=float(s.number("lead_value.feature_window_days", minimum=0)),
+            holdout_share=float(s.number("lead_value.holdout_share", minimum=0.05, maximum=0.5)),
+            prior_sd=float(s.number("lead_value.prior_sd", minimum=0, strict_min=True)),
+            lifetime_cap_months=float(s.number("lead_value.lifetime_cap_months", minimum=1)),
+            min_mature_leads=int(s.number("lead_value.min_mature_leads", integer=True, minimum=10)),
+            min_won_leads=int(s.number("lead_value.min_won_leads", integer=True, minimum=2)),
+            behaviour_count_cap=int(s.number("lead_value.behaviour_count_cap", integer=True, minimum=1)),
+            behaviour_form=s.choice("lead_value.behaviour_form", BEHAVIOUR_FORMS),
+            strong_odds_ratio=float(s.number("lead_value.strong_odds_ratio", minimum=1, strict_min=True)),
+            target_band=(low, high),
+            journey_events=journey,
+            opinion_points=points,
+        )
 
 
 # --------------------------------------------------------------------------- small statistics
-def wilson(successes: Any, n: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a proportion (vectorised; NaN where n = 0)."""
-    return intervals.wilson_interval(successes, n, level=level)
-
 
 def auc_delong(scores: Any, outcome: Any, level: float = 0.95) -> tuple[float, float, float]:
     """AUC (probability a random won lead scores above a random lost one; ties count half) and its
@@ -165,7 +162,7 @@ def calibration_table(predicted: Any, outcome: Any, *, bins: int = 10, level: fl
     out = df.groupby("bin").agg(leads=("y", "size"), predicted=("p", "mean"), won=("y", "sum"),
                                 expected_won=("p", "sum")).reset_index()
     out["observed"] = out["won"] / out["leads"]
-    out["ci_low"], out["ci_high"] = wilson(out["won"], out["leads"], level)
+    out["ci_low"], out["ci_high"] = intervals.wilson_interval(out["won"], out["leads"], level=level)
     out["won"] = out["won"].astype("int64")
     return out[["bin", "leads", "predicted", "observed", "ci_low", "ci_high", "won", "expected_won"]]
 
@@ -416,7 +413,7 @@ def _holdout_mask(lead_ids: pd.Series, share: float) -> np.ndarray:
     return (hashed.to_numpy() % np.uint64(10_000)).astype(np.int64) < int(round(share * 10_000))
 
 
-class LeadValueModel:
+class LeadValueModel(Estimator):
     """P(a lead becomes a won deal) from its attributes and (optionally) its behaviours.
 
     Logistic regression with a Gaussian prior N(0, ``prior_sd``^2) on every coefficient but the
@@ -620,7 +617,7 @@ class LeadValueModel:
                                                       "predicted": p_hold, "won": y_all[hold]})
         self.coef_, self.cov_ = self._fit_map(x, trials, successes)
         self.n_leads_, self.n_won_ = n, won
-        self.summary = self._summary()
+        self.summary_ = self._summary()
         return self
 
     def _check_fitted(self) -> None:
@@ -653,48 +650,9 @@ class LeadValueModel:
 
     def plot(self, ax=None, *, top: int = 15):
         """Forest plot of the largest odds ratios with their intervals (log scale)."""
+        from helpers.analyses.lead_value.plots import plot_odds_ratios
+
         return plot_odds_ratios(self.summary, ax=ax, top=top)
-
-
-def plot_odds_ratios(summary: pd.DataFrame, *, ax=None, top: int = 15):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.35 * min(top, len(summary)) + 1.2))
-    shown = summary.assign(_size=np.abs(np.log(summary["odds_ratio"]))).nlargest(top, "_size").iloc[::-1]
-    labels = [f"{f.replace('_', ' ')}: {lvl.replace('_', ' ')}" for f, lvl in zip(shown["factor"], shown["level"])]
-    y = np.arange(len(shown))
-    colours = np.where(shown["strong"], "#c0392b", "#7f8c8d")
-    ax.errorbar(shown["odds_ratio"], y,
-                xerr=intervals.error_bars(shown["odds_ratio"], shown["or_ci_low"], shown["or_ci_high"]),
-                fmt="none", ecolor="#95a5a6")
-    ax.scatter(shown["odds_ratio"], y, c=colours, zorder=3)
-    ax.axvline(1, color="black", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yticks(y, labels)
-    ax.set_xlabel("Odds of becoming a customer, times (vs the reference level; log scale)")
-    ax.set_title("What makes a lead valuable (red: strong factor)", loc="left", fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    return ax
-
-
-def plot_calibration(table: pd.DataFrame, *, ax=None):
-    """Observed share won (with its interval) against mean predicted probability, by decile."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 5))
-    top = float(max(table["ci_high"].max(), table["predicted"].max())) * 1.05
-    ax.plot([0, top], [0, top], color="black", lw=0.8, ls="--", label="perfect calibration")
-    ax.errorbar(table["predicted"], table["observed"],
-                yerr=intervals.error_bars(table["observed"], table["ci_low"], table["ci_high"]),
-                fmt="o", color="#2c3e50", ecolor="#95a5a6", label="holdout leads by decile")
-    ax.set_xlabel("Predicted chance of becoming a customer")
-    ax.set_ylabel("Observed share that became customers")
-    ax.set_title("Does the predicted chance match what happened?", loc="left", fontsize=11)
-    ax.legend(frameon=False, loc="upper left")
-    ax.spines[["top", "right"]].set_visible(False)
-    return ax
 
 
 # --------------------------------------------------------------------------- value in dollars
@@ -762,7 +720,7 @@ def _rate_table(df: pd.DataFrame, keys: list[str], level: float) -> pd.DataFrame
     out = g.agg(mature_leads=("won", "size"), won=("won", "sum"), value_per_lead=("value", "mean")).reset_index()
     out["won"] = out["won"].astype("int64")
     out["conversion"] = out["won"] / out["mature_leads"]
-    out["ci_low"], out["ci_high"] = wilson(out["won"], out["mature_leads"], level)
+    out["ci_low"], out["ci_high"] = intervals.wilson_interval(out["won"], out["mature_leads"], level=level)
     return out
 
 

@@ -38,8 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import WorkbookConfig
     from helpers.data.engine import DataSource
 
-__all__ = ["AttemptSettings", "SpeedToLeadError", "attempt_counts", "attempt_curve",
-           "plot_attempt_curve", "plot_speed_to_lead", "recommended_cutoffs", "speed_to_lead", "wilson_interval"]
+__all__ = ["AttemptAnalysis", "AttemptSettings", "Skipped", "SpeedToLeadError", "attempt_analysis", "attempt_counts",
+           "attempt_curve", "recommended_cutoffs", "speed_to_lead"]
 
 NEVER = "never touched"
 _ATTEMPT_TYPES = ("call", "email")
@@ -80,10 +80,6 @@ class AttemptSettings:
             follow_up_attempts=dict(config.sla.follow_up_attempts),
         )
 
-
-def wilson_interval(successes: Any, n: Any, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a proportion, vectorised; NaN where ``n`` is 0."""
-    return intervals.wilson_interval(successes, n, level=level)
 
 
 def bucket_labels(edges: Sequence[float]) -> list[str]:
@@ -169,7 +165,7 @@ def speed_to_lead(counts: pd.DataFrame, *, buckets_minutes: Sequence[float], lev
     per = per.astype("int64").reset_index(names="bucket_index")
     per.insert(0, "bucket", [labels[i] for i in per["bucket_index"]])
     per["win_rate"] = per["won"] / per["leads"].where(per["leads"] > 0)
-    per["ci_low"], per["ci_high"] = wilson_interval(per["won"], per["leads"], level=level)
+    per["ci_low"], per["ci_high"] = intervals.wilson_interval(per["won"], per["leads"], level=level)
     per["small_sample"] = per["leads"] < min_n
     ors = _adjusted_odds_ratios(counts, level=level)
     per = per.merge(ors, on="bucket_index", how="left")
@@ -243,8 +239,8 @@ def attempt_curve(counts: pd.DataFrame, *, settings: AttemptSettings, level: flo
     with np.errstate(invalid="ignore", divide="ignore"):
         curve["connect_rate"] = curve["connects"] / curve["at_risk"].where(curve["at_risk"] > 0)
         curve["win_rate"] = curve["wins"] / curve["at_risk"].where(curve["at_risk"] > 0)
-    curve["connect_ci_low"], curve["connect_ci_high"] = wilson_interval(curve["connects"], curve["at_risk"], level=level)
-    curve["win_ci_low"], curve["win_ci_high"] = wilson_interval(curve["wins"], curve["at_risk"], level=level)
+    curve["connect_ci_low"], curve["connect_ci_high"] = intervals.wilson_interval(curve["connects"], curve["at_risk"], level=level)
+    curve["win_ci_low"], curve["win_ci_high"] = intervals.wilson_interval(curve["wins"], curve["at_risk"], level=level)
     curve["customer_value"] = curve["segment"].map(value).astype(float)
     for col, src in (("value_per_attempt", "win_rate"), ("value_ci_low", "win_ci_low"), ("value_ci_high", "win_ci_high")):
         curve[col] = curve[src] * curve["customer_value"]
@@ -302,56 +298,30 @@ def recommended_cutoffs(curve: pd.DataFrame, *, settings: AttemptSettings, min_n
     return frame.astype({"cutoff": "Int64", "stop_at": "Int64", "configured": "Int64"})
 
 
-def plot_speed_to_lead(table: pd.DataFrame, *, ax=None):
-    """Win rate by time to first touch with its confidence interval (bars with error bars)."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.2))
-    data = table[table["leads"] > 0]
-    rate = data["win_rate"].to_numpy() * 100
-    # at 0 of n the Wilson bound equals the rate up to rounding, which matplotlib rejects as negative
-    err = intervals.error_bars(rate, data["ci_low"].to_numpy() * 100, data["ci_high"].to_numpy() * 100)
-    ax.bar(data["bucket"], rate, yerr=err, color="#2c7fb8", capsize=3)
-    ax.set_ylabel("Leads that became customers (%)")
-    ax.set_xlabel("Time from lead creation to first touch")
-    ax.set_title("Speed to lead: conversion by time to first touch (95% intervals)", loc="left", fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    return ax
-
-
-def plot_attempt_curve(curve: pd.DataFrame, *, cutoffs: pd.DataFrame | None = None, ax=None):
-    """Connect rate by attempt number, one line per segment, with intervals and the configured SLA marked."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.5))
-    colours = {"small_business": "#1b9e77", "mid_market": "#d95f02", "enterprise": "#7570b3"}
-    for segment, g in curve[curve["at_risk"] > 0].groupby("segment"):
-        c = colours.get(segment, "#555555")
-        ax.plot(g["attempt"], g["connect_rate"] * 100, marker="o", color=c, label=segment.replace("_", " "))
-        ax.fill_between(g["attempt"], g["connect_ci_low"] * 100, g["connect_ci_high"] * 100, color=c, alpha=0.15)
-        if cutoffs is not None:
-            conf = cutoffs.loc[cutoffs["segment"] == segment, "configured"]
-            if len(conf) and pd.notna(conf.iloc[0]):
-                ax.axvline(float(conf.iloc[0]) + 0.5, color=c, linestyle=":", linewidth=1)
-    ax.set_xlabel("Attempt number (calls and emails; dotted: the SLA's last attempt)")
-    ax.set_ylabel("Reached on this attempt (%)")
-    ax.set_title("Chance of reaching a lead on each attempt (95% intervals)", loc="left", fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8)
-    return ax
-
-
 # --------------------------------------------------------------------------- the report page
 MONTHLY_ONLY = "Shown in the monthly report (this is the daily dashboard)."
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """Why the analyses are not on this page (daily mode, or no lead old enough)."""
+    """Why the analyses are not on this page (daily mode, or no lead old enough); ``caveat``: the reason
+    goes into the results file's caveats."""
 
     reason: str
+    caveat: bool = False
+
+    def speed_text(self) -> str:
+        return self.reason
+
+    def attempts_text(self) -> str:
+        return self.reason
+
+    def cutoff_table(self) -> None:
+        return None
+
+    def record(self, results: Any) -> None:
+        if self.caveat:
+            results.warn(self.reason)
 
 
 @dataclass
@@ -431,7 +401,7 @@ class AttemptAnalysis:
         results.table("optimal_attempts", self.cutoffs)
 
 
-def analyse(report: Any) -> "AttemptAnalysis | Skipped":
+def attempt_analysis(report: Any) -> "AttemptAnalysis | Skipped":
     """Run both analyses for a report; :class:`Skipped` in daily mode or when no lead is old enough."""
     if report.daily:
         return Skipped(MONTHLY_ONLY)
@@ -442,41 +412,8 @@ def analyse(report: Any) -> "AttemptAnalysis | Skipped":
         reason = (f"No lead was created at least {settings.mature_days:g} days before {report.as_of}, so outcomes "
                   "are not known yet: speed to lead and attempts need a longer history (or a lower "
                   "[sla] mature_lead_days).")
-        report.results.warn(reason)
-        return Skipped(reason)
+        return Skipped(reason, caveat=True)
     speed = speed_to_lead(counts, buckets_minutes=settings.buckets_minutes, level=level, min_n=min_n)
     curve = attempt_curve(counts, settings=settings, level=level)
     cutoffs = recommended_cutoffs(curve, settings=settings, min_n=min_n)
     return AttemptAnalysis(settings, speed, curve, cutoffs, int(counts["leads"].sum()), level, min_n)
-
-
-def speed_text(analysis: "AttemptAnalysis | Skipped") -> str:
-    return analysis.reason if isinstance(analysis, Skipped) else analysis.speed_text()
-
-
-def attempts_text(analysis: "AttemptAnalysis | Skipped") -> str:
-    return analysis.reason if isinstance(analysis, Skipped) else analysis.attempts_text()
-
-
-def speed_figure(analysis: "AttemptAnalysis | Skipped"):
-    """The speed-to-lead plot, or nothing in daily mode."""
-    if isinstance(analysis, Skipped):
-        return None
-    return plot_speed_to_lead(analysis.speed).figure
-
-
-def attempts_figure(analysis: "AttemptAnalysis | Skipped"):
-    """The connect-rate-by-attempt plot, or nothing in daily mode."""
-    if isinstance(analysis, Skipped):
-        return None
-    return plot_attempt_curve(analysis.curve[analysis.curve["at_risk"] >= analysis.min_n],
-                              cutoffs=analysis.cutoffs).figure
-
-
-def cutoff_table(analysis: "AttemptAnalysis | Skipped"):
-    return None if isinstance(analysis, Skipped) else analysis.cutoff_table()
-
-
-def record(report: Any, analysis: "AttemptAnalysis | Skipped") -> None:
-    if not isinstance(analysis, Skipped):
-        analysis.record(report.results)

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.analyses.lead_value import sla
+from helpers.analyses.lead_value import plots
 from helpers.analyses.lead_value import speed_to_lead as stl
 
 __all__ = ["rep_lists", "rep_options", "rep_widget", "segment_options", "segment_view", "segment_widget"]
@@ -128,7 +129,7 @@ def segment_widget(analysis: Any) -> Any:
             out.clear_output(wait=True)
             table, text = segment_view(analysis, seg.value)
             fig, ax = plt.subplots(figsize=(7, 3))
-            stl.plot_attempt_curve(analysis.curve[analysis.curve["segment"] == seg.value],
+            plots.plot_attempt_curve(analysis.curve[analysis.curve["segment"] == seg.value],
                                    cutoffs=analysis.cutoffs, ax=ax)
             display(fig)
             plt.close(fig)
