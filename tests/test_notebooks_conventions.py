@@ -137,3 +137,95 @@ def test_scheduled_runs_execute_no_analyst_only_cell():
         nb = scheduled_notebook(path)
         assert all("analyst-only" not in c.metadata.get("tags", []) for c in nb.cells)
         assert len(nb.cells) < len(nbformat.read(path, as_version=4).cells), f"{path.name} has analyst-only cells"
+
+
+# ---------------------------------------------------------------------------- the analysis contract (docs/design.md)
+#: What a cell may do with the recorder: read it (``report.results.results.to_dict()``) and hand it to ``record``.
+RECORDER_WRITES = {"headline", "key_figure", "figure", "finding", "warn", "table", "save"}
+
+
+def _cell_trees(nb) -> list[ast.Module]:
+    """The code cells after the parameters cell, parsed."""
+    return [ast.parse(c.source) for c in nb.cells[1:] if c.cell_type == "code"
+            and "parameters" not in c.metadata.get("tags", [])]
+
+
+def _is_report_attr(node: ast.AST, attr: str) -> bool:
+    """``node`` is ``report.<attr>``."""
+    return (isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name)
+            and node.value.id == "report")
+
+
+def contract_problems(nb) -> list[str]:
+    """Every way a notebook's cells break the analysis contract; empty when it keeps it.
+
+    Code is: parameters, ``report = start_report(...)``, ``analysis = analyse(report, ...)`` imported from
+    ``helpers.analyses.<name>.report``, plots and tables from ``analysis``, ``analysis.record(report.results)``.
+    """
+    problems = []
+    trees = _cell_trees(nb)
+    nodes = [n for tree in trees for n in ast.walk(tree)]
+    parents = {id(child): node for node in nodes for child in ast.iter_child_nodes(node)}
+    sources = [n.module or "" for n in nodes if isinstance(n, ast.ImportFrom)
+               and any(a.name == "analyse" for a in n.names)]
+    if len(sources) != 1 or not re.fullmatch(r"helpers\.analyses\.[a-z_]+\.report", sources[0]):
+        problems.append(f"import analyse once, from helpers.analyses.<name>.report (found {sources})")
+    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    analyse = [c for c in calls if isinstance(c.func, ast.Name) and c.func.id == "analyse"]
+    if len(analyse) != 1 or not (analyse[0].args and isinstance(analyse[0].args[0], ast.Name)
+                                 and analyse[0].args[0].id == "report"):
+        problems.append(f"call analyse(report, ...) exactly once (found {len(analyse)} calls)")
+    records = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr == "record"]
+    if len(records) != 1 or [ast.unparse(a) for a in records[0].args] != ["report.results"] or records[0].keywords:
+        problems.append(f"record once, as analysis.record(report.results) (found {[ast.unparse(c) for c in records]})")
+    for node in nodes:
+        if _is_report_attr(node, "results"):
+            parent = parents.get(id(node))
+            if isinstance(parent, ast.Attribute) and parent.attr in RECORDER_WRITES:
+                problems.append(f"no writes to report.results in cells: {ast.unparse(parents.get(id(parent), parent))}")
+            elif isinstance(parent, ast.Call) and parent not in records:
+                problems.append(f"report.results goes only to analysis.record: {ast.unparse(parent)}")
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(ast.unparse(t).startswith("report.results") for t in targets):
+                problems.append(f"no writes to report.results in cells: {ast.unparse(node)}")
+        if _is_report_attr(node, "config"):
+            parent = parents.get(id(node))
+            if not (isinstance(parent, ast.Attribute) and parent.attr == "source_file"):
+                problems.append(f"no configuration read in cells (analyse reads its settings): "
+                                f"{ast.unparse(parent if parent is not None else node)}")
+        if isinstance(node, ast.Call) and node not in analyse:
+            passed = [*node.args, *(k.value for k in node.keywords)]
+            if any(isinstance(a, ast.Name) and a.id == "report" for a in passed):
+                problems.append(f"only analyse takes the report: {ast.unparse(node)}")
+    return problems
+
+
+def test_notebook_keeps_the_analysis_contract(notebook):
+    path, nb = notebook
+    assert contract_problems(nb) == [], f"{path.name}: see docs/design.md, 'The analysis contract'"
+
+
+def test_the_contract_check_catches_each_way_of_breaking_it():
+    def nb(*cells: str):
+        made = nbformat.v4.new_notebook()
+        made.cells = [nbformat.v4.new_code_cell('month: str = ""', metadata={"tags": ["parameters"]}),
+                      *(nbformat.v4.new_code_cell(c) for c in cells)]
+        return made
+
+    good = ["from helpers.analyses.hiring.report import analyse\nreport = start_report('01_x', month=month)",
+            "analysis = analyse(report, metric='x')", "analysis.plot();", "analysis.record(report.results)",
+            "print(report.source, report.config.source_file)\nreport.results.results.to_dict()"]
+    assert contract_problems(nb(*good)) == []
+    broken = {
+        "import analyse once": [good[0].replace("hiring.report", "hiring.model"), *good[1:]],
+        "exactly once": [*good, "again = analyse(report)"],
+        "record once": [*good[:3], "analysis.record(report)"],
+        "no writes to report.results": [*good, "report.results.warn('x')"],
+        "goes only to analysis.record": [*good, "sla.record_sla(report.results, v)"],
+        "no configuration read": [*good, "n = report.config.settings.number('sla.x')"],
+        "only analyse takes the report": [*good, "follow_up(report, analysis)"],
+    }
+    for expected, cells in broken.items():
+        problems = contract_problems(nb(*cells))
+        assert problems and all(expected in p for p in problems[:1]), (expected, problems)

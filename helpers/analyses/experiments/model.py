@@ -30,6 +30,9 @@ import numpy as np
 import pandas as pd
 
 from helpers.analyses.experiments import stats as st
+from helpers.analyses.experiments.wording import (TEST_LABELS, VERDICT_LABELS, _effect_text, _fmt, _missing, _next_step,
+                                                  _note, _p, _pair, _pct, _slug, _styled)
+from helpers.core.contract import TABLES
 from helpers.core.estimator import Estimator
 from helpers.data.reductions import _instant, _ts_literal
 
@@ -69,6 +72,8 @@ def derive_status(start: date | None, end: date | None, as_of: date, given: str 
     """
     if isinstance(given, str) and given.strip():
         return given.strip()
+    if start is None and end is None:  # an exported A/B table without dates: its results are all there is
+        return "finished"
     if start is not None and start > as_of:
         return "planned"
     if end is not None and end <= as_of:
@@ -88,13 +93,36 @@ def experiment_registry(source: "DataSource", *, as_of: date) -> pd.DataFrame:
     Adds ``status`` (given or derived), and fills ``owner`` with "(no owner)" and ``assigned_to``
     with "random" where the export leaves them empty. Sorted by start date, then id.
     """
-    reg = source.read("experiments")
+    reg = source.read("experiments") if source.has("experiments") else registry_from_assignments(source)
     reg["start_date"] = [_day(v) for v in reg["start_date"]]
     reg["end_date"] = [_day(v) for v in reg["end_date"]]
     reg["status"] = [derive_status(s, e, as_of, g) for s, e, g in zip(reg["start_date"], reg["end_date"], reg["status"])]
     reg["owner"] = reg["owner"].where(reg["owner"].notna() & (reg["owner"].astype(str).str.strip() != ""), "(no owner)")
     reg["assigned_to"] = reg["assigned_to"].where(reg["assigned_to"].notna(), "random")
     return reg.sort_values(["start_date", "experiment_id"], kind="stable", ignore_index=True)
+
+
+def registry_from_assignments(source: "DataSource") -> pd.DataFrame:
+    """The experiments of an export that has only assignments (an A/B table): one per ``experiment_id``.
+
+    Each is named by its id, randomised per ``lead``, measured as a ``rate`` when every outcome is 0 or 1
+    (else a ``mean``), with no pre-registered bar (``success_min_lift`` 0: any change beyond chance), no
+    dates (so analysed as finished) and a hypothesis saying it was not registered.
+    """
+    a = source.table("experiment_assignments")
+    out = a.group_by("experiment_id").aggregate(
+        measured=a.outcome.count(), binary=a.outcome.isin([0.0, 1.0]).sum()).execute()
+    columns = TABLES["experiments"].column_names
+    reg = pd.DataFrame({c: pd.Series([None] * len(out), dtype=object) for c in columns})
+    reg["experiment_id"] = out["experiment_id"].astype(str).to_numpy()
+    reg["name"] = reg["experiment_id"]
+    reg["hypothesis"] = "Not registered: the data holds only the assignments."
+    reg["unit"] = "lead"
+    reg["metric"] = "outcome"
+    reg["metric_type"] = ["rate" if m > 0 and b == m else "mean"
+                          for m, b in zip(out["measured"].fillna(0), out["binary"].fillna(0))]
+    reg["success_min_lift"] = 0.0
+    return reg
 
 
 # ============================================================================ outcomes in the engine
@@ -617,14 +645,7 @@ class ExperimentReview(Estimator):
         return plot_effects(self.summary_, ax=ax)
 
 
-# ============================================================================ formatting
-VERDICT_LABELS = {"success": "success", "no_effect": "no effect", "worse": "worse than control", "inconclusive": "inconclusive",
-                  "pending": "pending", "not_started": "not started", "invalid": "invalid data"}
-TEST_LABELS = {"two_proportions": "two proportions (Newcombe interval, z-test)", "welch": "Welch t",
-               "rank": "rank test (Mann-Whitney, median shift)", "cluster_robust": "per-rep (cluster-robust) t"}
-_MONEY = ("mrr", "revenue", "arr", "price", "value", "dollar", "amount")
-
-
+# ============================================================================ power curve
 def power_curve(row: pd.Series | dict, *, alpha: float = 0.05, power: float = 0.8, points: int = 40,
                 units: Any = None) -> pd.DataFrame:
     """Power to detect the pre-registered bar as measured units grow, for one row of the summary.
@@ -665,11 +686,6 @@ def power_curve(row: pd.Series | dict, *, alpha: float = 0.05, power: float = 0.
     return pd.DataFrame({"units": units.astype("float64"), "power": np.asarray(curve, dtype="float64")})
 
 
-def _styled(table: pd.DataFrame):
-    """A Styler that shows whole cells and escapes HTML in values and labels (experiment names come from the data)."""
-    return table.style.format(escape="html").format_index(escape="html", axis=0).format_index(escape="html", axis=1)
-
-
 def _skewness(n: float, s: float, q: float, c3: float) -> float:
     """Sample skewness from the count, sum, sum of squares and sum of cubes."""
     if n < 3:
@@ -681,99 +697,3 @@ def _skewness(n: float, s: float, q: float, c3: float) -> float:
     m3 = c3 / n - 3 * m * q / n + 2 * m ** 3
     return m3 / m2 ** 1.5
 
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in str(text).lower()).strip("_")
-
-
-def _missing(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and not math.isfinite(v)) or (not isinstance(v, str) and pd.isna(v))
-
-
-def _fmt(v: Any, r: pd.Series, *, signed: bool = False, level: bool = False) -> str:
-    """A value in the metric's units: rates as % (levels) or points (differences), money as $."""
-    if _missing(v):
-        return "-"
-    v = float(v)
-    sign = "+" if signed and v > 0 else ("\u2212" if v < 0 else "")
-    a = abs(v)
-    if r["metric_type"] == "rate":
-        return f"{sign}{100 * a:.1f}%" if level else f"{sign}{100 * a:.1f} pts"
-    money = any(k in str(r["metric"]).lower() for k in _MONEY)
-    if money:
-        return f"{sign}${a:,.0f}" if a >= 10 else f"{sign}${a:,.2f}"
-    return f"{sign}{a:,.0f}" if a >= 100 else f"{sign}{a:,.3g}"
-
-
-def _effect_text(r: pd.Series) -> str:
-    if _missing(r["effect"]):
-        return "-"
-    return f"{_fmt(r['effect'], r, signed=True)} ({_fmt(r['ci_low'], r, signed=True)} to {_fmt(r['ci_high'], r, signed=True)})"
-
-
-def _pair(a: Any, b: Any) -> str:  # noqa: D103
-    return "-" if _missing(a) or _missing(b) else f"{int(a):,} / {int(b):,}"
-
-
-def _pct(v: Any) -> str:
-    return "-" if _missing(v) else f"{100 * float(v):.0f}%"
-
-
-def _p(v: Any) -> str:
-    if _missing(v):
-        return "-"
-    return "< 0.001" if v < 0.001 else f"{v:.3f}"
-
-
-def _next_step(r: pd.Series) -> str:
-    code = r["verdict"]
-    if code == "not_started":
-        return f"Starts {r['start_date']}."
-    if code == "pending":
-        if not _missing(r["clusters_needed"]):
-            return (f"More {r['unit']}s from the same {_pair(r['clusters_treatment'], r['clusters_control'])} reps "
-                    f"cannot settle it: about {int(r['clusters_needed']):,} reps in all would be needed to detect the bar.")
-        if r["too_slow"]:
-            return (f"At the current pace ({r['units_per_day']:.1f} measured {r['unit']}s a day) it would need more "
-                    f"than two years to detect the bar: enlarge it or stop it.")
-        if isinstance(r["decision_date"], date):
-            return (f"Decision expected {r['decision_date']:%d %b %Y} at the current pace "
-                    f"({r['units_per_day']:.1f} measured {r['unit']}s a day).")
-        return f"No decision date yet: {r['unit']}s are not being measured fast enough to tell when."
-    if code == "inconclusive":
-        if not _missing(r["clusters_needed"]):
-            return f"Re-run it with about {int(r['clusters_needed']):,} reps in all; more {r['unit']}s per rep will not do."
-        if not _missing(r["units_more"]) and r["units_more"] > 0:
-            pace = (f", about {int(r['days_more']):,} more days at the pace it ran" if not _missing(r["days_more"])
-                    else ", more than two years at the pace it ran" if r["too_slow"] else "")
-            return f"Needs about {int(r['units_more']):,} more measured {r['unit']}s{pace}."
-        return "Re-run it with more units."
-    if code == "success":
-        return "Decide the roll-out."
-    if code == "no_effect":
-        return "Close it."
-    if code == "worse":
-        return "Stop it now and go back to what control does."
-    return "-"
-
-
-def _note(r: pd.Series, s: ExperimentSettings) -> str:
-    head = (f"**{r['name']}** (owner {r['owner']}; {r['unit']}s; metric {r['metric']}; {r['status']}; "
-            f"bar {_fmt(r['success_min_lift'], r, signed=True)}).")
-    if r["verdict"] == "not_started":
-        return f"{head} Planned: starts {r['start_date']}."
-    if _missing(r["effect"]):
-        return f"{head} No measured effect yet. {r['verdict_text']}"
-    level = int(round(100 * (1 - s.alpha)))
-    what = "median " if r["test"] == "rank" else ""
-    body = (f" Treatment {what}{_fmt(r['treatment'], r, level=True)} vs control {_fmt(r['control'], r, level=True)} "
-            f"({_pair(r['n_treatment'], r['n_control'])} {r['unit']}s): lift {_fmt(r['effect'], r, signed=True)}, "
-            f"{level}% interval {_fmt(r['ci_low'], r, signed=True)} to {_fmt(r['ci_high'], r, signed=True)} "
-            f"(p {_p(r['p_value'])}; {TEST_LABELS.get(r['test'], r['test'])}).")
-    power = f" With these units the test had {_pct(r['power'])} power to detect the bar" if not _missing(r["power"]) else ""
-    if power:
-        power += (f"; the smallest lift it could reliably detect is {_fmt(r['mde'], r, signed=True)}."
-                  if not _missing(r["mde"]) else "; no lift within the metric's range could be reliably detected.")
-    label = VERDICT_LABELS.get(r["verdict"], r["verdict"])
-    reading = " Interim reading, not a verdict." if r["verdict"] == "pending" else ""
-    return f"{head}{body}{power} **Verdict: {label}.** {r['verdict_text']}{reading} {_next_step(r)}"

@@ -26,7 +26,7 @@ def plot_effects(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """
     import matplotlib.pyplot as plt
 
-    from helpers.analyses.experiments.model import VERDICT_LABELS
+    from helpers.analyses.experiments.wording import VERDICT_LABELS
 
     rows = [r for _, r in summary.iterrows() if r["effect"] is not None and not pd.isna(r["effect"])
             and r["success_min_lift"] and r["success_min_lift"] > 0]
@@ -56,7 +56,7 @@ def plot_power_curve(curve: pd.DataFrame, *, row: pd.Series, target_power: float
     summary ``row``) and the target power marked."""
     import matplotlib.pyplot as plt
 
-    from helpers.analyses.experiments.model import _fmt
+    from helpers.analyses.experiments.wording import _fmt
 
     r = row
     if ax is None:
