@@ -27,6 +27,16 @@ def test_wilson_is_nan_without_trials_and_narrows_with_confidence():
     assert l99 < l90 and h99 > h90
 
 
+
+def test_two_numbers_in_give_two_numbers_out():
+    """Scalar counts (a pass-mark band, one experiment arm) get plain numbers, equal to the vectorised result."""
+    low, high = wilson_interval(7, 12, level=0.9)
+    assert np.ndim(low) == 0 and isinstance(low, float) and isinstance(high, float)
+    arr_low, arr_high = wilson_interval([7], [12], level=0.9)
+    assert (low, high) == (arr_low[0], arr_high[0])
+    assert all(np.isnan(v) and isinstance(v, float) for v in wilson_interval(0, 0))
+
+
 def test_error_bars_are_never_negative():
     bars = error_bars([0.0, 50.0, np.nan], [1e-15, 40.0, np.nan], [10.0, 45.0, 3.0])
     assert bars.shape == (2, 3) and (bars >= 0).all()

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from helpers.analyses.lead_value import sla
+from helpers.core.intervals import wilson_interval
 from helpers.analyses.lead_value import speed_to_lead as stl
 from helpers.analyses.lead_value.widgets import rep_lists, rep_options, rep_widget, segment_options, segment_view, segment_widget
 
@@ -57,7 +58,7 @@ def _analysis() -> stl.AttemptAnalysis:
     curve = pd.DataFrame({"segment": ["enterprise"] * 2 + ["small_business"] * 2, "attempt": [1, 2, 1, 2],
                           "at_risk": [100, 0, 50, 40], "connects": [30, 0, 10, 4], "wins": [6, 0, 2, 1]})
     curve["connect_rate"] = curve["connects"] / curve["at_risk"].where(curve["at_risk"] > 0)
-    curve["connect_ci_low"], curve["connect_ci_high"] = stl.wilson_interval(curve["connects"], curve["at_risk"])
+    curve["connect_ci_low"], curve["connect_ci_high"] = wilson_interval(curve["connects"], curve["at_risk"])
     curve["value_per_attempt"] = curve["wins"] / curve["at_risk"].where(curve["at_risk"] > 0) * 1000
     curve["value_ci_low"], curve["value_ci_high"] = curve["value_per_attempt"] * 0.5, curve["value_per_attempt"] * 2
     cutoffs = pd.DataFrame({"segment": ["enterprise", "small_business"], "configured": [12, 5], "cutoff": [None, 1],

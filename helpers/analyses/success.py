@@ -49,7 +49,7 @@ Customers and quota months are reduced in the engine (Ibis); only per-rep-month 
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import ibis
@@ -57,6 +57,7 @@ import ibis.expr.datatypes as dt
 import numpy as np
 import pandas as pd
 
+from helpers.core.periods import as_date
 from helpers.data.reductions import rep_churn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -106,15 +107,11 @@ def success_settings(config: "WorkbookConfig") -> dict[str, Any]:
     }
 
 
-def _as_date(as_of: Any) -> date:
-    if isinstance(as_of, datetime):
-        return as_of.date()
-    if isinstance(as_of, date):
-        return as_of
-    try:
-        return pd.Timestamp(str(as_of)).date()
-    except ValueError:
-        raise ValueError(f"as_of {as_of!r} is not a date: pass YYYY-MM-DD, e.g. '2026-10-31'") from None
+def _as_of_day(as_of: Any) -> date:
+    day = as_date(as_of)
+    if day is None:
+        raise ValueError(f"as_of {as_of!r} is not a date: pass YYYY-MM-DD, e.g. '2026-10-31'")
+    return day
 
 
 def _won_by_rep_month(source: "DataSource", as_of: date) -> pd.DataFrame:
@@ -158,7 +155,7 @@ def compute_success_metrics(source: "DataSource", config: "WorkbookConfig", *, a
     ``MissingTableError``, which says which file to add).
     """
     opts = success_settings(config)
-    as_of_day = _as_date(as_of)
+    as_of_day = _as_of_day(as_of)
     reps = source.read("reps", columns=["rep_id", "name", "role", "hire_date", "leave_date"])
     quotas = source.read("quotas", columns=["rep_id", "month", "quota_mrr"])
     sellers = reps[reps["role"].isin(SELLING_ROLES) | reps["rep_id"].isin(quotas["rep_id"])].copy()

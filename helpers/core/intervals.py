@@ -14,7 +14,8 @@ from scipy import stats
 def wilson_interval(successes: Any, n: Any, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for ``successes`` out of ``n``, vectorised, clipped to [0, 1]; NaN where n is 0.
 
-    Equals ``statsmodels.stats.proportion.proportion_confint(k, n, alpha=1 - level, method="wilson")``
+    Arrays (or Series) in, arrays out; two numbers in, two numbers (``numpy.float64``) out. This is
+    the workbook's only Wilson interval: analyses call it directly. Equals ``statsmodels.stats.proportion.proportion_confint(k, n, alpha=1 - level, method="wilson")``
     (tests/test_intervals.py checks it).
     """
     k = np.asarray(successes, dtype=float)
@@ -26,7 +27,8 @@ def wilson_interval(successes: Any, n: Any, *, level: float = 0.95) -> tuple[np.
         centre = (p + z * z / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
         low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+    low, high = np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+    return (low[()], high[()]) if low.ndim == 0 else (low, high)
 
 
 def error_bars(value: Any, low: Any, high: Any) -> np.ndarray:

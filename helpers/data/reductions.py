@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.core.contract import TABLES
+from helpers.core.periods import month_texts
 from helpers.data.engine import DataSource, DataSourceError, MissingTableError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -81,9 +82,7 @@ def _ts_literal(ts: pd.Timestamp) -> ibis.Value:
     return ibis.literal(ts.to_pydatetime(), type=UTC_TS)
 
 
-def _month_label(year: pd.Series, month: pd.Series) -> pd.Series:
-    """'YYYY-MM' from year and month numbers, vectorised."""
-    return (year.astype("int64").astype(str) + "-" + month.astype("int64").astype(str).str.zfill(2)).astype("str")
+_month_label = month_texts  # the name analyses/predictable_revenue/reductions.py imports
 
 
 def fetch(expr: ibis.Expr) -> pd.DataFrame:
@@ -111,7 +110,7 @@ def _year_month(ts: ibis.Value) -> dict[str, ibis.Value]:
 
 def _with_month(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
-    df.insert(0, "month", _month_label(df.pop("_year"), df.pop("_month")))
+    df.insert(0, "month", month_texts(df.pop("_year"), df.pop("_month")))
     return df
 
 

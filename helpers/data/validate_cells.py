@@ -15,6 +15,7 @@ import pandera.pandas as pa
 
 from helpers.core.config import WorkbookConfig, load_config
 from helpers.core.contract import TABLES, Column, Table
+from helpers.core.periods import MONTH_PATTERN
 
 _EXCEL_SERIAL_MIN, _EXCEL_SERIAL_MAX = 20_000, 80_000  # 1954-10-03 .. 2119-01-11
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -99,7 +100,7 @@ def build_table_schema(table_name: str, config: WorkbookConfig | None = None) ->
         elif rule["max"] is not None:
             checks.append(pa.Check.le(rule["max"]))
         if col.dtype == "month":
-            checks.append(pa.Check.str_matches(r"^\d{4}-(0[1-9]|1[0-2])$"))
+            checks.append(pa.Check.str_matches(MONTH_PATTERN))
         columns[col.name] = pa.Column(_PANDERA_DTYPES[col.dtype], checks=checks, nullable=col.nullable,
                                       required=False, description=col.description)
     return pa.DataFrameSchema(columns, name=table_name, strict=False, coerce=False)
@@ -108,7 +109,6 @@ def build_table_schema(table_name: str, config: WorkbookConfig | None = None) ->
 # --------------------------------------------------------------------------------------------
 # Parsing text (CSV cells, or Parquet columns of an unexpected type) into contract types
 # --------------------------------------------------------------------------------------------
-_MONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 _SERIAL_RE = r"^\s*\d{5}(\.\d+)?\s*$"
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -169,7 +169,7 @@ def _parse(raw: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
         return typed, present & typed.isna()
     if kind == "month":
         text = _as_text(raw).str.strip()
-        bad = present & ~text.str.match(_MONTH_RE).fillna(False).astype(bool)
+        bad = present & ~text.str.match(MONTH_PATTERN).fillna(False).astype(bool)
         return text.where(~bad), bad
     if kind == "bool":
         text = _as_text(raw).str.strip().str.lower()

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from helpers import __version__
-from helpers.core.contract import ANALYSIS_TABLES
+from helpers.core.contract import ANALYSIS_PARTS, ANALYSIS_TABLES, part_note, part_status
 from helpers.core.periods import is_month, month_name
 from helpers.paths import KERNEL_NAME, NOTEBOOKS_DIR
 
@@ -83,6 +83,8 @@ class NotebookRun:
     headline: str = ""
     key_figure: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    #: the report's parts and whether the data supported each ({"name", "label", "ran", "missing"})
+    parts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -507,6 +509,8 @@ def _write_index(folder: Path, plan: "_Plan", *, runs: list[NotebookRun], wall_s
     organisation, fingerprint = plan.config.organisation, plan.fingerprint
     data_description = plan.data_description
     counts = {s: sum(r.state == s for r in runs) for s in ("ok", "failed", "skipped")}
+    for r in runs:  # which parts of each report the data supported (run.json and the card's notes)
+        r.parts = r.parts or list(plan.parts.get(r.notebook, []))
     heading = (f"Daily dashboard, {label}" if mode == "daily" else f"Monthly sales science report, {month_name(month)}")
     summary = (f"{counts['ok']} report(s) ready, {counts['failed']} failed, {counts['skipped']} skipped "
                "for lack of data.")
@@ -623,6 +627,7 @@ class _Plan:
     selected: frozenset[str] = frozenset()  # the notebooks this run executes (all unless --only)
     data_notes: tuple[str, ...] = ()  # about the whole month (on the index)
     notes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per notebook (on its card and page)
+    parts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per notebook: which parts the data supports
 
 
 #: Tables that place the month's sales work in time: a month with none of their rows is not covered by the data.
@@ -757,10 +762,19 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
             checked = check_month(source, month=month, as_of=as_of_day, daily=daily)
         fingerprint = source.fingerprint()
         missing = {s.stem: [t for t in s.needs if not source.has(t)] for s in specs}
+        parts = {s.stem: part_status(ANALYSIS_PARTS.get(s.stem, ()), source.has, source.present_columns)
+                 for s in specs}
         data_description = getattr(source, "description", "") if getattr(source, "kind", "") == "folder" else \
             "database (URL from the environment)"
     except DataSourceError as exc:
         raise ReportError(str(exc)) from None
+    except ReportError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the engine's own error (a row validation let through): named, not a traceback
+        text = " ".join(str(exc).split())
+        where = re.search(r"file = (\S+)", str(exc))
+        raise ReportError(f"the data engine could not read {where.group(1) if where else 'the data'}: "
+                          f"{text[:300]}. Run `sales-workbook validate` and correct the rows it names.") from None
     finally:
         source.close()
     runs = {s.stem: NotebookRun(notebook=s.stem, number=s.number, title=s.title, state="skipped",
@@ -782,6 +796,11 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
         used = set(spec.needs) | set(spec.uses)
         notes[spec.stem] = tuple(n for n in checked.notes
                                  if not n.startswith("No ") or any(n.startswith(f"No {t} ") for t in used))
+        off = [p for p in parts[spec.stem] if not p["ran"]]
+        if off:  # a part whose data is absent says so in one line; the others run
+            shown = [str(p["label"]) for p in parts[spec.stem] if p["ran"]]
+            notes[spec.stem] += (("Shown: " + "; ".join(shown) + ". " if shown else "")
+                                 + " ".join(part_note(p) for p in off),)
     label = as_of_day if daily else month
     parent = out_root / "daily" if daily else out_root
     parent.mkdir(parents=True, exist_ok=True)
@@ -796,7 +815,7 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
                  month=month, as_of=as_of_day, label=label, final=parent / label, fingerprint=fingerprint,
                  data_description=data_description, parameters=parameters,
                  period_text=f"Daily, as of {as_of_day}" if daily else f"{month_name(month)} (as of {as_of_day})",
-                 selected=selected, data_notes=checked.notes, notes=notes)
+                 selected=selected, data_notes=checked.notes, notes=notes, parts=parts)
 
 
 def build_report(*, month: str | None = None, as_of: str | None = None, config_path: str | Path | None = None,

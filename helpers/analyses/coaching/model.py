@@ -61,7 +61,6 @@ __all__ = [
     "rep_month_submetrics",
     "shrink_rates",
     "team_heatmap",
-    "wilson_interval",
 ]
 
 
@@ -115,11 +114,6 @@ def month_window(month: str, months: int) -> list[str]:
 
 
 # --------------------------------------------------------------------------- small statistics
-def wilson_interval(k: Any, n: Any, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for k successes out of n (vectorised; NaN where n == 0)."""
-    return intervals.wilson_interval(k, n, level=level)
-
-
 def _check_funnel(funnel: pd.DataFrame) -> None:
     needed = {"rep_id", "month", "stage_order", "stage", "leads", "previous_stage_leads"}
     missing = needed - set(funnel.columns)
@@ -267,7 +261,8 @@ class WeakStageModel(Estimator):
             judged = self._gaps(judged, tau2)
             tau2 = self._tau2(judged)
         judged = self._gaps(judged, tau2)
-        self.tau2_ = float(tau2.iloc[0]) if len(tau2) else 0.0
+        self.tau2_ = float(tau2.min()) if len(tau2) else 0.0
+        self.stage_tau2_ = judged.assign(_t=tau2).groupby("stage")["_t"].first() if len(tau2) else pd.Series(dtype=float)
         zc = stats.norm.ppf(0.5 + self.confidence_level / 2)
         total_sd = np.sqrt(judged["s2"] + tau2)
         judged["z"] = judged["d"] / total_sd
@@ -282,7 +277,7 @@ class WeakStageModel(Estimator):
         out = df.merge(judged[["rep_id", "stage", "d", "s2", "z", "p_value", "threshold", "ratio", "ratio_low",
                                "ratio_high", "flagged"]], on=["rep_id", "stage"], how="left")
         out["flagged"] = out["flagged"].fillna(False).astype(bool)
-        lo, hi = wilson_interval(out["k"], out["n"], self.confidence_level)
+        lo, hi = intervals.wilson_interval(out["k"], out["n"], level=self.confidence_level)
         with np.errstate(invalid="ignore", divide="ignore"):
             out["rate"] = out["k"] / out["n"].where(out["n"] > 0)
         out["rate_low"], out["rate_high"] = lo, hi
@@ -294,10 +289,17 @@ class WeakStageModel(Estimator):
 
     @staticmethod
     def _tau2(judged: pd.DataFrame) -> pd.Series:
-        """One tau^2 for all stages (per-stage estimates from a few dozen reps proved too noisy)."""
+        """tau^2 per stage: the team-wide estimate, raised to the stage's own robust estimate where that
+        stage varies more between reps (closing varies more than connecting; a per-stage estimate alone,
+        from a few dozen reps, is too noisy to lower it). Raising only keeps the false-flag rate at or
+        under its design on every stage (simulation study, docs/funnel-coaching.md)."""
         ok = judged["d"].notna()
         pooled = _robust_tau2(judged.loc[ok, "d"].to_numpy(), judged.loc[ok, "s2"].to_numpy())
-        return pd.Series(pooled, index=judged.index, dtype=float)
+        out = pd.Series(pooled, index=judged.index, dtype=float)
+        for _stage, rows in judged[ok].groupby("stage"):  # a handful of stages
+            own = _robust_tau2(rows["d"].to_numpy(), rows["s2"].to_numpy())
+            out.loc[rows.index] = max(pooled, own)
+        return out
 
     @staticmethod
     def _gaps(judged: pd.DataFrame, tau2: pd.Series) -> pd.DataFrame:
@@ -375,7 +377,7 @@ def to_won_table(funnel: pd.DataFrame, *, months: Sequence[str]) -> pd.DataFrame
     out["won_capped"] = np.minimum(out["won"], out["leads"])
     with np.errstate(invalid="ignore", divide="ignore"):
         out["pct_to_won"] = 100 * out["won"] / out["leads"].where(out["leads"] > 0)
-    lo, hi = wilson_interval(out["won_capped"], out["leads"])
+    lo, hi = intervals.wilson_interval(out["won_capped"], out["leads"])
     out["pct_low"], out["pct_high"] = 100 * lo, 100 * hi
     team = out.groupby("stage")[["won", "leads"]].sum()
     out["team_pct_to_won"] = out["stage"].map(100 * team["won"] / team["leads"].where(team["leads"] > 0))
@@ -570,7 +572,7 @@ def progress(funnel: pd.DataFrame, *, rep_id: str, stage: str, months: Sequence[
     out = pd.DataFrame(index=pd.Index(list(months), name="month")).join(rep).join(team).reset_index()
     out["n"] = out["n"].fillna(0).astype("int64")
     out["k"] = out["k"].fillna(0).astype("int64")
-    lo, hi = wilson_interval(out["k"], out["n"], confidence_level)
+    lo, hi = intervals.wilson_interval(out["k"], out["n"], level=confidence_level)
     out["pct_low"], out["pct_high"] = 100 * lo, 100 * hi
     return out
 

@@ -28,9 +28,9 @@ from helpers.analyses.coaching.model import (
     rep_month_submetrics,
     team_heatmap,
     to_won_table,
-    wilson_interval,
 )
 from helpers.analyses.coaching.followup import FocusFollowUp, follow_up
+from helpers.core.intervals import wilson_interval
 from helpers.data.reductions import rep_month_funnel
 
 __all__ = ["CoachingAnalysis", "analyse", "cli_private_page", "publish_private_page", "render_private_page"]
@@ -228,7 +228,7 @@ class CoachingAnalysis:
             rec.key_figure("reps_flagged", "Reps with a clearly weak stage", int(flags["flagged"].sum()), unit="reps",
                            n=judged)
         pooled = self.model.summary.groupby("stage", sort=False)[["k", "n"]].sum()
-        lo, hi = wilson_interval(pooled["k"], pooled["n"], self.settings.confidence_level)
+        lo, hi = wilson_interval(pooled["k"], pooled["n"], level=self.settings.confidence_level)
         for (stage, row), low, high in zip(pooled.iterrows(), lo, hi):  # a handful of stages
             rate = 100 * row["k"] / row["n"] if row["n"] else None
             rec.figure(f"team_conversion_{stage}", f"Team conversion to {self.labels.get(stage, stage)} "

@@ -32,13 +32,14 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.engine import DataSource
-from helpers.data.reductions import _finish, _instant, _month_label, fetch
+from helpers.data.reductions import _finish, _instant, fetch
 from helpers.core import intervals
+from helpers.core.periods import month_index, month_texts
 from helpers.core.estimator import Estimator
 
 __all__ = [
     "ATTRIBUTIONS", "ChurnDataError", "ChurnQuartiles", "RetentionCurves", "as_of_date", "churn_rates",
-    "customer_cohorts", "month_index", "month_label", "retention_durations", "within_months",
+    "customer_cohorts", "retention_durations", "within_months",
 ]
 
 #: who a customer is attributed to: the salesperson who closed it, or the post-sale consultant
@@ -51,17 +52,6 @@ class ChurnDataError(ValueError):
 
 
 # --------------------------------------------------------------------------- months and dates
-def month_index(month: str) -> int:
-    """``'2026-10'`` -> a running month number (year * 12 + month - 1), for arithmetic on months."""
-    year, mon = str(month)[:7].split("-")
-    return int(year) * 12 + int(mon) - 1
-
-
-def month_label(index: int) -> str:
-    """Inverse of :func:`month_index`."""
-    return f"{int(index) // 12:04d}-{int(index) % 12 + 1:02d}"
-
-
 def as_of_date(as_of: Any) -> pd.Timestamp:
     """The calendar day an analysis is as of (a bare date means the whole of that day)."""
     return pd.Timestamp(_instant(as_of, end_of_day=True).date())
@@ -129,11 +119,11 @@ def customer_cohorts(source: DataSource, *, window_months: int, clawback_months:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, [
             "str", "str", "str", "bool", "bool", "object", "bool", "int64", "int64", "int64"])})
     df["rep_id"] = df.pop("_rep").astype(str)
-    df["start_month"] = _month_label(df.pop("_sy"), df.pop("_sm"))
+    df["start_month"] = month_texts(df.pop("_sy"), df.pop("_sm"))
     cy, cm = df.pop("_cy"), df.pop("_cm")
     claimed = cy.notna()
     df["clawback_month"] = pd.Series(None, index=df.index, dtype=object)
-    df.loc[claimed, "clawback_month"] = _month_label(cy[claimed], cm[claimed]).astype(object)
+    df.loc[claimed, "clawback_month"] = month_texts(cy[claimed], cm[claimed]).astype(object)
     df = df.rename(columns={"_done": "window_done", "_in_window": "churned_in_window", "_churned": "churned"})
     for col in ("window_done", "churned_in_window", "churned"):
         df[col] = df[col].fillna(False).astype(bool)
@@ -163,11 +153,6 @@ def retention_durations(source: DataSource, *, as_of: Any, attribution: str = "c
 
 
 # --------------------------------------------------------------------------- rates and ranking
-def _wilson(k: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    low, high = intervals.wilson_interval(k, n, level=level)
-    return np.atleast_1d(low), np.atleast_1d(high)
-
-
 def churn_rates(cohorts: pd.DataFrame, *, at_month: str, window_months: int, as_of_month: str | None = None,
                 lookback_months: int = 0, confidence_level: float = 0.95,
                 people: list[str] | None = None) -> pd.DataFrame:
@@ -206,7 +191,8 @@ def churn_rates(cohorts: pd.DataFrame, *, at_month: str, window_months: int, as_
     out.index.name = "rep_id"
     out = out.reset_index()
     out["churn_rate"] = out["churned_in_window"] / out["customers_judged"].where(out["customers_judged"] > 0)
-    out["ci_low"], out["ci_high"] = _wilson(out["churned_in_window"], out["customers_judged"], confidence_level)
+    out["ci_low"], out["ci_high"] = intervals.wilson_interval(out["churned_in_window"], out["customers_judged"],
+                                                          level=confidence_level)
     out["lifetime_churn_share"] = out["churned_by_now"] / out["customers"].where(out["customers"] > 0)
     return out.sort_values("rep_id", ignore_index=True)
 

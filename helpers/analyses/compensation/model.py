@@ -31,7 +31,8 @@ import ibis.expr.datatypes as dt
 import numpy as np
 import pandas as pd
 
-from helpers.analyses.compensation.churn import (ChurnQuartiles, as_of_date, churn_rates, customer_cohorts, month_index, month_label)
+from helpers.analyses.compensation.churn import ChurnQuartiles, as_of_date, churn_rates, customer_cohorts
+from helpers.core.periods import month_at, month_index
 from helpers.core.estimator import Estimator
 from helpers.data.engine import DataSource
 
@@ -210,7 +211,7 @@ def plan_amounts(plan: str, settings: PlanSettings, *, cohorts: pd.DataFrame, pa
     claw = claw.groupby(["rep_id", "start_month", "clawback_month"], as_index=False)["mrr_cents"].sum()
     claw = claw.merge(new[["rep_id", "start_month", "factor"]], on=["rep_id", "start_month"], how="left")
     claw["clawback_cents"] = _cents_column(claw["factor"], claw["mrr_cents"])
-    claw["month"] = [month_label(month_index(m) + 1) for m in claw["clawback_month"]]  # deducted the next month
+    claw["month"] = [month_at(month_index(m) + 1) for m in claw["clawback_month"]]  # deducted the next month
     claws = claw.groupby(["rep_id", "month"], as_index=False)["clawback_cents"].sum()
     out = earned.groupby(["rep_id", "month"], as_index=False)["earned_cents"].sum().merge(
         claws, on=["rep_id", "month"], how="outer").fillna(0)

@@ -76,11 +76,6 @@ def _need(n_t: float, n_c: float, minimum: int = 1, what: str = "units with a me
 
 
 # ============================================================================ effects
-def _wilson(x: float, n: float, z: float) -> tuple[float, float]:
-    low, high = intervals.wilson_interval(x, n, level=2 * stats.norm.cdf(z) - 1)
-    return float(low), float(high)
-
-
 def two_proportions(x_t: float, n_t: float, x_c: float, n_c: float, *, alpha: float = 0.05) -> Effect:
     """Difference of two rates (0/1 outcomes): Newcombe's hybrid-score interval and the pooled z-test.
 
@@ -91,8 +86,9 @@ def two_proportions(x_t: float, n_t: float, x_c: float, n_c: float, *, alpha: fl
     _need(n_t, n_c)
     z = _z(alpha)
     p_t, p_c = x_t / n_t, x_c / n_c
-    l_t, u_t = _wilson(x_t, n_t, z)
-    l_c, u_c = _wilson(x_c, n_c, z)
+    level = 2 * stats.norm.cdf(z) - 1
+    l_t, u_t = intervals.wilson_interval(x_t, n_t, level=level)
+    l_c, u_c = intervals.wilson_interval(x_c, n_c, level=level)
     diff = p_t - p_c
     low = diff - math.sqrt((p_t - l_t) ** 2 + (u_c - p_c) ** 2)
     high = diff + math.sqrt((u_t - p_t) ** 2 + (p_c - l_c) ** 2)

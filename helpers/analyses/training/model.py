@@ -57,7 +57,6 @@ __all__ = [
     "hiring_trait_scores",
     "rep_stage_conversion",
     "training_scores_wide",
-    "wilson_interval",
 ]
 
 
@@ -512,12 +511,6 @@ def compute_certification_stage_correlations(scores: pd.DataFrame, conversion: p
 
 
 # --------------------------------------------------------------------------- exam bands and pass mark
-def wilson_interval(successes: int, n: int, *, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion (NaN when n = 0)."""
-    low, high = intervals.wilson_interval(successes, n, level=level)
-    return float(low), float(high)
-
-
 def _band_labels(edges: Sequence[float]) -> list[str]:
     fmt = lambda v: f"{v:g}"  # noqa: E731
     labels = [f"below {fmt(edges[0])}"]
@@ -557,7 +550,7 @@ def compute_exam_bands(data: pd.DataFrame, *, score: str, metric: str, edges: Se
         half = (float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(values.std(ddof=1)) / math.sqrt(n)
                 if n >= 2 else math.nan)
         reached = int(good[inside].sum())
-        low, high = wilson_interval(reached, n, level=level)
+        low, high = intervals.wilson_interval(reached, n, level=level)
         rows.append({"band": label, "low": bins[i], "high": bins[i + 1], "n": n, "mean": mean,
                      "mean_ci_low": mean - half, "mean_ci_high": mean + half, "reached_median": reached,
                      "share": reached / n if n else math.nan, "share_ci_low": low, "share_ci_high": high,
