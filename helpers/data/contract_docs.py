@@ -12,7 +12,8 @@ import sys
 import tomllib
 
 from helpers.core.config import DEFAULTS_FILE
-from helpers.core.contract import ANALYSIS_TABLES, FILE_SUFFIXES, TABLES, Column, Table
+from helpers.core.contract import ANALYSIS_PARTS, FILE_SUFFIXES, TABLES, Column, Table
+from helpers.core.registry import ANALYSIS_TABLES
 
 REGENERATE = "python -m helpers.data.contract_docs > docs/data-contract.md"
 
@@ -208,6 +209,14 @@ def render_contract_markdown() -> str:
         needs = ", ".join(f"`{t}`" for t in spec["needs"])
         uses = ", ".join(f"`{t}`" for t in spec["uses"]) or "-"
         lines.append(f"| {analysis.split('_', 1)[0]} | `{analysis}` | {needs} | {uses} |")
+    lines += ["", "## Report parts and what each needs", "",
+              "A report runs the parts its data supports; a part whose data is absent says so in one line on its "
+              "page and on the index (run.json lists every part with `ran` and `missing`). `table.column` means "
+              "the column must be in the file.", "",
+              "| Report | Part | Needs |", "|---|---|---|"]
+    for analysis, parts in ANALYSIS_PARTS.items():
+        for part in parts:
+            lines.append(f"| `{analysis}` | {part.label} | {', '.join(f'`{n}`' for n in part.needs)} |")
     traits = ", ".join(f"`{t}`" for t in hiring["traits"])
     open_cols = [f"`{t.name}.{c}`" for t in TABLES.values() for c in t.open_columns]
     lines += [
