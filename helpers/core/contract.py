@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+# tables each numbered report needs and uses (ANALYSIS_TABLES) live in the one registry of reports
+from helpers.core.registry import ANALYSIS_TABLES
+
 DType = Literal["string", "int", "float", "date", "timestamp", "month", "bool"]
 
 SEGMENTS = ("small_business", "mid_market", "enterprise")
@@ -357,19 +360,6 @@ _table(Table(
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
-#: Tables each analysis needs (all must be present) and can use if present.
-ANALYSIS_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
-    "00_sales_rates": {"needs": ("reps",), "uses": ("leads", "activities", "deals")},
-    "01_trait_discovery": {"needs": ("reps", "hiring_scores", "quotas", "customers"), "uses": ()},
-    "02_training_score_correlation": {"needs": ("reps", "training_scores", "quotas", "customers"),
-                                      "uses": ("hiring_scores", "activities", "deals")},
-    "03_funnel_coaching": {"needs": ("reps", "activities", "deals"), "uses": ("leads", "quotas")},
-    "04_compensation_churn_quartiles": {"needs": ("reps", "customers"), "uses": ("deals",)},
-    "05_lead_value_and_sla": {"needs": ("reps", "leads", "activities", "deals", "customers"),
-                              "uses": ("lead_events",)},
-    "06_experiments": {"needs": ("experiment_assignments",), "uses": ("experiments", "deals", "activities")},
-    "07_predictable_revenue": {"needs": ("reps", "deals"), "uses": ("leads", "activities", "quotas")},
-}
 
 @dataclass(frozen=True)
 class Part:

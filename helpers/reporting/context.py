@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from helpers.core.contract import ANALYSIS_TABLES, TABLES
+from helpers.core.contract import TABLES
+from helpers.core.registry import REPORT_TITLES, REPORTS
 from helpers.core.periods import ReportParameterError, as_date, month_bounds, month_name, parse_month
 from helpers.core.results import ResultsRecorder
 
@@ -30,17 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from helpers.core.config import WorkbookConfig
 
-#: One-line titles of the reports (the notebooks' metadata repeats them; a test keeps them equal).
-REPORT_TITLES: dict[str, str] = {
-    "00_sales_rates": "Sales rates: win rates, funnel and call attempts",
-    "01_trait_discovery": "Which interview traits predict sales success",
-    "02_training_score_correlation": "Do training scores predict sales success",
-    "03_funnel_coaching": "Funnel by rep: what to coach this month",
-    "04_compensation_churn_quartiles": "Churn by salesperson and commission quartiles",
-    "05_lead_value_and_sla": "Lead value, marketing pacing and the sales SLA",
-    "06_experiments": "Sales experiments: did they work",
-    "07_predictable_revenue": "Predictable revenue: lead mix, roles, forecast and capacity",
-}
 
 #: The column that places a row of each table in time (used for "rows this month" and trends).
 TIME_COLUMNS: dict[str, str] = {
@@ -378,8 +368,8 @@ def start_report(notebook: str, *, month: str = "", as_of: str = "", config_path
 
     Raises :class:`ReportParameterError` for a malformed month or date, or an unknown notebook.
     """
-    if notebook not in ANALYSIS_TABLES:
-        raise ReportParameterError(f"unknown report {notebook!r}: expected one of {', '.join(ANALYSIS_TABLES)}")
+    if notebook not in REPORTS:
+        raise ReportParameterError(f"unknown report {notebook!r}: expected one of {', '.join(REPORTS)}")
     from helpers.core.config import load_config_for_data
     from helpers.data.engine import open_source
 
@@ -416,17 +406,17 @@ def _context(notebook: str, config: "WorkbookConfig", source: Any, *, month: str
         first, after = month_bounds(month)
         as_of_day = parse_as_of(as_of) if as_of else after - timedelta(days=1)
     as_of_instant = parse_as_of_time(as_of) if as_of else default_as_of_time(as_of_day, daily=daily)
-    spec = ANALYSIS_TABLES[notebook]
-    absent = [t for t in spec["needs"] if not source.has(t)]
+    entry = REPORTS[notebook]
+    absent = [t for t in entry.needs if not source.has(t)]
     if absent:
         raise MissingInputError(f"{notebook} needs the table(s) {', '.join(absent)}, absent from {source!r}. Add them to "
                                 "the export (columns in docs/data-contract.md), or leave this report out.")
-    recorder = ResultsRecorder(results_path or None, notebook=notebook, title=REPORT_TITLES[notebook], month=month,
+    recorder = ResultsRecorder(results_path or None, notebook=notebook, title=entry.title, month=month,
                                as_of=as_of_day.isoformat(), mode="daily" if daily else "monthly",
                                organisation=config.organisation)
-    return ReportContext(notebook=notebook, title=REPORT_TITLES[notebook], config=config, source=source, month=month,
+    return ReportContext(notebook=notebook, title=entry.title, config=config, source=source, month=month,
                          as_of=as_of_day, daily=daily, period_start=period_start, period_end=period_end,
-                         results=recorder, needs=tuple(spec["needs"]), uses=tuple(spec["uses"]),
+                         results=recorder, needs=entry.needs, uses=entry.uses,
                          as_of_instant=as_of_instant)
 
 

@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from helpers import __version__
-from helpers.core.contract import ANALYSIS_PARTS, ANALYSIS_TABLES, part_note, part_status
+from helpers.core.registry import REPORTS
 from helpers.core.periods import is_month, month_name
 from helpers.paths import KERNEL_NAME, NOTEBOOKS_DIR
+from helpers.reporting.data_support import ensure_kernel, parts_notes, supported_parts, undated_check
 
 State = Literal["ok", "failed", "skipped"]
 RUN_FORMAT = "sales-workbook-run/1"
@@ -115,7 +116,8 @@ class ReportResult:
 
 # ----------------------------------------------------------------------------- discovery
 def read_notebook_spec(path: Path) -> NotebookSpec:
-    """Read a notebook's declaration (title, tables needed, daily mode) without a kernel."""
+    """A notebook's title, tables needed and daily mode, without a kernel: from the registry of reports
+    (:mod:`helpers.core.registry`) for a numbered report, else from its ``metadata["sales_workbook"]``."""
     match = _NOTEBOOK_NAME.match(path.name)
     if not match:
         raise ReportError(f"{path.name}: report notebooks are named NN_topic.ipynb (two digits, lower-case topic)")
@@ -124,10 +126,13 @@ def read_notebook_spec(path: Path) -> NotebookSpec:
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: not a valid notebook ({exc}); restore it from git") from None
     stem = path.stem
-    contract = ANALYSIS_TABLES.get(stem, {})
+    entry = REPORTS.get(stem)
+    if entry is not None:  # a numbered report: the registry decides (its metadata repeats the entry)
+        return NotebookSpec(path=path, stem=stem, number=match.group(1), title=entry.title, needs=entry.needs,
+                            uses=entry.uses, daily=entry.daily)
     return NotebookSpec(path=path, stem=stem, number=match.group(1), title=str(meta.get("title") or stem),
-                        needs=tuple(meta.get("needs", contract.get("needs", ()))),
-                        uses=tuple(meta.get("uses", contract.get("uses", ()))), daily=bool(meta.get("daily", False)))
+                        needs=tuple(meta.get("needs", ())), uses=tuple(meta.get("uses", ())),
+                        daily=bool(meta.get("daily", False)))
 
 
 def discover_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR, *, only: list[str] | None = None,
@@ -179,27 +184,6 @@ def _tracked_kernel_manager_class():
                     _LIVE_KERNELS.discard(self)
 
     return TrackedKernelManager
-
-
-def ensure_kernel(kernel_name: str = KERNEL_NAME) -> str:
-    """The kernel the notebooks run in, registered on first use: no separate step after ``pip install``.
-
-    When no kernel spec of that name is found, one running this very Python is written into this
-    environment's prefix (``<prefix>/share/jupyter/kernels/<name>``, on Jupyter's search path), or into
-    the user's Jupyter folder when the prefix is read-only. Returns the spec's folder.
-    """
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        return KernelSpecManager().get_kernel_spec(kernel_name).resource_dir
-    except NoSuchKernel:
-        pass
-    from ipykernel.kernelspec import install
-
-    try:
-        return install(kernel_name=kernel_name, display_name="Sales Science Workbook", prefix=sys.prefix)
-    except OSError:  # a read-only (system) prefix
-        return install(kernel_name=kernel_name, display_name="Sales Science Workbook", user=True)
 
 
 def _kill_live_kernels() -> int:
@@ -647,45 +631,6 @@ class MonthCheck:
     empty: tuple[str, ...]  # present core tables with no row in the month
 
 
-def _undated_check(source: Any, *, month: str | None, as_of: str | None,
-                   daily: bool) -> tuple[str, str, MonthCheck] | None:
-    """For data with no dated activity, lead or deal at all: the month (given, else the last complete
-    calendar month before today), its as-of day and a note that every row counts. None for dated data."""
-    from helpers.data.reductions import data_period
-    from helpers.reporting.context import ReportParameterError, month_bounds, parse_as_of, parse_month
-
-    present = [t for t in CORE_MONTH_TABLES if source.has(t)]
-    try:
-        data_period(source)
-        return None
-    except Exception:  # noqa: BLE001 - no core table, or no dated row in them
-        if any(source.has(t) and _has_dated_rows(source, t) for t in present):
-            return None  # a real error of dated data: check_month says it
-    try:
-        if daily:
-            day = parse_as_of(as_of) if as_of else date.today()
-            month = parse_month(month) if month else day.strftime("%Y-%m")
-        else:
-            this_month = date.today().replace(day=1)
-            month = parse_month(month) if month else (this_month - timedelta(days=1)).strftime("%Y-%m")
-            _, after = month_bounds(month)
-            day = parse_as_of(as_of) if as_of else after - timedelta(days=1)
-    except ReportParameterError as exc:
-        raise ReportError(str(exc)) from None
-    note = ("The data holds no dates (no dated activities, leads or deals): every row counts, as of "
-            f"{day.isoformat()}, whatever the month.")
-    return month, day.isoformat(), MonthCheck(data_start=day, data_end=day, rows_in_month={}, notes=(note,),
-                                              empty=())
-
-
-def _has_dated_rows(source: Any, table: str) -> bool:
-    from helpers.data.reductions import _PERIOD_COLUMNS
-
-    t = source.table(table)
-    counts = t.aggregate(**{f"n_{c}": t[c].count() for c in _PERIOD_COLUMNS.get(table, ())}).to_pandas()
-    return bool(len(counts.columns) and counts.iloc[0].sum() > 0)
-
-
 def check_month(source: Any, *, month: str, as_of: str, daily: bool = False) -> MonthCheck:
     """Refuse a month the data does not cover; name what the data lacks in a month it does cover.
 
@@ -754,7 +699,7 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
     except DataSourceError as exc:
         raise ReportError(str(exc)) from None
     try:
-        undated = _undated_check(source, month=month, as_of=as_of, daily=daily)
+        undated = undated_check(source, month=month, as_of=as_of, daily=daily)
         if undated is not None:  # an export without any date (deals with seller and outcome, an A/B table)
             month, as_of_day, checked = undated
         else:
@@ -762,8 +707,7 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
             checked = check_month(source, month=month, as_of=as_of_day, daily=daily)
         fingerprint = source.fingerprint()
         missing = {s.stem: [t for t in s.needs if not source.has(t)] for s in specs}
-        parts = {s.stem: part_status(ANALYSIS_PARTS.get(s.stem, ()), source.has, source.present_columns)
-                 for s in specs}
+        parts = {s.stem: supported_parts(source, s.stem) for s in specs}
         data_description = getattr(source, "description", "") if getattr(source, "kind", "") == "folder" else \
             "database (URL from the environment)"
     except DataSourceError as exc:
@@ -796,11 +740,7 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
         used = set(spec.needs) | set(spec.uses)
         notes[spec.stem] = tuple(n for n in checked.notes
                                  if not n.startswith("No ") or any(n.startswith(f"No {t} ") for t in used))
-        off = [p for p in parts[spec.stem] if not p["ran"]]
-        if off:  # a part whose data is absent says so in one line; the others run
-            shown = [str(p["label"]) for p in parts[spec.stem] if p["ran"]]
-            notes[spec.stem] += (("Shown: " + "; ".join(shown) + ". " if shown else "")
-                                 + " ".join(part_note(p) for p in off),)
+        notes[spec.stem] += parts_notes(parts[spec.stem])  # a part whose data is absent: one line
     label = as_of_day if daily else month
     parent = out_root / "daily" if daily else out_root
     parent.mkdir(parents=True, exist_ok=True)
