@@ -36,7 +36,7 @@ from helpers.analyses import success
 from helpers.analyses.training import model as training
 from helpers.core.config import DEFAULTS_FILE, load_config
 from helpers.data.engine import DatabaseSource, FolderSource, load_folder_into_database
-from helpers.reporting.context import compute_monthly_counts, compute_table_overview
+from helpers.reporting.context import compute_table_overview
 from helpers.data.sample import generate_org
 
 pytest_plugins = ["conftest_pg"]
@@ -97,9 +97,6 @@ CASES: dict[str, tuple[tuple[str, ...], Callable[[Any, Ctx], pd.DataFrame]]] = {
                                                                    lead_types=("seed", "net", "spear"))),
     "table_overview": (("postgres", "spark"),
                        lambda s, c: compute_table_overview(s, sorted(s.tables()), month=c.month)),
-    "monthly_counts_activities": (("postgres", "spark"), lambda s, c: compute_monthly_counts(s, "activities")),
-    "monthly_counts_customers": (("postgres", "spark"), lambda s, c: compute_monthly_counts(s, "customers")),
-    "monthly_counts_quotas": (("postgres", "spark"), lambda s, c: compute_monthly_counts(s, "quotas")),
     # compared on PostgreSQL in other files: Spark only here
     "coaching_submetrics": (("spark",), lambda s, c: coaching.rep_month_submetrics(s)),
     "churn_cohorts": (("spark",), lambda s, c: churn.customer_cohorts(s, window_months=2, clawback_months=2,

@@ -184,90 +184,11 @@ class ReportContext:
                                       "rows_in_month": f"Rows in {self.month_label}"})
         return shown.set_index("Table").rename_axis(None)
 
-    def rep_activity_table(self, *, top: int = 15) -> "pd.DataFrame":
-        """The reps who logged the most sales touches in the month (counted in the engine)."""
-        from helpers.data.reductions import rep_month_activity
-
-        first, after = month_bounds(self.month)
-        activity = rep_month_activity(self.source, start=first.isoformat(), end=after.isoformat())
-        reps = self.source.read("reps", columns=["rep_id", "name", "role"])
-        table = activity.merge(reps, on="rep_id", how="left")
-        table = table.sort_values(["activities", "name"], ascending=[False, True]).head(top)
-        return table.rename(columns={"name": "Rep", "role": "Role", "activities": "Touches", "calls": "Calls",
-                                     "connects": "Connects", "meetings_held": "Meetings held",
-                                     "leads_worked": "Leads worked"})[
-            ["Rep", "Role", "Touches", "Calls", "Connects", "Meetings held", "Leads worked"]].set_index("Rep").rename_axis(None)
-
-    def experiment_table(self) -> "pd.DataFrame":
-        """Every registered experiment: name, unit, metric, dates and units assigned so far."""
-        experiments = self.source.table("experiments")
-        assignments = self.source.table("experiment_assignments")
-        units = assignments.group_by("experiment_id").aggregate(
-            units=assignments.count(), measured=assignments.outcome.count())
-        joined = experiments.left_join(units, "experiment_id").select(
-            "name", "unit", "metric", "start_date", "end_date", "units", "measured")
-        table = joined.order_by("start_date").to_pandas()
-        return table.rename(columns={"name": "Experiment", "unit": "Unit", "metric": "Metric",
-                                     "start_date": "Started", "end_date": "Ended", "units": "Units assigned",
-                                     "measured": "Outcomes measured"}).set_index("Experiment").rename_axis(None)
-
     def table_overview(self) -> "pd.DataFrame":
         """Rows per table in total and in the report's month (counted in the engine, not in Python)."""
         if self._overview is None:
             self._overview = compute_table_overview(self.source, self.needs + self.uses, month=self.month)
         return self._overview
-
-    def monthly_counts(self, table: str) -> "pd.DataFrame":
-        return compute_monthly_counts(self.source, table)
-
-    def plot_monthly_counts(self, table: str, *, what: str | None = None):
-        """Bar chart of rows per month of ``table``, the report's month highlighted."""
-        import matplotlib.pyplot as plt
-
-        counts = self.monthly_counts(table)
-        fig, ax = plt.subplots(figsize=(8, 3))
-        colours = ["#c0392b" if m == self.month else "#7f8c8d" for m in counts["month"]]
-        ax.bar(counts["month"], counts["rows"], color=colours)
-        ax.set_ylabel(what or f"{table} per month")
-        ax.set_xlabel("")
-        step = max(1, len(counts) // 12)
-        ax.set_xticks(range(0, len(counts), step))
-        ax.set_xticklabels(counts["month"].iloc[::step], rotation=45, ha="right")
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.set_title(f"{what or table} per month ({self.month_label} in red)", loc="left", fontsize=11)
-        fig.tight_layout()
-        return fig
-
-    def latest_experiment_text(self) -> str:
-        """'The latest experiment is <name>, started <date>.' (empty without experiments)."""
-        experiments = self.source.table("experiments")
-        latest = experiments.order_by([experiments.start_date.desc(), experiments.experiment_id]).limit(1).to_pandas()
-        if latest.empty:
-            return ""
-        row = latest.iloc[0]
-        return f"The latest is \u201c{row['name']}\u201d, started {as_date(row['start_date'])}."
-
-    def record_placeholder(self, main_table: str, *, what: str, issue: str, detail: str = "") -> None:
-        """Headline and key figure of a placeholder report: the main table's rows in the month.
-
-        ``detail`` (a sentence, may contain text from the data) is added to the headline.
-        """
-        overview = self.table_overview()
-        row = overview.loc[overview["table"] == main_table]
-        in_month = None if row.empty or pd_isna(row["rows_in_month"].iloc[0]) else row["rows_in_month"].iloc[0]
-        total = None if row.empty or pd_isna(row["rows_total"].iloc[0]) else row["rows_total"].iloc[0]
-        period = self.as_of.isoformat() if self.daily else self.month_label
-        if in_month is None or total is None:
-            self.results.headline(f"No {what} in the data yet: the table {main_table} is empty or absent.")
-        else:
-            self.results.headline(f"{int(in_month):,} {what} in {period} ({int(total):,} in all the data). "
-                                  f"{detail + ' ' if detail else ''}The full analysis arrives with {issue}.")
-        self.results.key_figure(f"{main_table}_in_month", f"{what.capitalize()} in {period}",
-                                None if in_month is None else int(in_month))
-        if total is not None:
-            self.results.figure(f"{main_table}_total", f"{what.capitalize()} in all the data", int(total))
-        self.results.results.placeholder = True
-        self.record_inputs()
 
     def record_inputs(self) -> None:
         """Put the tables read (rows per table, None if absent) and the data period in the results file,
@@ -343,25 +264,6 @@ def compute_table_overview(source: Any, tables: tuple[str, ...] | list[str], *, 
     return overview.astype({"rows_total": "Int64", "rows_in_month": "Int64"})
 
 
-def compute_monthly_counts(source: Any, table_name: str) -> "pd.DataFrame":
-    """Rows of ``table_name`` per calendar month (``month`` as YYYY-MM, ``rows``), grouped in the engine."""
-    import pandas as pd
-
-    if not source.has(table_name):
-        return pd.DataFrame({"month": pd.Series(dtype="string"), "rows": pd.Series(dtype="int64")})
-    table = source.table(table_name)
-    column = TIME_COLUMNS[table_name]
-    if TABLES[table_name].column(column).dtype == "month":
-        key = table[column].cast("string")
-    else:
-        key = table[column].cast("date").strftime("%Y-%m")
-    dated = table.filter(table[column].notnull()).mutate(_month=key)
-    counts = (dated.group_by(month=dated["_month"]).aggregate(rows=dated.count()).order_by("month").execute())
-    counts["month"] = counts["month"].astype("string")
-    counts["rows"] = counts["rows"].astype("int64")
-    return counts.reset_index(drop=True)
-
-
 def start_report(notebook: str, *, month: str = "", as_of: str = "", config_path: str = "", data_dir: str = "",
                  results_path: str = "", daily: bool = False) -> ReportContext:
     """Check the notebook's parameters, open its data and return the running report's context.
@@ -420,6 +322,6 @@ def _context(notebook: str, config: "WorkbookConfig", source: Any, *, month: str
                          as_of_instant=as_of_instant)
 
 
-__all__ = ["MissingInputError", "ReportContext", "ReportParameterError", "REPORT_TITLES", "compute_monthly_counts",
+__all__ = ["MissingInputError", "ReportContext", "ReportParameterError", "REPORT_TITLES",
            "compute_table_overview", "default_as_of_time", "month_bounds", "parse_as_of", "parse_as_of_time", "parse_month",
            "start_report"]
