@@ -296,3 +296,13 @@ def test_keep_settings_keep_deals_without_amount_calls_without_outcome_and_deal_
     assert acts.loc["call_70012", "outcome"] == ""  # the call without an outcome, kept
     assert len(deals) == 16 and (deals["mrr"] == "").sum() == 2
     assert not any(r.startswith("linked only to a deal") for r in report.tables["activities"].dropped)
+
+
+def test_report_exports_alone_are_a_first_class_input(tmp_path):
+    report, out = run("sf-reports-only", tmp_path)
+    assert report.files == {"opportunities": "Opportunities with Leads-2026-11-20-09-14-00.csv",
+                            "leads": "report1763630100000.csv"}
+    assert len(table(out, "leads")) == 24 and len(table(out, "deals")) == 7
+    assert report.links["deals with a lead"] == {"linked": 7, "total": 7, "share": 1.0}  # via 15-char ids
+    assert "Gus Former" in set(table(out, "reps")["name"])  # an owner name no longer a user is still a rep
+    assert sum("report footer" in n for n in report.notes) == 2

@@ -320,8 +320,9 @@ def _owners(seen: pd.DataFrame, owners_file: ExportFile | None) -> pd.DataFrame:
         records = {**{norm(r["id"]): r for r in rows if r["id"]},
                    **{norm(r["name"]): r for r in rows if r["name"]},
                    **{norm(r["email"]): r for r in rows if r["email"]}}
-        canonical = seen["owner_key"].map(lambda k: (records.get(norm(k)) or {}).get("name") or
-                                          (records.get(norm(k)) or {}).get("email") or k)
+        distinct = pd.unique(seen["owner_key"])  # owners: dozens of distinct keys, not one per record
+        canonical = seen["owner_key"].map({k: (records.get(norm(k)) or {}).get("name") or
+                                           (records.get(norm(k)) or {}).get("email") or k for k in distinct})
         seen = seen.assign(owner_key=canonical)
     first = seen.groupby("owner_key", as_index=False)["when"].min().rename(columns={"when": "first_seen"})
     keys = seen.groupby("owner_key")["raw_key"].agg(lambda k: sorted(set(k)))

@@ -363,7 +363,8 @@ def _owners(seen: pd.DataFrame, users: ExportFile | None, mapping: Mapping, repo
         ).drop_duplicates("id").set_index("id")
         lookup = {**{norm(e): i for i, e in table["email"].items() if e},
                   **{norm(n): i for i, n in table["name"].items() if n}, **{norm(i): i for i in table.index}}
-        canonical = seen["owner_key"].map(lambda k: lookup.get(norm(k), k))  # owners: dozens of distinct keys
+        distinct = pd.unique(seen["owner_key"])  # owners: dozens of distinct keys, not one per record
+        canonical = seen["owner_key"].map({k: lookup.get(norm(k), k) for k in distinct})
         seen = seen.assign(raw_key=seen["owner_key"], owner_key=canonical)
     else:
         seen = seen.assign(raw_key=seen["owner_key"])
@@ -371,7 +372,9 @@ def _owners(seen: pd.DataFrame, users: ExportFile | None, mapping: Mapping, repo
     out = out.rename(columns={"min": "first_seen", "max": "last_seen"})
     keys = seen.groupby("owner_key")["raw_key"].agg(lambda k: sorted(set(k)))
     out["aliases"] = out["owner_key"].map(keys).map(lambda ks: ks if isinstance(ks, list) else [])
-    looks_like_id = out["owner_key"].astype(str).str.fullmatch(r"[A-Za-z0-9]{18}")
+    # a record id (005... user, 00G... queue): letters and digits only, 15+ long, with a digit; names have spaces
+    looks_like_id = out["owner_key"].astype(str).str.fullmatch(r"[A-Za-z0-9]{15,}") & \
+        out["owner_key"].astype(str).str.contains(r"\d")
     out["name"], out["owner_id"], out["email"] = out["owner_key"], out["owner_key"].where(looks_like_id, ""), ""
     if users is None and looks_like_id.any() and (~looks_like_id).any():
         report.warnings.append(
@@ -380,11 +383,20 @@ def _owners(seen: pd.DataFrame, users: ExportFile | None, mapping: Mapping, repo
             f"(Id, Name, Email) to the export folder, or list the name under the id's aliases in the mapping.")
     if users is not None:
         known = out["owner_key"].isin(table.index)
-        out["include"] = known  # queues (ids 00G...) and deleted users own records but are not people to analyse
-        if (~known).any():
-            report.note(f"{int((~known).sum())} owner(s) not in the User export (queues or deleted users), "
+        # queues (ids 00G...) and deleted users own records but are not people to analyse; a NAME not in User
+        # (a report's owner column, a user left out of the User export) is a person: kept, and said
+        out["include"] = known | ~looks_like_id
+        unknown_ids, unknown_names = ~known & looks_like_id, ~known & ~looks_like_id
+        if unknown_ids.any():
+            report.note(f"{int(unknown_ids.sum())} owner id(s) not in the User export (queues or deleted users), "
                         f"written to the mapping with include = false: their leads stay unassigned and their "
                         f"activities and deals are dropped.")
+        if unknown_names.any():
+            report.warnings.append(
+                f"{int(unknown_names.sum())} owner name(s) match no user in the User export by name or e-mail ("
+                + ", ".join(repr(n) for n in out.loc[unknown_names, "owner_key"].head(5))
+                + "): each is a rep of its own; if one is a user seen elsewhere by id, add the name to that "
+                  "rep's aliases in the mapping.")
         out["name"] = out["owner_key"].map(table["name"]).where(known, out["owner_key"])
         out["email"] = out["owner_key"].map(table["email"]).fillna("")
         out["hire_date"] = out["owner_key"].map(table["created"]).dt.strftime("%Y-%m-%d").fillna("")
