@@ -216,10 +216,12 @@ def test_cli_exit_codes(tmp_path, capsys):
 # End to end: import -> validate -> report
 # --------------------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_import_then_report_skips_what_the_crm_cannot_provide(salesforce, tmp_path):
+def test_import_then_report_skips_what_the_crm_cannot_provide(tmp_path):
+    """The one end-to-end run: a Salesforce report export (labels, owner names, 15-character ids, footer)
+    with Data Loader files, imported, then the report built from it."""
     from helpers.reporting.pipeline import build_report
 
-    _, out = salesforce
+    _, out = run("salesforce", tmp_path, export=FIXTURES / "variants" / "sf-report-export")
     result = build_report(data_dir=out, out_dir=tmp_path / "reports", only=["01", "02", "04", "06"], progress=False)
     states = {r.notebook: r.state for r in result.runs}
     reasons = {r.notebook: r.skip_reason for r in result.runs if r.state == "skipped"}
