@@ -73,6 +73,7 @@ class PredictableRevenueSettings:
     improvement: float = 0.10
     ramp_share: float = 0.80
     default_ramp_months: int = 3
+    min_won_deals: int = 10
 
     @classmethod
     def from_config(cls, config: WorkbookConfig) -> PredictableRevenueSettings:
@@ -118,6 +119,7 @@ class PredictableRevenueSettings:
             ramp_share=float(s.number("predictable_revenue.ramp_share", minimum=0.1, maximum=1)),
             default_ramp_months=int(s.number("predictable_revenue.default_ramp_months", minimum=0, maximum=24,
                                              integer=True)),
+            min_won_deals=int(s.number("predictable_revenue.min_won_deals", minimum=1, integer=True)),
         )
 
     def role_of(self, raw_roles: pd.Series) -> pd.Series:
@@ -279,7 +281,8 @@ def closer_win_rates(deals: pd.DataFrame, closers: list[str] | None, *, as_of_mo
     closed = closed[(closed["_m"] > end - history_months) & (closed["_m"] <= end)]
     if closers is not None:
         closed = closed[closed["rep_id"].isin(closers)]
-    g = closed.groupby("lead_kind").agg(closed=("deal_id", "count"), won=("status", lambda s: int((s == "won").sum())))
+    closed["_won"] = (closed["status"] == "won").astype("int64")
+    g = closed.groupby("lead_kind").agg(closed=("deal_id", "count"), won=("_won", "sum")).astype("int64")
     low, high = wilson_interval(g["won"], g["closed"], level=level)
     g["win_rate"] = g["won"] / g["closed"]
     g["win_low"], g["win_high"] = low, high
@@ -379,6 +382,15 @@ class RevenueForecaster(Estimator):
         if recent_won.size == 0:
             recent_won = d["mrr"].dropna().to_numpy(float)
         mrr_mean = float(recent_won.mean()) if recent_won.size else 0.0
+        # month-to-month swing of the win rate beyond chance (a good or bad month for everyone): the
+        # over-dispersion of monthly won-deal counts, as a log-normal factor shared by every deal of a draw
+        counts = d[won_known].groupby("_cm").size().reindex(np.arange(t - self.history + 1, t + 1), fill_value=0)
+        counts = counts.to_numpy(float)
+        mean_won = counts.mean() if counts.size else 0.0
+        excess = (counts.var(ddof=1) - mean_won) / mean_won ** 2 if counts.size > 2 and mean_won > 0 else 0.0
+        self.month_sd_ = float(np.sqrt(np.log1p(max(excess, 0.0))))
+        factor = np.exp(rng.normal(-self.month_sd_ ** 2 / 2, self.month_sd_, size=S)) if self.month_sd_ > 0 \
+            else np.ones(S)
 
         def value(counts: np.ndarray, pool: np.ndarray) -> np.ndarray:
             """Sum of ``counts`` MRR values drawn from ``pool`` (the skew of deal sizes kept), per cell."""
@@ -414,6 +426,7 @@ class RevenueForecaster(Estimator):
                 seen_b[:, h - 1] += np.bincount(b, minlength=n_b)
         p_draw = rng.beta(0.5 + won_b[None, :, :], 0.5 + np.maximum(seen_b - won_b, 0)[None, :, :],
                           size=(S, n_b, H))
+        p_draw = p_draw * factor[:, None, None]
         p_draw = p_draw / np.maximum(p_draw.sum(axis=2, keepdims=True), 1.0)  # at most one win per deal
         open_mrr = open_now["mrr"].fillna(mrr_mean).to_numpy(float)
         pipe_mean = np.zeros(H)
@@ -444,12 +457,14 @@ class RevenueForecaster(Estimator):
             cohort = base[base["lead_kind"] == kind]
             # lag rates: deals opened in month c won in c + lag (known when c + lag <= t)
             q = np.zeros(H)
+            q_draw = np.zeros((S, H))  # each lag's rate with its uncertainty (Beta posterior)
             for lag in range(H):
                 eligible = cohort[cohort["_om"] <= t - lag]
                 n_el = len(eligible)
                 hits = int(((eligible["_cm"] == eligible["_om"] + lag) & (eligible["status"] == "won")
                             & closed.loc[eligible.index]).sum())
                 q[lag] = (0.5 + hits) / (1 + n_el)
+                q_draw[:, lag] = rng.beta(0.5 + hits, 0.5 + max(n_el - hits, 0), size=S)
             # opened counts: gamma-Poisson with the observed over-dispersion and the uncertainty of the mean
             shape = max(lam, 0.5) ** 2 / max(var - lam, 0.0) if var > lam else 1e6
             mean_unc = max(lam, 0.5) / max(self.rate_window, 1)
@@ -462,7 +477,7 @@ class RevenueForecaster(Estimator):
             km = float(won_mrr_kind.mean()) if won_mrr_kind.size else 0.0
             for j in range(H):  # opened in month t+1+j, won in t+1+j+lag
                 for lag in range(H - j):
-                    wins = rng.binomial(opened[:, j], q[lag])
+                    wins = rng.binomial(opened[:, j], np.clip(q_draw[:, lag] * factor, 0, 1))
                     draws[:, j + lag] += value(wins, won_mrr_kind)
                     new_mean[j + lag] += lam * q[lag] * km
 

@@ -78,6 +78,7 @@ class PredictableRevenueAnalysis:
         parts = []
         for r in self.mix.itertuples():
             conv = ("conversion not yet known" if not np.isfinite(r.conversion) else
+                    f"none of {r.mature_leads:,} leads old enough to judge became a customer" if r.won_leads == 0 else
                     f"{r.conversion:.1%} become customers ({self.level:.0%} CI {r.conversion_low:.1%} to "
                     f"{r.conversion_high:.1%}, n = {r.mature_leads:,} leads), {_usd(r.mrr_per_won)} MRR each after "
                     f"{r.cycle_days:.0f} days on average")
@@ -159,7 +160,7 @@ class PredictableRevenueAnalysis:
 
     def backtest_text(self) -> str:
         if self.backtest_table is None or self.backtest_table.empty:
-            return self.backtest_problem
+            return self.backtest_problem or "No forecast, so nothing to backtest."
         r = self.backtest_table.iloc[0]
         beat = r.skill > 0
         text = (f"Backtest: the forecast made at each of the last {int(r.n)} month ends for the next month had its 80% "
@@ -482,9 +483,10 @@ def analyse(report: ReportContext, **params: Any) -> PredictableRevenueAnalysis:
         a.system_problem = "The export has no quotas table: the share of reps under quota cannot be measured."
 
     # ---- forecast and backtest
-    if (deals["status"] == "won").sum() == 0 or history < 3:
-        a.forecast_problem = (f"{history} months of deals with {int((deals['status'] == 'won').sum())} won: a forecast "
-                              "needs at least 3 months and some won deals.")
+    n_won = int((deals["status"] == "won").sum())
+    if n_won < settings.min_won_deals or history < 3:
+        a.forecast_problem = (f"{history} months of deals with {n_won} won: a forecast needs at least 3 months and "
+                              f"{settings.min_won_deals} won deals.")
     else:
         a.forecaster = M.RevenueForecaster(horizon=settings.horizon_months, history=settings.forecast_history_months,
                                            rate_window=settings.rate_window_months, simulations=settings.simulations,
