@@ -473,14 +473,15 @@ class SlaSection:
 
 
 def sla_section(report: Any) -> SlaSection:
-    """The SLA lists of ``report`` as of its cutoff (the window is the day in daily mode, else the month)."""
-    rules = report.config.sla
-    violations = sla.sla_violations(report.source, as_of=report.as_of, rules=rules)
-    window = sla.late_first_touches(violations, start=sla.window_start(report), end=report.as_of)
+    """The SLA lists of ``report`` as of its cutoff instant (``report.as_of_time``: the end of the month's last
+    day, or the moment today's daily dashboard runs); the window is the day in daily mode, else the month."""
+    rules, cutoff = report.config.sla, report.as_of_time
+    violations = sla.sla_violations(report.source, as_of=cutoff, rules=rules)
+    window = sla.late_first_touches(violations, start=sla.window_start(report), end=cutoff)
     reps = report.source.read("reps", columns=["rep_id", "name"])
     per_rep = int(report.config.settings.number("sla.violations_per_rep", integer=True, minimum=1))
     call_settings = sla.CallListSettings.from_config(report.config)
-    calls = sla.call_list(report.source, as_of=report.as_of, settings=call_settings)
+    calls = sla.call_list(report.source, as_of=cutoff, settings=call_settings)
     return SlaSection(rules=rules, daily=report.daily, violations=violations, window=window, reps=reps,
                       counts=sla.violation_counts(violations, reps=reps), breaches_per_rep=per_rep,
                       call_settings=call_settings, calls=calls)
