@@ -306,3 +306,13 @@ def test_report_exports_alone_are_a_first_class_input(tmp_path):
     assert report.links["deals with a lead"] == {"linked": 7, "total": 7, "share": 1.0}  # via 15-char ids
     assert "Gus Former" in set(table(out, "reps")["name"])  # an owner name no longer a user is still a rep
     assert sum("report footer" in n for n in report.notes) == 2
+
+
+def test_internal_names_with_numeric_owner_ids_join_the_owners_export(tmp_path):
+    report, out = run("hs-internal-names", tmp_path)
+    _, base = run("hubspot", tmp_path / "base", export=CRM / "hubspot", crm="hubspot")
+    for name in ("deals", "activities", "reps"):  # same people, deals and touches as the label export
+        pd.testing.assert_frame_equal(table(out, name), table(base, name), obj=name)
+    report, out = run("hs-internal-names-no-owners", tmp_path / "no-owners")
+    assert sorted(table(out, "reps")["rep_id"]) == ["51001", "51002", "51003"]
+    assert any("only as numeric ids" in w and "owners export" in w for w in report.warnings)

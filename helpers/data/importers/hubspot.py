@@ -294,6 +294,15 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
         owners.append(pd.DataFrame({"owner_key": deals["owner_key"], "when": deals["created_at"]}))
 
     raw["owners"] = _owners(pd.concat(owners, ignore_index=True), files.get("owners"))
+    numeric = raw["owners"]["owner_key"].astype(str).str.fullmatch(r"\d+")
+    if "owners" not in files and numeric.any():
+        report.warnings.append(
+            f"{int(numeric.sum())} owner(s) appear only as numeric ids (hubspot_owner_id) and there is no owners "
+            f"export to name them"
+            + (" or to join them with the owners seen by name (the same person may be two reps)"
+               if (~numeric).any() else "")
+            + ": export the users (Settings > Users & Teams > Export users) into the folder, with 'owners' or "
+              "'users' in its name.")
     if "quotas" in files:
         from .salesforce import read_quotas
 
