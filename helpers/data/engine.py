@@ -176,6 +176,15 @@ class DataSource:
         _spec(table)
         return table in self._available()
 
+    def present_columns(self, name: str) -> set[str]:
+        """The contract columns the data really holds for ``name`` (empty when the table is absent);
+        :meth:`table` shows absent optional columns too, as NULLs or their fill."""
+        spec = _spec(name)
+        if not self.has(name):
+            return set()
+        raw = set(self._raw_table(name).columns)
+        return {c.name for c in spec.columns if c.name in raw}
+
     def tables(self) -> list[str]:
         """The contract tables present, in contract order."""
         available = self._available()
@@ -204,7 +213,10 @@ class DataSource:
         def typed_column(c: Any) -> ibis.Value:
             if c.name not in present:
                 if c.fill is None:
-                    return ibis.null(IBIS_TYPES[c.dtype])
+                    null = ibis.null(IBIS_TYPES[c.dtype])
+                    # a bare CAST(NULL AS TIMESTAMPTZ) under EXTRACT is refused by the SQL compiler for DuckDB;
+                    # the same NULL inside a CASE is not (an absent created_at read by .year() must not fail)
+                    return ibis.ifelse(ibis.literal(False), null, null) if c.dtype == "timestamp" else null
                 if c.fill.startswith("="):  # a copy of another column (e.g. name <- rep_id)
                     return typed_column(spec.column(c.fill[1:]))
                 return ibis.literal(c.fill, type=IBIS_TYPES[c.dtype])
