@@ -46,7 +46,8 @@ def call_log(folder: Path) -> Path:
         "activity_id": [f"A{i}" for i in range(len(calls))],
         "rep_id": [owner[lead] for lead, _ in calls],
         "lead_id": [lead for lead, _ in calls],
-        "occurred_at": [f"2025-03-{3 + i:02d}T10:00:00Z" for i in range(len(calls))],
+        # ten calls from 3 to 31 March: the export covers the whole of March
+        "occurred_at": [f"2025-03-{3 + 3 * i if i < 9 else 31:02d}T10:00:00Z" for i in range(len(calls))],
         "outcome": [outcome for _, outcome in calls],
     })
     return _write(folder, {

@@ -66,7 +66,7 @@ def undated_check(source: Any, *, month: str | None, as_of: str | None,
         data_period(source)
         return None
     except Exception:  # noqa: BLE001 - no core table, or no dated row in them
-        if any(source.has(t) and _has_dated_rows(source, t) for t in present):
+        if any(source.has(t) and has_dated_rows(source, t) for t in present):
             return None  # a real error of dated data: check_month says it
     try:
         if daily:
@@ -89,7 +89,7 @@ def undated_check(source: Any, *, month: str | None, as_of: str | None,
                                               empty=())
 
 
-def _has_dated_rows(source: Any, table: str) -> bool:
+def has_dated_rows(source: Any, table: str) -> bool:
     from helpers.data.reductions import _PERIOD_COLUMNS
 
     t = source.table(table)

@@ -41,7 +41,8 @@ from helpers import __version__
 from helpers.core.registry import REPORTS
 from helpers.core.periods import is_month, month_name
 from helpers.paths import KERNEL_NAME, NOTEBOOKS_DIR
-from helpers.reporting.data_support import ensure_kernel, parts_notes, supported_parts, undated_check
+from helpers.reporting.data_support import (ensure_kernel, has_dated_rows, parts_notes, supported_parts,
+                                            undated_check)
 
 State = Literal["ok", "failed", "skipped"]
 RUN_FORMAT = "sales-workbook-run/1"
@@ -659,7 +660,8 @@ def check_month(source: Any, *, month: str, as_of: str, daily: bool = False) -> 
                           "(or leave --month out for the last complete one), or export data that covers it.")
     if daily and date.fromisoformat(as_of) < start:
         raise ReportError(f"the day {as_of} is before the data starts: {covered}. Choose a day in that period.")
-    present = [t for t in CORE_MONTH_TABLES if source.has(t)]
+    # a table with no date at all (deals exported without created_at) places nothing in time: not counted
+    present = [t for t in CORE_MONTH_TABLES if source.has(t) and has_dated_rows(source, t)]
     if daily:  # the day's lists are about open leads as of the day, not about the month's counts
         return MonthCheck(data_start=start, data_end=end, rows_in_month={}, notes=(), empty=())
     overview = compute_table_overview(source, present, month=month)

@@ -228,9 +228,6 @@ class SalesRatesAnalysis:
                           + self.parts_text())
         for t in texts[1:]:
             recorder.finding(t)
-        for p in self.parts:
-            if not p["ran"]:
-                recorder.warn(part_note(p))
         if self.win_rates is not None and self.win_rates.iloc[0]["closed"] > 0:
             t = self.win_rates.iloc[0]
             recorder.key_figure("win_rate", "Closed deals won", float(t["win_rate"]), unit="share",
