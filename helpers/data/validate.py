@@ -41,6 +41,7 @@ import io
 import re
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,6 +234,23 @@ class _FileProblem(Exception):
     def __init__(self, problem: Problem):
         super().__init__(problem.message)
         self.problem = problem
+
+
+#: What reading a damaged file raises (a corrupt or truncated gzip, a cut-off Parquet, bytes that are no text).
+_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeError,
+                                                 pa_arrow.ArrowException, ValueError)
+
+
+def _read_problem(table: str, path: Path, exc: BaseException) -> Problem:
+    """A read error as a validation error naming the file (never a traceback)."""
+    compressed = path.name.lower().endswith(".gz")
+    what = ("the compressed file is damaged or cut off" if compressed and isinstance(exc, (EOFError, zlib.error,
+                                                                                          gzip.BadGzipFile))
+            else "the file cannot be read")
+    detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return Problem("error", table, path.name, None, [], f"{what} ({type(exc).__name__}: {detail}).",
+                   "Export the table again (and compress it again with gzip if it was compressed); a file cut off "
+                   "by a full disk or an interrupted copy reads like this.", code="unreadable")
 
 
 def _csv_header(table: str, path: Path, problems: list[Problem]) -> list[str]:
@@ -491,8 +509,8 @@ def validate_folder(data_dir: str | Path | None = None, config: WorkbookConfig |
                     if name not in created:
                         _store_keys(con, table, pd.DataFrame({c: pd.Series(dtype="str") for c in present}), created)
                     stored[name] = [k for k in _key_columns(table) if k in present]
-                except _FileProblem as exc:
-                    report.problems.append(exc.problem)
+                except (_FileProblem, *_READ_ERRORS) as exc:
+                    report.problems.append(exc.problem if isinstance(exc, _FileProblem) else _read_problem(name, path, exc))
                     if name in created:
                         con.execute(f'DROP TABLE "{name}"')
                         created.discard(name)
