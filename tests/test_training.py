@@ -424,3 +424,13 @@ def test_calibration_off_uses_raw_interview_means(tmp_path: Path) -> None:
         raw_means = hiring_trait_scores(source, a.traits)
     pd.testing.assert_frame_equal(a.data[a.traits], raw_means.loc[a.data.index], check_names=False,
                                   check_index_type=False)
+
+
+def test_explorer_widget_recomputes_for_the_chosen_scores(analyses: dict) -> None:
+    a = analyses["sample"]
+    box = a.explorer()
+    metric, scores = box.children[:2]
+    assert metric.value == a.primary and scores.value == tuple(a.assessments)
+    scores.value = (a.settings.exam,)  # re-computes the correlations and the comparison without error
+    metric.value = a.metrics[-1]
+    assert box.kwargs == {"metric": a.metrics[-1], "scores": (a.settings.exam,)}

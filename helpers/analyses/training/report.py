@@ -364,29 +364,10 @@ class TrainingAnalysis:
     # ------------------------------------------------------------------ analyst widget
     def explorer(self) -> Any:
         """JupyterLab widget: choose the success measure and the training scores; see their correlations
-        and the comparison with hiring scores for that choice."""
-        import ipywidgets as widgets
-        from IPython.display import display
+        and the comparison with hiring scores for that choice (:func:`helpers.analyses.training.widgets.explorer`)."""
+        from helpers.analyses.training.widgets import explorer
 
-        metric = widgets.Dropdown(options=[(self.label(m), m) for m in self.metrics], value=self.primary,
-                                  description="Success")
-        chosen = widgets.SelectMultiple(options=self.assessments, value=tuple(self.assessments),
-                                        description="Scores", rows=min(8, max(2, len(self.assessments))))
-
-        def show(metric: str, scores: tuple[str, ...]) -> None:
-            if not scores:
-                print("Choose at least one training score.")
-                return
-            corr = T.compute_correlations(self.data, scores=list(scores), metrics=[metric], level=self.level,
-                                          small_n=self.small_n)
-            display(corr.round(3))
-            probe = TrainingAnalysis(report=self.report, settings=self.settings, data=self.data,
-                                     metrics=self.metrics, primary=metric, assessments=list(scores),
-                                     traits=self.traits, level=self.level, small_n=self.small_n)
-            probe._compare(list(scores), metric)
-            print(probe.comparison_text())
-
-        return widgets.interactive(show, metric=metric, scores=chosen)
+        return explorer(self)
 
 
 def analyse(report: ReportContext) -> TrainingAnalysis:
