@@ -1,6 +1,6 @@
 # Sales Science Workbook: two commands do everything on a fresh machine.
 #   make report   set up .venv (first use) and build the month's report on the bundled sample data
-#   make test     set up .venv (first use) and run the tests
+#   make test     set up .venv (first use) and run the tests (make test-quick: without the slow end-to-end part)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,7 +10,7 @@ JOBS   ?= 2
 KERNEL := sales-science-workbook
 EXTRAS ?= test
 
-.PHONY: setup report validate test lab sample bench clean
+.PHONY: setup report validate test test-quick lab sample bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ validate: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval-lax tests notebooks
+
+# the quick loop: no end-to-end report runs, notebooks, PostgreSQL or browser (`make test` runs everything)
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not postgres and not browser" tests
 
 # As root (containers) Jupyter needs --allow-root; without a display it opens no browser. More flags:
 #   make lab LAB_ARGS="--port 8899 --ServerApp.ip=0.0.0.0"

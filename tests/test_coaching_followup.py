@@ -103,6 +103,7 @@ def two_months(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"org": org, "out": out, "month": month, "prev": prev}
 
 
+@pytest.mark.slow  # report runs (kernels)
 def test_two_consecutive_monthly_runs_follow_up_last_months_focus(two_months: dict) -> None:
     out, month, prev = two_months["out"], two_months["month"], two_months["prev"]
     first = json.loads((out / prev / "03_funnel_coaching.json").read_text())
@@ -118,6 +119,7 @@ def test_two_consecutive_monthly_runs_follow_up_last_months_focus(two_months: di
     assert "Did last month" in html and "first monthly run" not in html
 
 
+@pytest.mark.slow  # report runs (kernels)
 def test_rep_private_page_from_the_cli(two_months: dict, capsys: pytest.CaptureFixture) -> None:
     out, month, org = two_months["out"], two_months["month"], two_months["org"]
     published = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (out / month).iterdir() if p.is_file()}

@@ -21,6 +21,8 @@ from helpers.core.results import load_results
 from helpers.core.text import BIDI_CONTROLS
 from test_report_support import EVIL_EXPERIMENT, EVIL_NAME, LAST_COMPLETE_MONTH, write_tiny_org
 
+pytestmark = pytest.mark.slow  # the module's month runs every notebook once
+
 ALL_TABLES = ("reps", "quotas", "leads", "activities", "deals", "customers", "experiments",
               "experiment_assignments")
 # any src/href/url()/@import pointing at another host, written independently of helpers.reporting.html

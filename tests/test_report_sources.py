@@ -26,6 +26,7 @@ def key_figures(folder: Path) -> dict[str, object]:
     return {p.stem: json.loads(p.read_text())["key_figure"]["value"] for p in sorted(folder.glob("0*.json"))}
 
 
+@pytest.mark.slow  # a full report
 def test_report_on_another_generated_org_in_csv_gz(other_org, tmp_path):
     result = build_report(data_dir=other_org, out_dir=tmp_path / "reports", jobs=2, progress=False)
     assert result.month == "2026-03", "the default month is the last complete month of this org's data"
