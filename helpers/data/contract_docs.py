@@ -172,12 +172,19 @@ def render_contract_markdown() -> str:
         "- a primary key is duplicated, or a reference points to an id that is not in the referenced table "
         "(e.g. an activity for a `rep_id` that is not in `reps`, an assignment to an experiment that is not in "
         "`experiments`);",
-        "- a unit is in both arms of the same experiment (`experiment_assignments`: the rows are named).",
+        "- a unit is in both arms of the same experiment (`experiment_assignments`: the rows are named);",
+        "- a file cannot be read: a corrupt or truncated `.csv.gz`, a cut-off or damaged Parquet file, bytes "
+        "that are not text (the file is named; nothing is half-read);",
+        "- a text cell holds control characters (a NUL byte, an escape code): they are shown escaped;",
+        "- a money amount (`quotas.quota_mrr`, `deals.mrr`, `customers.mrr`) is above `[validation] "
+        "max_monthly_amount` (10,000,000 a month by default; `1e300` or an amount in cents is a mistake, "
+        "not a customer).",
         "",
         "Warnings (reported; the report still runs): columns or files the contract does not know, a selling "
         "rep (`sdr`, `ae`) with no activity, a month inside the data's span with no rows in a table that "
         "usually has many, won or lost deals without `closed_at`, rows with every cell empty, a `cluster_id` "
-        "whose units are split across both arms of one experiment (the cluster design is broken).",
+        "whose units are split across both arms of one experiment (the cluster design is broken), text with "
+        "bidirectional override characters (the reports show it without them).",
         "",
         "Rows are numbered as you see them: in CSV files by line (the header is line 1, so the first data "
         "row is line 2); in Parquet files from 1.",
