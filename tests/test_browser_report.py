@@ -11,10 +11,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
 
+from browser_support import SCREEN, WIDTH, launch, output_dir, sync_playwright
+from helpers.data.sample import generate_org
+from helpers.paths import SAMPLE_DATA_DIR
 from helpers.reporting.pipeline import build_report
 from test_report_support import write_tiny_org
 
@@ -56,3 +61,102 @@ def test_page_renders_offline_and_is_not_blank(report_folder, tmp_path, page):
     assert pixels.std() > 20
     rows_with_ink = ((pixels < 200).sum(axis=1) > 5).mean()
     assert rows_with_ink > 0.15, f"{page}: content covers only {rows_with_ink:.0%} of the screen height"
+
+
+# ----------------------------------------------------------------------------- every page, as a leader reads it
+#: Pages longer than this many screens (1400 x 900) before their appendix fail: a leader reads a page in minutes.
+MAX_SCREENS = 7.0
+#: A figure on the page is drawn between these heights (px): never a sliver, never a blank poster.
+FIGURE_PX = (80, 700)
+_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.+-]+/){2,}[\w.+-]*|\b[A-Z]:\\\\|\.ipynb\b")
+_REPR = re.compile(r"<[\w.]+ object at 0x|\bdtype[:=]|\bName: \w+, dtype|^\s*(?:array|DataFrame|Series)\(|"
+                   r"\{'[a-z_]+': |\bnumpy\.\w+\b|\bIn \[\d*\]:|\bOut\[\d+\]:", re.MULTILINE)
+_MISSING = re.compile(r"(?<![\w-])(?:NaN|<NA>|None|NaT|nan)(?![\w-])")
+
+_PAGE_FACTS = """() => {
+  const main = document.body;
+  const text = main.textContent;
+  const appendix = document.getElementById('appendix');
+  const nav = document.querySelector('nav.toc > ol');
+  const navItems = nav ? Array.from(nav.children).map(li => li.className) : [];
+  return {
+    text,
+    height: document.documentElement.scrollHeight,
+    beforeAppendix: appendix ? appendix.getBoundingClientRect().top + window.scrollY : document.documentElement.scrollHeight,
+    cells: Array.from(document.querySelectorAll('td, th')).map(c => c.textContent.trim()).filter(t => t.endsWith('...') || t.endsWith('\u2026')),
+    figures: Array.from(document.querySelectorAll('main img')).filter(i => i.offsetParent !== null).map(i => i.getBoundingClientRect().height),
+    code: document.querySelectorAll('.jp-CodeCell .jp-InputArea, .jp-InputPrompt:not(:empty), .jp-OutputPrompt:not(:empty), pre code').length,
+    navItems, navStart: nav ? nav.getAttribute('start') : null,
+    navTargets: nav ? Array.from(document.querySelectorAll('nav.toc a')).map(a => a.getAttribute('href')) : [],
+  };
+}"""
+
+
+def _other_org(folder):
+    generate_org(folder, seed=11, reps=40, months=14)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def built_reports(tmp_path_factory):
+    """The sample report and a report of a generated org of another seed, each built once per session."""
+    root = tmp_path_factory.mktemp("leadership")
+    built = {}
+    for name, data in (("sample", SAMPLE_DATA_DIR), ("seed11", None)):
+        data = data if data is not None else _other_org(root / "seed11-data")
+        result = build_report(data_dir=data, out_dir=root / name, jobs=2, progress=False)
+        built[name] = result
+    return built
+
+
+def _pages(built):
+    return [(name, page.name) for name, result in built.items() for page in sorted(result.folder.glob("*.html"))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("org", ["sample", "seed11"])
+def test_every_page_reads_as_a_leadership_page(built_reports, org):
+    """Every page of the month at 1400 px in headless Chromium: no missing-value words, no cut cells, no paths,
+    no code or prompts, no Python reprs, figures within bounds, contents numbered 1..n, at most ~6 screens
+    before the appendix. Screenshots of every page go to test-output/browser/<org>/."""
+    result = built_reports[org]
+    assert not result.failed, [f"{r.notebook}: {r.error}" for r in result.failed]
+    shots = output_dir("browser", org)
+    problems: list[str] = []
+    lengths: dict[str, float] = {}
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": WIDTH, "height": SCREEN})
+        page.route("http*://**", lambda route: route.abort())  # offline: any fetch fails
+        for html_file in sorted(result.folder.glob("*.html")):
+            page.goto(html_file.as_uri())
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(shots / f"{html_file.stem}.png"), full_page=True)
+            facts = page.evaluate(_PAGE_FACTS)
+            name = html_file.name
+            text = facts["text"]
+            lengths[name] = facts["beforeAppendix"] / SCREEN
+            for pattern, what in ((_MISSING, "a missing-value word"), (_PATH, "a file path"), (_REPR, "a Python repr")):
+                found = pattern.search(text)
+                if found:
+                    problems.append(f"{name}: {what}: ...{text[max(0, found.start() - 60):found.end() + 40]!r}")
+            if facts["cells"]:
+                problems.append(f"{name}: table cells cut with '...': {facts['cells'][:3]}")
+            if facts["code"]:
+                problems.append(f"{name}: {facts['code']} code cell(s) or prompt(s) shown")
+            bad = [round(h) for h in facts["figures"] if not FIGURE_PX[0] <= h <= FIGURE_PX[1]]
+            if bad:
+                problems.append(f"{name}: figure heights {bad} px outside {FIGURE_PX}")
+            if facts["navItems"]:
+                if facts["navStart"] not in (None, "1") or any("level-2" not in c for c in facts["navItems"]):
+                    problems.append(f"{name}: contents not numbered 1..n: {facts['navItems']}")
+                for href in facts["navTargets"]:
+                    if not page.locator(f"[id='{href[1:]}']").count():
+                        problems.append(f"{name}: contents link {href} leads nowhere")
+            if name != "index.html" and lengths[name] > MAX_SCREENS:
+                problems.append(f"{name}: {lengths[name]:.1f} screens before the appendix (at most {MAX_SCREENS})")
+            if name != "index.html" and "summary-box" not in page.content():
+                problems.append(f"{name}: no five-line summary at the top")
+        browser.close()
+    (shots / "lengths.txt").write_text("".join(f"{k}\t{v:.1f} screens\n" for k, v in lengths.items()))
+    assert not problems, "\n".join(problems)

@@ -208,8 +208,26 @@ def _leadership_notebook(nb: Any) -> Any:
     return nb
 
 
-#: A section shows this many figures; the rest (more reps, more segments) is folded under "Show more".
-FIGURES_PER_SECTION = 4
+#: A section shows this many figures or tables; the rest (more reps, more segments) is folded under "Show more".
+FIGURES_PER_SECTION = 3
+#: After this many figures and tables on the page, later sections show their words and fold their evidence.
+FIGURES_PER_PAGE = 6
+
+
+def _weight_of(cell: Any) -> float:
+    return sum(_weight(o) for o in cell.get("outputs", []))
+
+
+def _weight(output: dict[str, Any]) -> float:
+    """How much of a screen an output takes, in figures: a chart or a short table 1, a folded table 1/4."""
+    data = output.get("data", {})
+    if "image/png" in data or "image/svg+xml" in data:
+        return 1.0
+    table = str(data.get("text/html", ""))
+    if "<table" in table:
+        rows = table.split("<tbody", 1)[-1].count("<tr")
+        return 0.25 if rows > FOLD_TABLE_ROWS else 1.0
+    return 0.0
 
 
 def _fold_long_sections(cells: list[Any]) -> list[Any]:
@@ -218,21 +236,26 @@ def _fold_long_sections(cells: list[Any]) -> list[Any]:
     import copy
 
     out: list[Any] = []
-    figures = 0
+    figures = page = 0.0
     for cell in cells:
         if cell.get("cell_type") == "markdown" and _H2_LINE.match(str(cell.get("source", ""))):
-            figures = 0
-        if figures >= FIGURES_PER_SECTION:
+            figures = 0.0
+        is_code = cell.get("cell_type") == "code"
+        if figures >= FIGURES_PER_SECTION or (is_code and page >= FIGURES_PER_PAGE and _weight_of(cell)):
+            # past the section's budget everything folds; past the page's, a section keeps its words and
+            # folds its charts and tables
             cell.setdefault("metadata", {}).setdefault("tags", []).append("fold")
             out.append(cell)
             continue
-        if cell.get("cell_type") != "code":
+        if not is_code:
             out.append(cell)
             continue
         for i, output in enumerate(cell["outputs"]):
-            if "image/png" in output.get("data", {}) or "image/svg+xml" in output.get("data", {}):
-                figures += 1
-                if figures == FIGURES_PER_SECTION and i + 1 < len(cell["outputs"]):
+            weight = _weight(output)
+            if weight:
+                figures += weight
+                page += weight
+                if figures >= FIGURES_PER_SECTION and i + 1 < len(cell["outputs"]):
                     rest = copy.deepcopy(cell)
                     rest["id"] = f"{cell.get('id', 'cell')}-more"
                     rest["outputs"] = cell["outputs"][i + 1:]
