@@ -228,6 +228,6 @@ def test_import_then_report_skips_what_the_crm_cannot_provide(tmp_path):
     assert states["01_trait_discovery"] == states["02_training_score_correlation"] == "skipped"
     assert states["06_experiments"] == "skipped"
     assert re.search(r"needs .*hiring_scores", reasons["01_trait_discovery"])
-    assert re.search(r"needs .*experiments", reasons["06_experiments"])
+    assert re.search(r"needs .*experiment", reasons["06_experiments"])
     assert states["04_compensation_churn_quartiles"] == "ok", result.runs
     assert (result.folder / "index.html").exists()
