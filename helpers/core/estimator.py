@@ -30,13 +30,13 @@ class Estimator:
 
     @property
     def fitted(self) -> bool:
-        """True once ``fit`` has run (the model has its ``summary_``)."""
-        return "summary_" in vars(self)
+        """True once ``fit`` has run (the model has attributes whose names end in ``_``)."""
+        return any(name.endswith("_") and not name.startswith("_") for name in vars(self))
 
     @property
     def summary(self) -> pd.DataFrame:
         """What the model learnt, one row per item it estimates (set by ``fit`` as ``summary_``)."""
-        if not self.fitted:
+        if "summary_" not in vars(self):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call .fit(...) first")
         return self.summary_
 
