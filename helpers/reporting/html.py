@@ -435,6 +435,17 @@ def render_index_html(context: dict[str, Any]) -> str:
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=False)
+    def scrub(value: Any) -> Any:  # a path of the machine that ran the report means nothing to a leader
+        if isinstance(value, str):
+            return _PATH.sub("", value)
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: v if k in ("html_name", "ipynb_name", "results_name", "href") else scrub(v)
+                    for k, v in value.items()}
+        return value
+
+    context = {k: scrub(v) if k in ("cards", "actions", "data_notes") else v for k, v in context.items()}
     page = env.get_template("index.html.j2").render(css=report_css(), **context)
     from helpers.core.text import clean_page
 

@@ -202,7 +202,7 @@ STATISTIC_MEANINGS: dict[str, str] = {
 
 # ----------------------------------------------------------------------------- rendered HTML tables
 _TD = re.compile(r"(<t[dh]\b[^>]*>)(.*?)(</t[dh]>)", re.DOTALL | re.IGNORECASE)
-_MISSING_CELL = re.compile(r"^\s*(?:NaN|nan|&lt;NA&gt;|<NA>|None|NaT|null)\s*$")
+_MISSING_CELL = re.compile(r"^\s*(?:NaN|&lt;NA&gt;|<NA>|None|NaT|null|n/?a)\s*$", re.IGNORECASE)  # "none" too
 _LONG_DECIMAL = re.compile(r"^\s*(-?)(\d+)\.(\d{3,})\s*$")
 
 
