@@ -316,3 +316,23 @@ def test_internal_names_with_numeric_owner_ids_join_the_owners_export(tmp_path):
     report, out = run("hs-internal-names-no-owners", tmp_path / "no-owners")
     assert sorted(table(out, "reps")["rep_id"]) == ["51001", "51002", "51003"]
     assert any("only as numeric ids" in w and "owners export" in w for w in report.warnings)
+
+
+def test_an_object_split_over_two_weekly_export_zips_is_read_as_one_file(tmp_path):
+    import zipfile
+
+    base = CRM / "salesforce"
+    lines = (base / "Task.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    export = tmp_path / "export"
+    export.mkdir()
+    with zipfile.ZipFile(export / "WE_00D8d000000AbcdEAC_1.ZIP", "w") as zf:
+        for p in base.iterdir():
+            if p.name != "Task.csv":
+                zf.write(p, p.name)
+        zf.writestr("Task.csv", "".join(lines[:20]))
+    with zipfile.ZipFile(export / "WE_00D8d000000AbcdEAC_2.ZIP", "w") as zf:
+        zf.writestr("Task.csv", "".join(lines[:1] + lines[20:]))
+    report, out = run("salesforce", tmp_path, export=export, crm="salesforce")
+    _, expected = run("salesforce", tmp_path / "base", export=base, crm="salesforce")
+    pd.testing.assert_frame_equal(table(out, "activities"), table(expected, "activities"))
+    assert any("Task.csv were split over several ZIP files" in n for n in report.notes)

@@ -70,7 +70,7 @@ EXPORT_SUFFIXES = (".csv", ".xlsx")
 #: ``OpportunityLineItem`` ...). A kind whose own keyword holds one of them (``opportunityhistory``) still matches.
 IGNORED_WORDS = ("history", "role", "share", "feed", "relation", "lineitem", "member", "partner", "competitor",
                  "split", "cleaninfo", "permission", "preference", "license", "attachment", "stage", "status",
-                 "priority", "appinfo", "appmenu", "point", "territory")
+                 "priority", "appinfo", "appmenu", "point", "territory", "login", "logfile", "package")
 
 
 def unpack_zips(export_dir: Path, report: "ImportReport | None" = None) -> Path:
@@ -91,6 +91,7 @@ def unpack_zips(export_dir: Path, report: "ImportReport | None" = None) -> Path:
         for path in export_dir.iterdir():
             if path.is_file() and path.name.lower().endswith(EXPORT_SUFFIXES):
                 shutil.copyfile(path, out / path.name)
+    joined: set[str] = set()
     for archive in zips:
         try:
             with zipfile.ZipFile(archive) as zf:
@@ -99,6 +100,21 @@ def unpack_zips(export_dir: Path, report: "ImportReport | None" = None) -> Path:
                     if info.is_dir() or not name.lower().endswith(EXPORT_SUFFIXES) or name.startswith("."):
                         continue
                     target = out / name
+                    if target.exists() and name.lower().endswith(".csv"):
+                        with open(target, "rb") as existing:
+                            old_head = existing.readline()
+                            existing.seek(-1, 2)
+                            ends_with_newline = existing.read(1) == b"\n"
+                        with zf.open(info) as src:
+                            head = src.readline()
+                            if head.lstrip(b"\xef\xbb\xbf") == old_head.lstrip(b"\xef\xbb\xbf"):
+                                # one object's rows split over several ZIP files: one file again
+                                with open(target, "ab") as dst:
+                                    if not ends_with_newline:
+                                        dst.write(b"\n")
+                                    shutil.copyfileobj(src, dst)
+                                joined.add(name)
+                                continue
                     if target.exists():
                         target = out / f"{Path(name).stem} ({archive.stem}){Path(name).suffix}"
                     with zf.open(info) as src, open(target, "wb") as dst:
@@ -108,7 +124,9 @@ def unpack_zips(export_dir: Path, report: "ImportReport | None" = None) -> Path:
             raise ImportInputError(f"{archive.name} is not a readable ZIP file ({exc}): download the export "
                                    f"again, or unzip it yourself and pass the folder.") from None
     if report is not None:
-        report.note(f"Read from ZIP: {', '.join(z.name for z in zips)}.")
+        report.note(f"Read from ZIP: {', '.join(z.name for z in zips)}."
+                    + (f" Rows of {', '.join(sorted(joined))} were split over several ZIP files and read as one file."
+                       if joined else ""))
     return out
 
 
