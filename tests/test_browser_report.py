@@ -19,10 +19,10 @@ from PIL import Image
 
 from browser_support import SCREEN, WIDTH, launch, output_dir, sync_playwright
 from helpers.data.sample import generate_org
-from helpers.paths import SAMPLE_DATA_DIR
 from helpers.reporting.pipeline import build_report
 from test_report_support import write_tiny_org
 
+pytest_plugins = ["shared_reports"]
 pytestmark = pytest.mark.browser
 
 
@@ -98,14 +98,13 @@ def _other_org(folder):
 
 
 @pytest.fixture(scope="session")
-def built_reports(tmp_path_factory):
-    """The sample report and a report of a generated org of another seed, each built once per session."""
+def built_reports(tmp_path_factory, sample_report):
+    """The sample report (the one test_report_sample.py builds from the command line: built once per session)
+    and a report of a generated org of another seed."""
     root = tmp_path_factory.mktemp("leadership")
-    built = {}
-    for name, data in (("sample", SAMPLE_DATA_DIR), ("seed11", None)):
-        data = data if data is not None else _other_org(root / "seed11-data")
-        result = build_report(data_dir=data, out_dir=root / name, jobs=2, progress=False)
-        built[name] = result
+    built = {"sample": sample_report}
+    built["seed11"] = build_report(data_dir=_other_org(root / "seed11-data"), out_dir=root / "seed11", jobs=2,
+                                   progress=False)
     return built
 
 
