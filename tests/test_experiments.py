@@ -375,3 +375,23 @@ def test_a_significant_harm_is_worse_than_control_not_no_effect(tmp_path: Path) 
     assert f"\u2212{abs(100 * row['effect']):.1f} pts (\u2212{abs(100 * row['ci_low']):.1f}" in stop[0][0]  # the estimate
     assert "did worse than control" in review.headline()
     assert "worse than control" in review.verdict_lines()
+
+
+def test_a_rank_test_lift_is_not_read_as_the_difference_of_medians() -> None:
+    """Issue 23: '06 says median $720 vs control $620 ... lift +$40': the rank test's effect is the typical gap
+    between a treatment and a control unit (Hodges-Lehmann), so the page names it that way."""
+    import pandas as pd
+
+    from helpers.analyses.experiments.model import ExperimentSettings
+    from helpers.analyses.experiments.wording import _note
+
+    row = pd.Series({"name": "Bigger deals", "owner": "Ana", "unit": "deal", "metric": "mrr_per_deal",
+                     "status": "finished", "success_min_lift": 50.0, "verdict": "no_effect", "effect": 40.0,
+                     "treatment": 720.0, "control": 620.0, "n_treatment": 80, "n_control": 82, "ci_low": -10.0,
+                     "ci_high": 90.0, "p_value": 0.12, "test": "rank", "power": 0.4, "mde": 95.0,
+                     "verdict_text": "Not shown to work.", "metric_type": "mean", "next_step": ""})
+    from helpers.core.config import load_config
+
+    note = _note(row, ExperimentSettings.from_config(load_config()))
+    assert "median" in note and "typical gap between a treatment and a control deal" in note
+    assert "lift +$40" not in note

@@ -111,7 +111,11 @@ def _note(r: pd.Series, s: ExperimentSettings) -> str:
     level = int(round(100 * (1 - s.alpha)))
     what = "median " if r["test"] == "rank" else ""
     body = (f" Treatment {what}{_fmt(r['treatment'], r, level=True)} vs control {_fmt(r['control'], r, level=True)} "
-            f"({_pair(r['n_treatment'], r['n_control'])} {r['unit']}s): lift {_fmt(r['effect'], r, signed=True)}, "
+            f"({_pair(r['n_treatment'], r['n_control'])} {r['unit']}s): "
+            # a rank test's lift is the typical treatment-minus-control gap (Hodges-Lehmann), not the medians' difference
+            + ("typical gap between a treatment and a control " + str(r['unit']) + " "
+               if r["test"] == "rank" else "lift ")
+            + f"{_fmt(r['effect'], r, signed=True)}, "
             f"{level}% interval {_fmt(r['ci_low'], r, signed=True)} to {_fmt(r['ci_high'], r, signed=True)} "
             f"(p {_p(r['p_value'])}; {TEST_LABELS.get(r['test'], r['test'])}).")
     power = f" With these units the test had {_pct(r['power'])} power to detect the bar" if not _missing(r["power"]) else ""
