@@ -18,8 +18,13 @@ EXPECTED_OUTPUTS = Path(__file__).resolve().parent / "tests" / "notebook_outputs
 
 
 def read_with_expected_outputs(path, as_version, **kwargs):
-    """``nbformat.read`` that fills the checked cells' reference outputs from EXPECTED_OUTPUTS."""
+    """``nbformat.read`` that fills the checked cells' reference outputs from EXPECTED_OUTPUTS (and leaves out
+    the analyst-only cells whose output is not checked)."""
     nb = nbformat.read(path, as_version, **kwargs)
+    # as every scheduled run does (helpers.reporting.pipeline.scheduled_notebook): analyst-only cells (widgets
+    # waiting for a front end, jupyter/nbclient#312) are not executed, unless their output is checked
+    nb.cells = [c for c in nb.cells if "analyst-only" not in c.get("metadata", {}).get("tags", [])
+                or c.get("source", "").startswith("# NBVAL_CHECK_OUTPUT")]
     expected = json.loads(EXPECTED_OUTPUTS.read_text(encoding="utf-8")).get(Path(str(path)).stem, {})
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.get("id") in expected:

@@ -34,7 +34,8 @@ def main(stems: list[str]) -> None:
         for path in paths:
             out = Path(tmp) / path.name
             papermill.execute_notebook(str(path), str(out), kernel_name=KERNEL_NAME, cwd=str(NOTEBOOKS_DIR),
-                                       progress_bar=False)
+                                       progress_bar=False, start_timeout=120,
+                                       execution_timeout=600)  # as nbval's --nbval-cell-timeout: never waits forever
             nb = nbformat.read(out, as_version=4)
             for cell in nb.cells:
                 if cell.cell_type == "code" and cell.source.startswith("# NBVAL_CHECK_OUTPUT"):

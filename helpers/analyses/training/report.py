@@ -224,7 +224,9 @@ class TrainingAnalysis:
             return pd.DataFrame()
         c = self.correlations
         wide = c.pivot_table(index=["assessment", "metric"], columns="method", values=["r", "ci_low", "ci_high"],
-                             aggfunc="first")
+                             aggfunc="first", dropna=False)
+        # a correlation that cannot be estimated (one hire, constant scores) is NaN: keep its columns ("n/a")
+        wide = wide.reindex(columns=pd.MultiIndex.from_product([["r", "ci_low", "ci_high"], ["pearson", "spearman"]]))
         out = pd.DataFrame(index=wide.index)
         for method in ("pearson", "spearman"):  # two columns
             out[f"{method.capitalize()} r (CI)"] = [
