@@ -185,3 +185,36 @@ def test_index_says_what_changed_since_last_month(tmp_path):
 
 def test_index_data_description_has_no_machine_path():
     assert plain_data_description("data folder /work/main/data/sample") == "data folder sample"
+
+
+# ------------------------------------------------------------------ figures
+def test_log_axes_read_as_plain_numbers_and_bucket_labels_do_not_run_together():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from helpers.analyses.lead_value.plots import plot_speed_to_lead
+    from helpers.reporting.present import legend_outside, plain_log_ticks
+
+    fig, ax = plt.subplots()
+    ax.scatter([0.3, 1, 4], [1, 2, 3])
+    ax.set_xscale("log")
+    plain_log_ticks(ax.xaxis)
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "1" in ticks and not any("10^" in t or "$" in t for t in ticks)
+    ax.plot([1, 2], [1, 2], label="team")
+    legend = legend_outside(ax)
+    assert legend.get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # right of the plot, not on the data
+    plt.close(fig)
+
+    table = pd.DataFrame({"bucket": ["within 5 min", "5 min to 30 min", "30 min to 1 h", "over 1 h"],
+                          "leads": [10, 10, 10, 10], "win_rate": [0.3, 0.2, 0.1, 0.05],
+                          "ci_low": [0.1, 0.05, 0.02, 0.01], "ci_high": [0.5, 0.4, 0.3, 0.2]})
+    ax = plot_speed_to_lead(table)
+    ax.figure.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.get_xticklabels()]
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:])), "tick labels overlap"
+    plt.close(ax.figure)

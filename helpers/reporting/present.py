@@ -225,3 +225,39 @@ def present_cell(text: str) -> str:
 def present_table_html(table_html: str) -> str:
     """Every ``<td>``/``<th>`` of ``table_html`` passed through :func:`present_cell`."""
     return _TD.sub(lambda m: m.group(1) + present_cell(m.group(2)) + m.group(3), table_html)
+
+
+# ----------------------------------------------------------------------------- figures
+def plain_log_ticks(axis: Any) -> None:
+    """A log axis labelled 0.5, 1, 2, 10, 1,000 instead of 10^0 / 10^-1 (``axis``: ``ax.xaxis`` or ``ax.yaxis``)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    def words(x: float, _pos: Any = None) -> str:
+        if x <= 0:
+            return ""
+        return f"{x:,.0f}" if x >= 1 and float(x).is_integer() else f"{x:.3g}"
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(words))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def wrap_tick_labels(ax: Any, *, axis: str = "x", width: int = 14) -> None:
+    """Category tick labels wrapped on words so that neighbours never run together ("within 5 min5 min to ...")."""
+    import textwrap
+
+    get = ax.get_xticklabels if axis == "x" else ax.get_yticklabels
+    labels = [textwrap.fill(t.get_text(), width=width) for t in get()]
+    if axis == "x":
+        ax.set_xticks(ax.get_xticks(), labels)
+    else:
+        ax.set_yticks(ax.get_yticks(), labels)
+
+
+def legend_outside(ax: Any, **kw: Any) -> Any:
+    """The legend to the right of the plot, never on top of lines or whiskers."""
+    handles, names = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    return ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                     fontsize=kw.pop("fontsize", 8), **kw)

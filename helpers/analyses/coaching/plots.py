@@ -133,6 +133,9 @@ def plot_gaps(summary: pd.DataFrame, *, ax: Any = None) -> Any:
     ax.scatter(pos + jitter, rows["ratio"], c=colours, s=18)
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_yscale("log")
+    from helpers.reporting.present import plain_log_ticks
+
+    plain_log_ticks(ax.yaxis)  # 0.5, 1, 2 ... not 10^0
     ax.set_xticks(range(len(stages)))
     ax.set_xticklabels(stages)
     _tidy(ax, "Each rep's stage vs what their other stages predict (red: flagged)", "ratio (log scale)")

@@ -35,6 +35,9 @@ def plot_odds_ratios(summary: pd.DataFrame, *, ax=None, top: int = 15):
     ax.scatter(shown["odds_ratio"], y, c=colours, zorder=3)
     ax.axvline(1, color="black", lw=0.8)
     ax.set_xscale("log")
+    from helpers.reporting.present import plain_log_ticks
+
+    plain_log_ticks(ax.xaxis)  # 0.5, 1, 2 ... not 10^0
     ax.set_yticks(y, labels)
     ax.set_xlabel("Odds of becoming a customer, times (vs the reference level; log scale)")
     ax.set_title("What makes a lead valuable (red: strong factor)", loc="left", fontsize=11)
@@ -121,6 +124,9 @@ def plot_speed_to_lead(table: pd.DataFrame, *, ax=None):
     # at 0 of n the Wilson bound equals the rate up to rounding, which matplotlib rejects as negative
     err = intervals.error_bars(rate, data["ci_low"].to_numpy() * 100, data["ci_high"].to_numpy() * 100)
     ax.bar(data["bucket"], rate, yerr=err, color="#2c7fb8", capsize=3)
+    from helpers.reporting.present import wrap_tick_labels
+
+    wrap_tick_labels(ax, axis="x", width=12)  # "5 min to 30 min" on its own lines, never run into its neighbour
     ax.set_ylabel("Leads that became customers (%)")
     ax.set_xlabel("Time from lead creation to first touch")
     ax.set_title("Speed to lead: conversion by time to first touch (95% intervals)", loc="left", fontsize=11)
