@@ -33,6 +33,7 @@ from helpers.analyses.lead_value import marketing
 from helpers.analyses.lead_value import sla
 from helpers.analyses.lead_value import speed_to_lead
 from helpers.analyses import success
+from helpers.data import reductions
 from helpers.analyses.training import model as training
 from helpers.core.config import DEFAULTS_FILE, load_config
 from helpers.data.engine import DatabaseSource, FolderSource, load_folder_into_database
@@ -79,6 +80,7 @@ CASES: dict[str, tuple[tuple[str, ...], Callable[[Any, Ctx], pd.DataFrame]]] = {
                                        s, compensation.PlanSettings(plan="commitment"), month=c.month,
                                        as_of=c.as_of)),
     "sla_violations": (("postgres", "spark"), lambda s, c: sla.sla_violations(s, as_of=c.as_of, rules=CFG.sla)),
+    "lead_touch_summary": (("postgres", "spark"), lambda s, c: reductions.lead_touch_summary(s, as_of=c.as_of)),
     "call_list": (("postgres", "spark"),
                   lambda s, c: sla.call_list(s, as_of=c.as_of, settings=sla.CallListSettings.from_config(CFG))),
     "attempt_counts": (("postgres", "spark"),

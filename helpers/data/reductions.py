@@ -41,6 +41,7 @@ __all__ = [
     "lead_engagement",
     "lead_outcomes",
     "lead_touch_summary",
+    "leads_and_touches_known_at",
     "rep_churn",
     "rep_month_activity",
     "rep_month_funnel",
@@ -261,6 +262,20 @@ def rep_month_funnel(source: DataSource, config: WorkbookConfig, *, start: Any =
 
 
 # --------------------------------------------------------------------------- leads
+def leads_and_touches_known_at(source: DataSource, cutoff: pd.Timestamp) -> tuple[ibis.Table, ibis.Table]:
+    """What the CRM knew at ``cutoff`` (engine-side expressions, nothing fetched): the leads created at
+    or before it, and the activities logged on those leads at or before it, each with its lead's
+    ``_created_at``. Every "as known at" check of a lead (the SLA rules, speed to lead) starts here,
+    so a report for a past date never sees the future."""
+    cut = _ts_literal(cutoff)
+    leads = source.table("leads")
+    leads = leads.filter(leads.created_at <= cut)
+    acts = source.table("activities")
+    acts = acts.filter(acts.occurred_at <= cut)
+    touches = acts.inner_join(leads.select(lead_id="lead_id", _created_at="created_at"), "lead_id")
+    return leads, touches
+
+
 def lead_touch_summary(source: DataSource, *, as_of: Any, call_window_days: float = 7.0,
                        connect_outcomes: Sequence[str] = CONNECT_OUTCOMES) -> pd.DataFrame:
     """How fast and how persistently every lead was worked, as known at ``as_of``.
@@ -277,12 +292,7 @@ def lead_touch_summary(source: DataSource, *, as_of: Any, call_window_days: floa
     (speed to lead, free-trial calls, demo-request touches, follow-up persistence).
     """
     cutoff = _instant(as_of, end_of_day=True)
-    cutoff_lit = _ts_literal(cutoff)
-    leads = source.table("leads")
-    leads = leads.filter(leads.created_at <= cutoff_lit)
-    acts = source.table("activities")
-    acts = acts.filter(acts.occurred_at <= cutoff_lit)
-    touched = acts.inner_join(leads.select(lead_id="lead_id", _created_at="created_at"), "lead_id")
+    leads, touched = leads_and_touches_known_at(source, cutoff)
     is_connect = touched.outcome.isin(list(connect_outcomes))
     firsts = touched.group_by("lead_id").aggregate(_first_connect_at=touched.occurred_at.min(where=is_connect))
     touched = touched.inner_join(firsts, "lead_id")

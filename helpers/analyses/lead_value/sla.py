@@ -33,7 +33,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from helpers.data.reductions import CONNECT_OUTCOMES, _finish, _instant, _ts_literal, epoch_seconds, fetch
+from helpers.data.reductions import (CONNECT_OUTCOMES, _finish, _instant, _ts_literal, epoch_seconds, fetch,
+                                     leads_and_touches_known_at)
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import SlaRules, WorkbookConfig
@@ -74,13 +75,8 @@ def _seconds(hours: float) -> int:
 def _lead_status(source: "DataSource", cutoff: pd.Timestamp, rules: "SlaRules",
                  connect_outcomes: Sequence[str]) -> ibis.Table:
     """One row per lead created by ``cutoff``: touch counts and times known at ``cutoff`` (engine side)."""
-    cut = _ts_literal(cutoff)
-    leads = source.table("leads")
-    leads = leads.filter(leads.created_at <= cut)
-    acts = source.table("activities")
-    acts = acts.filter(acts.occurred_at <= cut)
-    touched = acts.inner_join(leads.select(lead_id="lead_id", _created="created_at"), "lead_id")
-    window_end = touched._created + ibis.interval(seconds=_seconds(rules.free_trial_after_days * 24))
+    leads, touched = leads_and_touches_known_at(source, cutoff)
+    window_end = touched._created_at + ibis.interval(seconds=_seconds(rules.free_trial_after_days * 24))
     is_call = touched.activity_type == "call"
     per_lead = touched.group_by(_lead="lead_id").aggregate(
         first_touch_at=touched.occurred_at.min(),
