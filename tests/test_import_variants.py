@@ -336,3 +336,11 @@ def test_an_object_split_over_two_weekly_export_zips_is_read_as_one_file(tmp_pat
     _, expected = run("salesforce", tmp_path / "base", export=base, crm="salesforce")
     pd.testing.assert_frame_equal(table(out, "activities"), table(expected, "activities"))
     assert any("Task.csv were split over several ZIP files" in n for n in report.notes)
+
+
+def test_an_activities_report_gives_the_same_activities_as_the_task_export(tmp_path):
+    report, out = run("sf-activity-report", tmp_path)
+    assert report.files["tasks"] == "report1763630200000.csv"  # recognised by its heading, not taken for leads
+    _, expected = run("sf-report-export", tmp_path / "b")
+    cols = ["activity_id", "rep_id", "lead_id", "activity_type", "outcome"]
+    pd.testing.assert_frame_equal(table(out, "activities")[cols], table(expected, "activities")[cols])

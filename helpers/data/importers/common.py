@@ -186,17 +186,19 @@ def find_export_files(export_dir: Path, keywords: dict[str, tuple[str, ...]], cr
 
 
 def _kind_from_heading(path: Path, signatures: dict[str, tuple[tuple[str, ...], ...]]) -> str | None:
-    """The kind whose every heading group has a member in the file's heading row (the most groups wins)."""
+    """The kind whose every heading group has a member in the file's heading row (the most groups, then the most
+    headings matched, wins)."""
     try:
         heading = {norm(h) for h in read_heading(path)}
     except Exception:  # noqa: BLE001 - an unreadable file is simply not recognised here; listed as not used
         return None
-    best: tuple[int, str] | None = None
+    best: tuple[int, int, str] | None = None
     for kind, groups in signatures.items():
         if all(any(norm(h) in heading for h in group) for group in groups):
-            if best is None or len(groups) > best[0]:
-                best = (len(groups), kind)
-    return best[1] if best else None
+            hits = len({norm(h) for group in groups for h in group} & heading)
+            if best is None or (len(groups), hits) > best[:2]:
+                best = (len(groups), hits, kind)
+    return best[2] if best else None
 
 
 def read_heading(path: Path) -> list[str]:

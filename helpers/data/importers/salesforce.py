@@ -41,9 +41,11 @@ SIGNATURES = {
     "opportunities": (("Opportunity Name", "Opportunity ID", "Opportunity: Opportunity Name"), ("Stage", "StageName")),
     "opportunity_history": (("OpportunityId", "Opportunity ID"), ("StageName", "To Stage", "Stage Name"),
                             ("Probability", "From Stage", "ExpectedRevenue", "Edit Date")),
-    "leads": (("Lead ID", "Lead Owner", "Lead Status", "IsConverted", "ConvertedContactId"),),
+    "leads": (("Lead ID", "Lead Owner", "Lead Status", "IsConverted", "ConvertedContactId"),
+              ("Lead Source", "LeadSource", "Company", "Company / Account", "Created Date", "CreatedDate")),
     "contacts": (("Contact ID", "Contact Owner"), ("First Name", "FirstName", "Last Name", "LastName")),
-    "tasks": (("Activity ID", "Task ID", "TaskSubtype", "Task Subtype", "Call Result", "CallDisposition"),),
+    "tasks": (("Activity ID", "Task ID", "TaskSubtype", "Task Subtype", "Call Result", "CallDisposition"),
+              ("Subject", "Assigned", "Assigned To", "Call Result", "Task Subtype", "Type", "Status", "Date")),
     "events": (("StartDateTime", "Start Date Time", "Start"), ("Subject", "Assigned", "Assigned To")),
     "users": (("User ID", "Username"), ("Email",)),
     "accounts": (("Account ID", "Account Name"), ("Billing City", "Industry", "Employees", "Account Owner")),
@@ -164,6 +166,15 @@ def _prop(file: ExportFile, mapping: Mapping, key: str, *fallback: str) -> pd.Se
     return file.col([n for n in (name, *fallback) if n])
 
 
+def _who(file: ExportFile) -> pd.Series:
+    """The lead or contact of an activity: WhoId (Data Loader, 'Name ID' in reports), or an activity report's
+    separate 'Lead ID' and 'Contact ID' columns (the lead first)."""
+    if file.has(WHO) or not (file.has(("Lead ID",)) or file.has(("Contact ID",))):
+        return file.col(WHO, required=True, what="the lead or contact (WhoId)")
+    lead = file.col(("Lead ID",))
+    return lead.where(lead != "", file.col(("Contact ID",)))
+
+
 def meeting_kinds(values: pd.Series, kinds: dict[str, str]) -> pd.Series:
     """First mapped word found in the value (``"Demo - Acme"`` -> ``demo``); '' when none."""
     key = values.astype(str).map(norm)
@@ -261,7 +272,7 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
         frame = pd.DataFrame({
             "activity_id": f.col(ID + ("Activity ID",), required=True, what="the task id"),
             "owner_key": f.col(OWNER, required=True, what="the task owner (OwnerId)"),
-            "lead_ref": f.col(WHO, required=True, what="the lead or contact (WhoId)"), "occurred_at": when,
+            "lead_ref": _who(f), "occurred_at": when,
             "deal_ref": f.col(WHAT).where(lambda w: w.str.startswith("006"), ""),
             "activity_type": kind,
             "outcome": np.where(kind == "call", outcome.fillna(""), np.where(kind == "email", "sent", "held")),
@@ -285,7 +296,7 @@ def convert(files: dict[str, ExportFile], mapping: Mapping, report: ImportReport
         frame = pd.DataFrame({
             "activity_id": f.col(ID + ("Activity ID",), required=True, what="the event id"),
             "owner_key": f.col(OWNER, required=True, what="the event owner (OwnerId)"),
-            "lead_ref": f.col(WHO, required=True, what="the lead or contact (WhoId)"), "occurred_at": when,
+            "lead_ref": _who(f), "occurred_at": when,
             "deal_ref": f.col(WHAT).where(lambda w: w.str.startswith("006"), ""),
             "activity_type": "meeting", "outcome": mapped.where(outcome_raw != "", "held").fillna(""),
             "meeting_kind": meeting_kinds(_prop(f, mapping, "activities.meeting_kind_property"), kinds),
