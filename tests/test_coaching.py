@@ -362,6 +362,12 @@ def test_analysis_records_results_and_private_view_hides_peers(tmp_path: Path) -
     assert len(saved["findings"]) == len(focus) and all(f["severity"] == "action" for f in saved["findings"])
     conv = [f for f in saved["figures"] if f["name"].startswith("team_conversion_")]
     assert conv and all(f["ci_level"] == 0.95 and f["n"] > 0 for f in conv)
+    # issue 23: the plan had 30 of 38 rows saying "No stage is weak ..."; those reps are one row, names kept
+    plan = team.plan_table()
+    assert len(plan) == len(focus) + 1 and plan.index[-1].startswith("The other ")
+    assert (plan["Evidence"].str.startswith("No stage is weak")).sum() == 1
+    steady_names = [team.name(r) for r in set(team.plan["rep_id"]) - focus]
+    assert all(name in plan["Evidence"].iloc[-1] for name in steady_names)
 
     report = _report(SAMPLE_DATA_DIR, tmp_path / "private.json")
     private = analyse(report, rep_id="R00021")

@@ -83,6 +83,13 @@ class CoachingAnalysis:
             plan = plan[plan["rep_id"] == self.private_rep]
         shown = plan.assign(focus=plan["focus_stage"].map(lambda s: self.labels.get(s, s) if s else "none"))
         shown = shown.sort_values(["focus_stage", "rep"], ascending=[False, True])
+        steady = shown[shown["focus"] == "none"]
+        if not self.private_rep and len(steady) > 1:  # one row for the reps with nothing to coach, not 30 alike
+            names = ", ".join(steady["rep"].astype(str))
+            shown = pd.concat([shown[shown["focus"] != "none"], pd.DataFrame([{
+                "rep": f"The other {len(steady)} reps", "focus": "none",
+                "evidence": f"No stage is weak beyond normal variation: keep the current plan ({names}).",
+                "skill": "", "skill_detail": "", "progress": ""}])], ignore_index=True)
         return shown.rename(columns={"rep": "Rep", "focus": "Focus stage", "evidence": "Evidence",
                                      "skill": "Skill to coach", "skill_detail": "Skill numbers",
                                      "progress": "Last month -> this month"})[
