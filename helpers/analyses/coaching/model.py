@@ -290,9 +290,10 @@ class WeakStageModel(Estimator):
     @staticmethod
     def _tau2(judged: pd.DataFrame) -> pd.Series:
         """tau^2 per stage: the team-wide estimate, raised to the stage's own robust estimate where that
-        stage varies more between reps (closing varies more than connecting; a per-stage estimate alone,
-        from a few dozen reps, is too noisy to lower it). Raising only keeps the false-flag rate at or
-        under its design on every stage (simulation study, docs/funnel-coaching.md)."""
+        stage varies more between reps (closing can vary more than connecting; a per-stage estimate
+        alone, from a few dozen reps, is too noisy to lower it). Raising only keeps the false-flag rate
+        under its design on every stage (simulation study, docs/funnel-coaching.md: 3.1% of reps on
+        null orgs against 4.3% with one tau^2, recall 97.5%)."""
         ok = judged["d"].notna()
         pooled = _robust_tau2(judged.loc[ok, "d"].to_numpy(), judged.loc[ok, "s2"].to_numpy())
         out = pd.Series(pooled, index=judged.index, dtype=float)
