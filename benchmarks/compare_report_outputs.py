@@ -133,10 +133,12 @@ def compare_outputs(before: Path, after: Path) -> list[str]:
 
 
 def build_report(code_dir: Path, data_dir: Path, out_dir: Path, *, jobs: int = 1) -> None:
-    """``sales-workbook report`` with the project code in ``code_dir`` (this interpreter, PYTHONPATH=code_dir)."""
+    """``sales-workbook report`` with the project code in ``code_dir`` (this interpreter, PYTHONPATH=code_dir)
+    and that checkout's ``workbook.toml`` (named explicitly: a report on a folder other than ``data/sample``
+    otherwise looks for the folder's own configuration)."""
     env = {**os.environ, "PYTHONPATH": str(code_dir)}
     cmd = [sys.executable, "-m", "helpers.cli", "report", "--data", str(data_dir), "--out", str(out_dir),
-           "--jobs", str(jobs)]
+           "--jobs", str(jobs), "--config", str(code_dir / "workbook.toml")]  # the sample's own settings
     proc = subprocess.run(cmd, cwd=code_dir, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"report at {code_dir} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
