@@ -98,18 +98,21 @@ def _other_org(folder):
 
 
 @pytest.fixture(scope="session")
-def built_reports(tmp_path_factory, sample_report):
-    """The sample report (the one test_report_sample.py builds from the command line: built once per session)
-    and a report of a generated org of another seed."""
+def seed11_report(tmp_path_factory):
+    """A report of a generated org of another seed (other reps, other sizes), built once per session."""
     root = tmp_path_factory.mktemp("leadership")
-    built = {"sample": sample_report}
-    built["seed11"] = build_report(data_dir=_other_org(root / "seed11-data"), out_dir=root / "seed11", jobs=2,
-                                   progress=False)
-    return built
+    return build_report(data_dir=_other_org(root / "seed11-data"), out_dir=root / "seed11", jobs=2, progress=False)
 
 
-def _pages(built):
-    return [(name, page.name) for name, result in built.items() for page in sorted(result.folder.glob("*.html"))]
+@pytest.fixture
+def built_reports(request):
+    """org -> its report: the sample's is the session's shared one (tests/shared_reports.py); each is built
+    only when a test asks for it, so one org's failure does not take the other's test with it."""
+    class Reports(dict):
+        def __missing__(self, org):
+            return request.getfixturevalue("sample_report" if org == "sample" else f"{org}_report")
+
+    return Reports()
 
 
 @pytest.mark.slow
