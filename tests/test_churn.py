@@ -203,3 +203,65 @@ def test_churn_rates_agree_with_the_shared_rep_churn_reduction() -> None:
     assert ours["customers_judged"].to_dict() == shared["customers_observed"].to_dict()
     assert ours["churned_in_window"].to_dict() == shared["churned_within_window"].to_dict()
     assert ours["customers"].to_dict() == shared["customers"].to_dict()
+
+
+# --------------------------------------------------------------------------- do reps differ beyond chance? (issue 19)
+def _team(rates: np.ndarray, customers: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = rng.integers(customers // 2, customers * 2, len(rates))
+    return pd.DataFrame({"rep_id": [f"R{i:02d}" for i in range(len(rates))], "customers_judged": n,
+                         "churned_in_window": rng.binomial(n, rates)})
+
+
+def test_churn_heterogeneity_worked_by_hand() -> None:
+    """Two reps: 10 of 50 and 30 of 50 churned; pooled p = 0.4; X² = (10-20)²/12 + (30-20)²/12 = 16.67 on 1 df."""
+    from scipy import stats as st
+
+    from helpers.analyses.compensation.churn import ChurnHeterogeneity
+
+    h = ChurnHeterogeneity().fit(pd.DataFrame({"rep_id": ["a", "b"], "customers_judged": [50, 50],
+                                               "churned_in_window": [10, 30]}))
+    assert h.statistic_ == pytest.approx(100 / 12 * 2) and h.df_ == 1
+    assert h.p_value_ == pytest.approx(st.chi2.sf(100 / 6, 1)) and h.differ_
+    assert "differs between salespeople beyond chance" in h.sentence()
+
+
+def test_churn_heterogeneity_false_alarm_rate_and_power_by_simulation() -> None:
+    """400 teams of 30 reps, 15-80 judged customers each. All reps share one churn rate (12%): the test says
+    'differ' in about 5% of teams. Reps differ (6% vs 20%, as pressure sellers): it says so almost always.
+    Shrunken rates sit between each rep's raw rate and the pooled rate."""
+    from helpers.analyses.compensation.churn import ChurnHeterogeneity
+
+    null = [ChurnHeterogeneity().fit(_team(np.full(30, 0.12), 40, seed)).differ_ for seed in range(400)]
+    assert np.mean(null) <= 0.075, np.mean(null)
+    mixed = np.where(np.arange(30) < 8, 0.20, 0.06)
+    real = [ChurnHeterogeneity().fit(_team(mixed, 40, 1000 + seed)) for seed in range(100)]
+    assert np.mean([h.differ_ for h in real]) >= 0.9
+    r = real[0].rates_
+    raw = r["churned_in_window"] / r["customers_judged"]
+    assert ((r["shrunk_rate"] - r["pooled_rate"]).abs() <= (raw - r["pooled_rate"]).abs() + 1e-12).all()
+
+
+def test_quartiles_without_heterogeneity_name_nobody_for_training() -> None:
+    """An org where churn does not differ by rep beyond chance: the page says the quartiles are noise this
+    period, names no rep for training, and keeps paying by quartile (the plan's mechanics)."""
+    from dataclasses import replace
+
+    from helpers.analyses.compensation.churn import ChurnHeterogeneity
+    from helpers.analyses.compensation.report import analyse
+    from helpers.reporting.context import start_report
+
+    report = start_report("04_compensation_churn_quartiles")
+    comp = analyse(report)
+    assert comp.heterogeneity.differ_ and comp.training_list()  # the sample plants pressure sellers
+    ranked = comp.ranking[comp.ranking["status"] == "ranked"]
+    pooled = ranked["churned_in_window"].sum() / ranked["customers_judged"].sum()
+    null = ranked.assign(churned_in_window=np.round(ranked["customers_judged"] * pooled).astype(int))
+    flat = replace(comp, heterogeneity=ChurnHeterogeneity().fit(null))
+    assert not flat.heterogeneity.differ_ and flat.training_list() == []
+    flat.record(report.results)
+    res = report.results.results
+    names = [comp.names.get(r, r) for r in comp.training_list()]
+    assert "quartiles are noise this period" in res.headline and not any(n in res.headline for n in names)
+    texts = " ".join(f.text for f in res.findings)
+    assert "nobody is named" in texts and "sold something they did not need" not in texts

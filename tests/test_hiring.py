@@ -11,7 +11,7 @@ import statsmodels.api as sm
 from helpers.core.config import load_config
 from helpers.data.engine import open_source
 from helpers.analyses.hiring.model import (HiringDataError, TraitModel, candidate_trait_scores, check_scores,
-                                           interviewer_leniency, open_candidates)
+                                           hires_needed, interviewer_leniency, open_candidates)
 from helpers.analyses.hiring.report import trait_discovery
 from helpers.analyses.success import SUCCESS_METRICS
 from helpers.paths import SAMPLE_DATA_DIR
@@ -48,7 +48,12 @@ def test_standardized_effects_match_statsmodels_and_the_normal_equations() -> No
     # beta_b = (r_yb - r_ya r_ab) / (1 - r_ab^2) = 0.25979
     assert s.loc["a", "effect"] == pytest.approx(0.85670, abs=1e-5)
     assert s.loc["b", "effect"] == pytest.approx(0.25979, abs=1e-5)
-    assert s.loc["a", "verdict"] == "predicts success"
+    # 10 hires are below the power-derived 28 (two traits): no trait is named, however clear
+    assert model.hires_needed_ == 24 + 2 + 1 and s.loc["a", "verdict"] == "too few hires to tell"
+    strong = TraitModel(metric="quota_attainment", traits=["a", "b"], min_hires=5, cv_repeats=3,
+                        detectable_effect=0.9).fit(hires)  # a very strong effect needs few hires
+    assert strong.hires_needed_ <= 10 and strong.summary.loc["a", "verdict"] == "predicts success"
+    assert strong.summary.loc["a", "p_holm"] == pytest.approx(min(1.0, 2 * ref.pvalues["a"]))
     assert model.small_sample_ and any("unstable" in w for w in model.warnings_)
 
 
@@ -175,7 +180,11 @@ def test_planted_traits_are_recovered_with_sign_and_order(found) -> None:
     assert d.model.estimable_ and d.model.n_ >= 35
     assert s.index[0] in STRONG | {"work_ethic"}  # the top trait is a planted driver
     assert (s.loc[list(STRONG), "effect"] > 0).all()  # right sign
-    assert (s.loc[list(STRONG), "verdict"] == "predicts success").sum() >= 2
+    # Holm across six traits (issue 19) costs power: with 59 hires (seed 3) curiosity's p = 0.013 becomes 0.067;
+    # at least one strong trait is named, and every named trait is a planted driver
+    assert (s.loc[list(STRONG), "verdict"] == "predicts success").sum() >= (2 if d.model.n_ >= 100 else 1)
+    named = set(s.index[s["verdict"] == "predicts success"])
+    assert named <= {t for t, w in truth["hiring"]["true_weights"].items() if w > 0}
     # the planted null trait is not declared significant, and ranks below the strong ones on average
     assert s.loc["aggressiveness", "verdict"] == "no detectable effect"
     assert s.loc[list(STRONG), "effect"].mean() > s.loc["aggressiveness", "effect"] + 0.15
@@ -223,7 +232,7 @@ def test_results_file_carries_the_findings(found) -> None:
     r = rec.results
     assert r.headline and r.key_figure.n == d.model.n_ and r.key_figure.ci_low is not None
     assert any("No detectable effect" in f.text and "aggressiveness" in f.text for f in r.findings)
-    assert any("Recommended scorecard weights" in f.text for f in r.findings)
+    assert any("Recommended scorecard weights" in f.text or "Keep equal weights" in f.text for f in r.findings)
     assert {"trait_effects", "interviewer_leniency", "open_candidates", "cohort_effects"} <= set(r.details)
     assert d.cohorts.groupby("cohort")["n"].first().drop("all hires").sum() == d.model.n_
 
@@ -258,3 +267,59 @@ def test_page_tables_have_every_trait_and_readable_values(found) -> None:
     assert attainment.endswith("%") and 20 <= float(attainment.rstrip("%").replace(",", "")) <= 400
     shown = result.open_table()
     assert not any(str(v).startswith("-") for v in shown.drop(columns="Interviewed").to_numpy().ravel())
+
+
+# --------------------------------------------------------------------------- other truths (issue 19)
+def _null_hires(n: int, seed: int, traits: int = 5) -> pd.DataFrame:
+    """Hires on whom no trait has any effect: success is noise."""
+    rng = np.random.default_rng(seed)
+    data = pd.DataFrame(rng.normal(5.5, 1.5, size=(n, traits)), columns=[f"t{i}" for i in range(traits)])
+    return data.assign(quota_attainment=rng.normal(1.0, 0.3, n))
+
+
+def test_hires_needed_from_a_power_calculation() -> None:
+    # f² = .25/.75; (1.959964 + 0.841621)² / f² = 23.53 -> 24, + 5 traits + 1
+    assert hires_needed(5, effect=0.5) == 30 and hires_needed(6, effect=0.5) == 31
+    assert hires_needed(5, effect=0.3) > 80
+
+
+def test_eighteen_hires_name_no_trait_and_say_what_the_data_need() -> None:
+    """18 hires, five traits, no effect anywhere: whatever the p-values, no trait is a finding."""
+    for seed in range(20):
+        model = TraitModel(traits=[f"t{i}" for i in range(5)], cv_repeats=3, seed=seed).fit(_null_hires(18, seed))
+        assert model.underpowered_ and model.hires_needed_ == 30
+        assert (model.summary["verdict"] == "too few hires to tell").all()
+        sentences = model.sentences()
+        assert not any(sev == "good" for _, sev in sentences)
+        assert "No trait can be named yet: 18 hires are too few" in sentences[0][0] and "30 hires" in sentences[0][0]
+        assert model.weights_sentence().startswith("Keep equal weights")
+
+
+def test_trait_false_positive_rate_with_holm_on_null_hires() -> None:
+    """Simulation: 200 null teams of 60 hires and 5 traits. With Holm a trait is named on at most 5% of teams
+    (family-wise); per-trait tests at 5% would name one on about 23%."""
+    named = raw = 0
+    for seed in range(200):
+        model = TraitModel(traits=[f"t{i}" for i in range(5)], cv_repeats=1, cv_folds=2, seed=seed).fit(
+            _null_hires(60, 1000 + seed))
+        named += bool(model.summary["significant"].any())
+        raw += bool((model.summary["p_value"] < 0.05).any())
+    assert named / 200 <= 0.06, named
+    assert raw > 2 * named
+
+
+def test_reweighting_that_loses_to_equal_weights_is_not_recommended() -> None:
+    model = TraitModel(traits=[f"t{i}" for i in range(5)], cv_repeats=5).fit(_null_hires(60, 3))
+    assert not model.recommend_reweighting_
+    text = model.weights_sentence()
+    assert text.startswith("Keep equal weights") and "Recommended scorecard weights" not in text
+
+
+def test_negative_cross_validated_r2_is_worse_than_guessing_and_candidates_are_not_ranked() -> None:
+    model = TraitModel(traits=[f"t{i}" for i in range(5)], cv_repeats=5).fit(_null_hires(40, 8))
+    assert model.cv_.r2_model < 0 and not model.beats_average_
+    assert "worse than guessing the average" in model.r2_sentence() and "0%" not in model.r2_sentence().split(";")[1]
+    cands = _null_hires(4, 9).drop(columns="quota_attainment").assign(
+        candidate_id=list("abcd"), hired=False, interview_date=pd.Timestamp("2024-06-20"))
+    out = open_candidates(cands, model, as_of="2024-06-30", days=30)
+    assert len(out) == 4 and out["predicted"].isna().all()

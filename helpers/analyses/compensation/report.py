@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers.analyses.compensation.churn import (DAYS_PER_MONTH, RetentionCurves, churn_rates, customer_cohorts,
+from helpers.analyses.compensation.churn import (DAYS_PER_MONTH, ChurnHeterogeneity, RetentionCurves, churn_rates, customer_cohorts,
                                                 retention_durations)
 from helpers.core.periods import month_at, month_index
 from helpers.analyses.compensation.model import (PLAN_LABELS, PlanComparison, PlanSettings, commission_statement, commitment_payments,
@@ -48,6 +48,7 @@ class CompensationAnalysis:
     names: dict[str, str]
     notes: list[str] = field(default_factory=list)
     files: list[Any] = field(default_factory=list)
+    heterogeneity: Any = None  # churn.ChurnHeterogeneity over the ranked reps: do they differ beyond chance?
 
     # ------------------------------------------------------------------ text
     def rules_text(self) -> str:
@@ -215,17 +216,23 @@ class CompensationAnalysis:
         return self.comparison.plot(ax)
 
     def training_list(self) -> list[str]:
+        """The bottom quartile, named for training only when reps' churn differs beyond chance."""
+        if self.heterogeneity is not None and not self.heterogeneity.differ_:
+            return []
         r = self.ranking
         return r.loc[(r["status"] == "ranked") & (r["quartile"] == 4), "rep_id"].tolist()
 
     def training_text(self) -> str:
         reps = self.training_list()
+        if self.heterogeneity is not None and not self.heterogeneity.differ_:
+            return self.heterogeneity.sentence()
         if not reps:
             return "No salesperson is in the bottom quartile this month."
         return (f"Extra training for the bottom quartile ({len(reps)}): "
                 + ", ".join(self.names.get(r, r) for r in reps)
                 + ". Look at how they qualify (report 03 shows their funnel): customers who churn early were often "
-                  "sold something they did not need.")
+                  "sold something they did not need."
+                + (f" {self.heterogeneity.sentence()}" if self.heterogeneity is not None else ""))
 
     # ------------------------------------------------------------------ results file
     @property
@@ -249,8 +256,10 @@ class CompensationAnalysis:
                 + (f" and {_usd(abs(carry))} {'carried forward' if carry > 0 else 'of earlier clawbacks recovered'}"
                    if carry else "") + "; "
                 f"{len(ranked)} salespeople ranked by churn")
-        head += f", bottom quartile (x{self.settings.multipliers[3]:g}, extra training): {', '.join(bottom)}." if bottom \
-            else " (no quartiles yet)."
+        noise = self.heterogeneity is not None and not self.heterogeneity.differ_ and len(ranked)
+        head += (f", bottom quartile (x{self.settings.multipliers[3]:g}, extra training): {', '.join(bottom)}." if bottom
+                 else "; churn does not differ between them beyond chance: the quartiles are noise this period."
+                 if noise else " (no quartiles yet).")
         rec.headline(head)
         rec.key_figure("commission_payout", f"Commission payout, {self.report.month_label}", t["payout"] / 100, unit="$")
         from helpers.core.intervals import wilson_interval
@@ -272,6 +281,13 @@ class CompensationAnalysis:
             rec.finding(self.plan_text(), "info")
         if bottom:
             rec.finding(self.training_text(), "action")
+        elif self.heterogeneity is not None and len(ranked):
+            rec.finding(self.training_text(), "info")
+        if self.heterogeneity is not None and np.isfinite(self.heterogeneity.p_value_):
+            rec.figure("churn_heterogeneity_p", "Do salespeople's churn rates differ beyond chance? (chi-square "
+                       "p-value; below 0.05: yes)", round(self.heterogeneity.p_value_, 4), n=self.heterogeneity.reps_)
+            rec.table("churn_shrunk_rates", self.heterogeneity.rates_[["rep_id", "customers_judged", "churned_in_window",
+                                                                       "churn_rate", "shrunk_rate"]])
         rec.finding(self.consultant_text(), "info")
         few = ranked[ranked["customers_judged"] < small_n]
         if len(few):
@@ -333,6 +349,7 @@ def analyse(report: Any, settings: PlanSettings | None = None) -> CompensationAn
     rates = churn_rates(cohorts, at_month=report.month, window_months=settings.window_months,
                         as_of_month=report.month, lookback_months=settings.lookback_months, confidence_level=level)
     ranking = settings.quartiles().fit(rates).ranking_
+    heterogeneity = ChurnHeterogeneity(confidence_level=level).fit(ranking[ranking["status"] == "ranked"])
     cons_cohorts = customer_cohorts(source, window_months=settings.window_months,
                                     clawback_months=settings.clawback_months, as_of=as_of, attribution="consultant")
     consultants = churn_rates(cons_cohorts, at_month=report.month, window_months=settings.window_months,
@@ -360,4 +377,4 @@ def analyse(report: Any, settings: PlanSettings | None = None) -> CompensationAn
     return CompensationAnalysis(report=report, settings=settings, cohorts=cohorts, months=months,
                                 multipliers=multipliers, ranking=ranking, consultants=consultants, billing=billing,
                                 retention=retention, lines=lines, statement=statement, comparison=comparison,
-                                names=names, notes=_deal_check(report, lines))
+                                names=names, notes=_deal_check(report, lines), heterogeneity=heterogeneity)

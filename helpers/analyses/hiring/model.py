@@ -27,6 +27,7 @@ with a company's own scorecards, honestly:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from helpers.data.engine import DataSource
 
 __all__ = ["HiringDataError", "HiringSettings", "TraitModel", "candidate_trait_scores", "cohort_effects",
+           "hires_needed",
            "hire_trait_scores", "hires_table", "interviewer_leniency", "open_candidates", "score_distributions"]
 
 
@@ -68,6 +70,8 @@ class HiringSettings:
     rerun_cohorts: int
     confidence_level: float
     small_sample_n: int
+    detectable_effect: float = 0.5
+    reweight_margin: float = 0.02
 
     @classmethod
     def from_config(cls, config: "WorkbookConfig") -> "HiringSettings":
@@ -90,12 +94,15 @@ class HiringSettings:
             rerun_cohorts=int(s.number("hiring.rerun_cohorts", integer=True, minimum=1, maximum=12)),
             confidence_level=float(config.confidence_level),
             small_sample_n=int(config.small_sample_n),
+            detectable_effect=float(s.number("hiring.detectable_effect", minimum=0, maximum=1, strict_min=True)),
+            reweight_margin=float(s.number("hiring.reweight_margin", minimum=0, maximum=1)),
         )
 
     def model_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :class:`TraitModel` these settings fix."""
         return {"confidence_level": self.confidence_level, "cv_folds": self.cv_folds,
-                "cv_repeats": self.cv_repeats, "min_hires": self.min_hires, "small_sample_n": self.small_sample_n}
+                "cv_repeats": self.cv_repeats, "min_hires": self.min_hires, "small_sample_n": self.small_sample_n,
+                "detectable_effect": self.detectable_effect, "reweight_margin": self.reweight_margin}
 
 
 # =========================================================================== scorecards
@@ -256,6 +263,20 @@ def _predict(beta: np.ndarray, X: np.ndarray) -> np.ndarray:
     return beta[0] + X @ beta[1:]
 
 
+def hires_needed(n_traits: int, *, effect: float = 0.5, alpha: float = 0.05, power: float = 0.8) -> int:
+    """Hires needed before any trait can be named as a finding: the sample size at which a trait with
+    a standardised effect ``effect`` (SD of success per SD of trait; 0.5 is a strong trait), alone
+    among ``n_traits`` traits, is found with probability ``power`` by a two-sided test at ``alpha``.
+
+    For one coefficient of an OLS with k predictors, Cohen's f² = effect² / (1 - effect²) and
+    n = (z(1 - alpha/2) + z(power))² / f² + k + 1 (the normal approximation). 5 traits: 30 hires;
+    6 traits: 31. Below it the page names no trait and says how many hires the data would need.
+    """
+    f2 = effect ** 2 / (1.0 - effect ** 2)
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    return int(math.ceil(z * z / f2)) + int(n_traits) + 1
+
+
 def recommended_weights(effects: pd.Series) -> pd.Series:
     """Scorecard weights (sum 1) from standardised effects: negative or missing effects weigh 0.
 
@@ -335,12 +356,14 @@ class TraitModel(Estimator):
 
     def __init__(self, *, metric: str = "quota_attainment", traits: tuple[str, ...] | list[str] | None = None,
                  confidence_level: float = 0.95, cv_folds: int = 5, cv_repeats: int = 20, min_hires: int = 8,
-                 small_sample_n: int = 30, seed: int = 0):
+                 small_sample_n: int = 30, seed: int = 0, detectable_effect: float = 0.5,
+                 reweight_margin: float = 0.02):
         if metric not in SUCCESS_METRICS:
             raise ValueError(f"metric {metric!r} is not a success metric: use one of {', '.join(SUCCESS_METRICS)}")
         self.metric, self.traits = metric, None if traits is None else list(traits)
         self.confidence_level, self.cv_folds, self.cv_repeats = confidence_level, cv_folds, cv_repeats
         self.min_hires, self.small_sample_n, self.seed = min_hires, small_sample_n, seed
+        self.detectable_effect, self.reweight_margin = detectable_effect, reweight_margin
 
     # ------------------------------------------------------------------ fitting
     def fit(self, hires: pd.DataFrame) -> "TraitModel":
@@ -413,11 +436,23 @@ class TraitModel(Estimator):
             if high_vif:
                 self.warnings_.append(f"Trait(s) {', '.join(high_vif)} overlap strongly with other traits (variance "
                                       "inflation factor above 5): their separate effects are uncertain.")
-        rows["significant"] = (rows["ci_low"] > 0) | (rows["ci_high"] < 0)
+        # Holm across the traits: the chance that any trait with no effect is named stays at 1 - level
+        rows["p_holm"] = np.nan
+        estimated = rows["p_value"].notna()
+        if estimated.any():
+            from statsmodels.stats.multitest import multipletests
+
+            rows.loc[estimated, "p_holm"] = multipletests(rows.loc[estimated, "p_value"].to_numpy(), method="holm")[1]
+        self.hires_needed_ = hires_needed(len(usable) or len(traits), effect=self.detectable_effect,
+                                          alpha=1 - self.confidence_level)
+        self.underpowered_ = bool(self.estimable_ and self.n_ < self.hires_needed_)
+        rows["significant"] = (rows["p_holm"] < 1 - self.confidence_level) & ~self.underpowered_
         rows["verdict"] = np.where(rows["effect"].isna(), "not estimated",
-                                   np.where(rows["significant"], np.where(rows["effect"] > 0, "predicts success",
-                                                                          "predicts worse success"),
-                                            "no detectable effect"))
+                                   np.where(self.underpowered_, "too few hires to tell",
+                                            np.where(rows["significant"],
+                                                     np.where(rows["effect"] > 0, "predicts success",
+                                                              "predicts worse success"),
+                                                     "no detectable effect")))
         rows["weight"] = recommended_weights(rows["effect"]) if self.estimable_ else np.nan
         rows = rows.sort_values("effect", ascending=False, na_position="last")
         rows.insert(0, "rank", np.arange(1, len(rows) + 1))
@@ -460,13 +495,16 @@ class TraitModel(Estimator):
             return [(self.warnings_[-1], "warning")]
         s = self.summary
         level = f"{self.confidence_level:.0%}"
+        if self.underpowered_:
+            return [(self.underpowered_sentence(), "warning"), (self.r2_sentence(), "info")]
         out = []
         pos = s[s["verdict"] == "predicts success"]
         if len(pos):
             parts = [f"{t.replace('_', ' ')} ({r.effect:+.2f} SD, {level} CI {r.ci_low:+.2f} to {r.ci_high:+.2f})"
                      for t, r in pos.iterrows()]
             out.append((f"Traits that predict {label}, strongest first: {'; '.join(parts)} "
-                        f"(n = {self.n_} hires).", "good"))
+                        f"(n = {self.n_} hires; judged with Holm's correction across the {len(self.traits_)} "
+                        f"traits).", "good"))
         else:
             out.append((f"No trait has a detectable effect on {label} with {self.n_} hires.", "warning"))
         neg = s[s["verdict"] == "predicts worse success"]
@@ -479,11 +517,33 @@ class TraitModel(Estimator):
                      for t, r in null.iterrows()]
             out.append((f"No detectable effect: {'; '.join(parts)}; scoring them does not help predict {label}.",
                         "action"))
-        cv = self.cv_
-        out.append((f"The model explains {self.adj_r2_:.0%} of the differences in {label} between hires "
-                    f"(adjusted R²); on hires it was not fitted on, {max(cv.r2_model, 0):.0%} "
-                    f"(cross-validated R², {cv.folds}-fold).", "info"))
+        out.append((self.r2_sentence(), "info"))
         return out
+
+    @property
+    def beats_average_(self) -> bool:
+        """True when the model predicts hires it was not fitted on better than guessing the average
+        (cross-validated R² above 0); only then are open candidates ranked."""
+        return bool(self.estimable_ and self.cv_ is not None and self.cv_.r2_model > 0)
+
+    def r2_sentence(self) -> str:
+        """In-sample and cross-validated R²; a negative cross-validated R² said as such."""
+        label = SUCCESS_METRICS[self.metric].label.lower()
+        cv = self.cv_
+        held_out = (f"{cv.r2_model:.0%}" if cv.r2_model > 0 else
+                    f"worse than guessing the average (cross-validated R² {cv.r2_model:.2f})" if cv.r2_model < 0
+                    else "no better than guessing the average")
+        return (f"The model explains {self.adj_r2_:.0%} of the differences in {label} between hires "
+                f"(adjusted R²); on hires it was not fitted on, {held_out} ({cv.folds}-fold cross-validation).")
+
+    def underpowered_sentence(self) -> str:
+        """Below the power-derived sample size: no trait named, and what the data would need."""
+        label = SUCCESS_METRICS[self.metric].label.lower()
+        k = len(self.traits_)
+        return (f"No trait can be named yet: {self.n_} hires are too few. Finding a strong trait (one that moves "
+                f"{label} by {self.detectable_effect:.1f} SD per SD of score) among {k} traits with 80% power "
+                f"needs about {self.hires_needed_} hires with a {label}; {self.hires_needed_ - self.n_} more. "
+                "The effects in the table are first estimates, not findings.")
 
     def weights_sentence(self) -> str:
         """Recommended weights and whether they beat equal weights out of sample."""
@@ -494,15 +554,27 @@ class TraitModel(Estimator):
         cv = self.cv_
         lo, hi = cv.gain_ci
         level = f"{self.confidence_level:.0%}"
-        if lo > 0:
-            verdict = "re-weighting predicts better than equal weights"
-        elif hi < 0:
-            verdict = "equal weights predict better than these weights"
-        else:
-            verdict = "the data cannot yet tell whether re-weighting beats equal weights"
-        return (f"Recommended scorecard weights: {parts}. On hires not used to set them they explain "
-                f"{cv.r2_weights:.0%} of the differences against {cv.r2_equal:.0%} for equal weights "
-                f"(difference {cv.gain:+.0%}, {level} CI {lo:+.0%} to {hi:+.0%}): {verdict}.")
+
+        def r2(v: float) -> str:
+            return f"{v:.0%}" if v >= 0 else f"{v:.0%} (worse than guessing the average)"
+
+        figures = (f"on hires not used to set them, weights from the data explain {r2(cv.r2_weights)} of the "
+                   f"differences against {r2(cv.r2_equal)} for equal weights (difference {cv.gain:+.0%}, {level} "
+                   f"CI {lo:+.0%} to {hi:+.0%})")
+        if self.recommend_reweighting_:
+            return (f"Recommended scorecard weights: {parts}; {figures}: re-weighting predicts better than equal "
+                    f"weights by more than the {self.reweight_margin:.0%} margin.")
+        why = ("equal weights predict better" if hi < 0 else
+               f"re-weighting does not beat equal weights by the {self.reweight_margin:.0%} margin out of sample")
+        return f"Keep equal weights on the scorecard: {figures}; {why}."
+
+    @property
+    def recommend_reweighting_(self) -> bool:
+        """Re-weight only when data-derived weights beat equal weights out of sample by more than
+        ``reweight_margin`` of R² (the lower end of the interval of the gain), with enough hires to
+        name traits at all."""
+        return bool(self.estimable_ and not self.underpowered_ and self.cv_ is not None
+                    and self.cv_.gain_ci[0] > self.reweight_margin)
 
 
 def _independent(data: pd.DataFrame, traits: list[str]) -> tuple[list[str], list[str]]:
@@ -527,11 +599,15 @@ def open_candidates(candidates: pd.DataFrame, model: TraitModel, *, as_of: Any, 
     """Candidates not hired whose last interview is within ``days`` before ``as_of``, best prediction first.
 
     The export has no "rejected" flag, so every such scorecard counts as open (documented choice).
+    Ranked only when the model predicts new hires better than guessing the average
+    (``model.beats_average_``); otherwise the candidates come without predictions, by id.
     """
     as_of_ts = pd.Timestamp(str(as_of)[:10])
     recent = candidates[~candidates["hired"] & (candidates["interview_date"] <= as_of_ts)
                         & (candidates["interview_date"] > as_of_ts - pd.Timedelta(days=days))]
     pred = model.predict(recent)
+    if not model.beats_average_:
+        pred.loc[:, :] = np.nan  # a model worse than the average ranks nobody
     out = recent[["candidate_id", "interview_date", *model.traits_in_]].join(pred)
     return out.sort_values(["predicted", "candidate_id"], ascending=[False, True], na_position="last",
                            ignore_index=True)

@@ -156,6 +156,10 @@ class HiringAnalysis:
         days = self.settings.open_candidate_days
         if not self.model.estimable_:
             return f"{len(self.open)} open candidate(s) in the last {days} days; no prediction without a model."
+        if not self.model.beats_average_:
+            return (f"{len(self.open)} open candidate(s) in the last {days} days, not ranked: the trait model predicts "
+                    f"hires it was not fitted on no better than guessing the average (cross-validated R² "
+                    f"{self.model.cv_.r2_model:.2f}), so a ranking would be noise.")
         if o.empty:
             return f"No open candidates (not hired, interviewed in the last {days} days) to rank."
         best = o.iloc[0]
@@ -182,6 +186,9 @@ class HiringAnalysis:
         label = SUCCESS_METRICS[m.metric].label.lower()
         if not m.estimable_:
             return f"Too few hires ({m.n_}) with a {label} to learn which traits predict success yet."
+        if m.underpowered_:
+            return (f"Too few hires ({m.n_}) with a {label} to name any trait: about {m.hires_needed_} are needed "
+                    f"to find a strong one.")
         pos = m.summary[m.summary["verdict"] == "predicts success"]
         null = m.summary[m.summary["verdict"] == "no detectable effect"]
         lead = (f"{pos.index[0].replace('_', ' ').capitalize()} predicts {label} most strongly "
@@ -196,18 +203,22 @@ class HiringAnalysis:
         m = self.model
         results.headline(self.headline())
         level = m.confidence_level
+        if m.estimable_ and m.underpowered_:
+            results.key_figure("hires_judged", f"Hires with outcomes and scores (about {m.hires_needed_} needed to "
+                               "name a trait)", m.n_, unit="hires", n=m.n_)
         if m.estimable_:
             top = m.summary.iloc[0]
-            results.key_figure("top_trait_effect", f"Effect of {top.name.replace('_', ' ')} (SD of success per SD)",
-                               round(float(top.effect), 3), n=m.n_, ci=(float(top.ci_low), float(top.ci_high)),
-                               ci_level=level)
+            if not m.underpowered_:
+                results.key_figure("top_trait_effect", f"Effect of {top.name.replace('_', ' ')} (SD of success per SD)",
+                                   round(float(top.effect), 3), n=m.n_, ci=(float(top.ci_low), float(top.ci_high)),
+                                   ci_level=level)
             results.figure("adjusted_r2", "Adjusted R² of the trait model", round(m.adj_r2_, 3), n=m.n_)
             results.figure("cv_r2", "Cross-validated R² of the trait model", round(m.cv_.r2_model, 3), n=m.n_)
             results.figure("weights_gain_r2", "Recommended weights vs equal weights (cross-validated R² gain)",
                            round(m.cv_.gain, 3), n=m.n_, ci=m.cv_.gain_ci, ci_level=level)
             for sentence, severity in m.sentences():
                 results.finding(sentence, severity)
-            results.finding(m.weights_sentence(), "action")
+            results.finding(m.weights_sentence(), "action" if m.recommend_reweighting_ else "info")
         else:
             results.key_figure("hires_judged", "Hires with outcomes and scores", m.n_, unit="hires", n=m.n_)
         results.figure("hires_judged", "Hires with outcomes and scores", m.n_, unit="hires", n=m.n_)
