@@ -141,6 +141,7 @@ def test_european_export_reads_amounts_and_dates_and_says_so(tmp_path):
     assert "Amount: 1.234,56 (detected)" in report.format()
 
 
+@pytest.mark.slow  # two or more imports (about 10 s or more on a shared machine)
 def test_ambiguous_export_is_refused_then_imported_with_number_format(tmp_path):
     with pytest.raises(ImportInputError, match=r"Amount, line 2: '1.250'"):
         run("hs-ambiguous-amounts", tmp_path)
@@ -152,6 +153,7 @@ def test_ambiguous_export_is_refused_then_imported_with_number_format(tmp_path):
     assert table(out, "deals").set_index("deal_id").loc["60001", "mrr"] == "104.17"  # 1250 / 12
 
 
+@pytest.mark.slow  # two or more imports (about 10 s or more on a shared machine)
 def test_amount_kind_defaults_to_total_and_is_shown(tmp_path):
     report, out = run("sf-report-export", tmp_path)
     assert "read as the whole contract value (deals.amount_kind = 'total'): MRR = amount / 12" in report.format()
@@ -172,6 +174,7 @@ def test_an_empty_guess_never_overrides_a_known_value(table_, tmp_path):
     assert mapping.values("leads.source_values")["organicsearch"] == "organic_search"
 
 
+@pytest.mark.slow  # two or more imports (about 10 s or more on a shared machine)
 def test_source_spellings_keep_their_known_value_on_the_second_run(tmp_path):
     contacts = pd.read_csv(next((VARIANTS / "hs-sources-case").glob("*contacts*")), dtype=str,
                            keep_default_na=False, encoding="utf-8-sig").set_index("Record ID")
@@ -184,6 +187,7 @@ def test_source_spellings_keep_their_known_value_on_the_second_run(tmp_path):
         assert "Organic search" not in report.unmapped.get("lead source", {})
 
 
+@pytest.mark.slow  # two or more imports (about 10 s or more on a shared machine)
 def test_values_mapped_to_empty_are_listed_with_counts(tmp_path):
     report, out = run("hubspot", tmp_path, export=CRM / "hubspot", crm="hubspot")
     set_mapping(out, '"Paid Search" = "paid_search"', '"Paid Search" = ""')
@@ -240,6 +244,7 @@ def test_report_export_without_users_warns_of_double_counted_reps(tmp_path):
     assert "Dana Reyes" in set(table(out, "reps")["name"])
 
 
+@pytest.mark.slow  # two or more imports (about 10 s or more on a shared machine)
 @pytest.mark.parametrize("variant, base", [("sf-report-xlsx", "sf-report-export"),
                                            ("sf-report-european", "sf-report-export"),
                                            ("hs-xlsx", None), ("hs-zip", None), ("sf-weekly-zip", "sf-weekly-export")])
@@ -280,6 +285,7 @@ def test_field_history_is_not_taken_for_the_stage_history(tmp_path):
 # --------------------------------------------------------------------------------------------
 # Keeping rows the defaults drop
 # --------------------------------------------------------------------------------------------
+@pytest.mark.slow  # two or more imports (about 10 s or more on a shared machine)
 def test_keep_settings_keep_deals_without_amount_calls_without_outcome_and_deal_only_calls(tmp_path):
     report, out = run("hs-deal-only-calls", tmp_path)
     only_deal = [r for r in report.tables["activities"].dropped if r.startswith("linked only to a deal")]
@@ -308,6 +314,7 @@ def test_report_exports_alone_are_a_first_class_input(tmp_path):
     assert sum("report footer" in n for n in report.notes) == 2
 
 
+@pytest.mark.slow  # two or more imports (about 10 s or more on a shared machine)
 def test_internal_names_with_numeric_owner_ids_join_the_owners_export(tmp_path):
     report, out = run("hs-internal-names", tmp_path)
     _, base = run("hubspot", tmp_path / "base", export=CRM / "hubspot", crm="hubspot")
@@ -318,6 +325,7 @@ def test_internal_names_with_numeric_owner_ids_join_the_owners_export(tmp_path):
     assert any("only as numeric ids" in w and "owners export" in w for w in report.warnings)
 
 
+@pytest.mark.slow  # two or more imports (about 10 s or more on a shared machine)
 def test_an_object_split_over_two_weekly_export_zips_is_read_as_one_file(tmp_path):
     import zipfile
 
@@ -338,6 +346,7 @@ def test_an_object_split_over_two_weekly_export_zips_is_read_as_one_file(tmp_pat
     assert any("Task.csv were split over several ZIP files" in n for n in report.notes)
 
 
+@pytest.mark.slow  # two or more imports (about 10 s or more on a shared machine)
 def test_an_activities_report_gives_the_same_activities_as_the_task_export(tmp_path):
     report, out = run("sf-activity-report", tmp_path)
     assert report.files["tasks"] == "report1763630200000.csv"  # recognised by its heading, not taken for leads
