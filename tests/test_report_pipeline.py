@@ -23,6 +23,9 @@ from test_report_support import EVIL_EXPERIMENT, EVIL_NAME, LAST_COMPLETE_MONTH,
 
 pytestmark = pytest.mark.slow  # the module's month runs every notebook once
 
+#: The analyses whose state on the tiny org this module pins (later notebooks are counted, not pinned).
+ANALYSED = ("01_trait_discovery", "02_training_score_correlation", "03_funnel_coaching",
+            "04_compensation_churn_quartiles", "05_lead_value_and_sla", "06_experiments")
 ALL_TABLES = ("reps", "quotas", "leads", "activities", "deals", "customers", "experiments",
               "experiment_assignments")
 # any src/href/url()/@import pointing at another host, written independently of helpers.reporting.html
@@ -66,9 +69,11 @@ def test_default_month_is_the_last_complete_one_and_states_are_right(month):
     assert result.month == LAST_COMPLETE_MONTH and result.as_of == "2026-09-30"
     assert result.folder == out / LAST_COMPLETE_MONTH
     states = {r.notebook: r.state for r in result.runs}
-    assert states == {"01_trait_discovery": "skipped", "02_training_score_correlation": "skipped",
-                      "03_funnel_coaching": "ok", "04_compensation_churn_quartiles": "ok",
-                      "05_lead_value_and_sla": "ok", "06_experiments": "ok", "07_broken": "failed"}
+    assert {n: states[n] for n in ANALYSED} == {
+        "01_trait_discovery": "skipped", "02_training_score_correlation": "skipped", "03_funnel_coaching": "ok",
+        "04_compensation_churn_quartiles": "ok", "05_lead_value_and_sla": "ok", "06_experiments": "ok"}
+    assert states["07_broken"] == "failed"
+    assert set(states) == {p.stem for p in NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")} | {"07_broken"}
     skipped = {r.notebook: r.skip_reason for r in result.runs if r.state == "skipped"}
     assert skipped["01_trait_discovery"] == "needs hiring_scores"
     assert not result.ok
@@ -92,17 +97,18 @@ def test_failure_is_isolated_and_reported_with_a_link_to_the_executed_notebook(m
 def test_index_has_the_run_facts_and_one_card_per_report(month):
     result, data, _ = month
     index = page(result, "index.html")
-    assert "Northwind Inbound (synthetic sample)" in index
+    manifest = json.loads(page(result, "run.json"))
+    assert manifest["organisation"] and html_lib.escape(manifest["organisation"]) in index
     assert result.fingerprint in index and len(result.fingerprint) == 64
     assert "0.1.0" in index and "September 2026" in index
-    assert index.count('<article class="card') == 7
+    assert index.count('<article class="card') == len(result.runs)
     assert "Skipped: needs hiring_scores" in index
     for run in result.runs:
         if run.state == "ok":
             assert f'href="{run.notebook}.html"' in index
     manifest = json.loads(page(result, "run.json"))
     assert manifest["fingerprint"] == result.fingerprint and manifest["month"] == "2026-09"
-    assert [r["state"] for r in manifest["reports"]].count("ok") == 4
+    assert [r["state"] for r in manifest["reports"] if r["notebook"] in ANALYSED].count("ok") == 4
 
 
 def test_results_files_hold_the_key_figures_counted_from_the_data(month):
