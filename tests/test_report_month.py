@@ -161,6 +161,17 @@ def test_every_executing_path_strips_analyst_cells_and_times_out_cells(tmp_path,
     assert [c for c in raw.cells if "analyst-only" in c.metadata.get("tags", [])]  # there was something to strip
 
 
+def test_a_private_page_for_a_month_outside_the_data_exits_2_before_any_kernel(tiny_data, tmp_path, capsys,
+                                                                             monkeypatch):
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: pytest.fail("a kernel was started"))
+    assert main(["report", "--rep", "r01", "--month", "2019-01", "--data", str(tiny_data),
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "January 2019 is before the data starts" in err and "2026-07-01 to 2026-09-30" in err
+
+
 # ----------------------------------------------------------------------------- with kernels (two stand-ins)
 STAND_IN = '''\
 from pathlib import Path

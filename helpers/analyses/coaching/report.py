@@ -396,6 +396,7 @@ def publish_private_page(rep_id: str, *, month: str = "", config_path: str | Pat
 
     config = load_config(config_path)
     root = Path(out_dir).resolve() if out_dir is not None else config.output_dir
+    _check_private_month(config, month=month, data_dir=data_dir)  # a month outside the data: exit 2, no kernel
     root.mkdir(parents=True, exist_ok=True)
     lock = FolderLock(root).__enter__()  # a month's report run and a private page never write at once
     clean_stale_temporaries(root)
@@ -412,6 +413,18 @@ def publish_private_page(rep_id: str, *, month: str = "", config_path: str | Pat
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         lock.__exit__()
+
+
+def _check_private_month(config: Any, *, month: str, data_dir: str | Path | None) -> None:
+    """The monthly report's check of the month against the data (``check_month``), before any kernel starts."""
+    from helpers.data.engine import open_source
+    from helpers.reporting.pipeline import _resolve_dates, check_month
+
+    if data_dir:
+        config = config.with_data_dir(data_dir)
+    with open_source(config, data_dir=config.data_dir if data_dir else None) as source:
+        resolved, as_of_day = _resolve_dates(source, month=month or None, as_of=None, daily=False)
+        check_month(source, month=resolved, as_of=as_of_day)
 
 
 def cli_private_page(rep_id: str, *, month: str | None, config_path: Path | None, data_dir: Path | None,
