@@ -32,6 +32,8 @@ from helpers.analyses.lead_value import model as lead_value
 from helpers.analyses.lead_value import marketing
 from helpers.analyses.lead_value import sla
 from helpers.analyses.lead_value import speed_to_lead
+from helpers.analyses.predictable_revenue import model as predictable_model
+from helpers.analyses.predictable_revenue import reductions as predictable
 from helpers.analyses import success
 from helpers.data import reductions
 from helpers.analyses.training import model as training
@@ -44,6 +46,7 @@ pytest_plugins = ["conftest_pg"]
 
 CFG = load_config(DEFAULTS_FILE)  # documented defaults, whatever a local workbook.toml says
 LV = lead_value.LeadValueSettings.from_config(CFG)
+PR = predictable_model.PredictableRevenueSettings.from_config(CFG)
 
 
 class Ctx:
@@ -107,6 +110,13 @@ CASES: dict[str, tuple[tuple[str, ...], Callable[[Any, Ctx], pd.DataFrame]]] = {
     "commitment_payments": (("spark",), lambda s, c: compensation.commitment_payments(s, commitment_months=3,
                                                                                       as_of=c.as_of)),
     "experiment_review": (("spark",), lambda s, c: experiments.ExperimentReview().fit(s, as_of=c.as_of).summary),
+    # notebook 07 (predictable revenue)
+    "lead_kind_months": (("postgres", "spark"), lambda s, c: predictable.lead_kind_months(s, PR.source_kinds)),
+    "lead_kind_lags": (("postgres", "spark"), lambda s, c: predictable.lead_kind_lags(s, PR.source_kinds)),
+    "deal_book": (("postgres", "spark"), lambda s, c: predictable.deal_book(s, PR.source_kinds)),
+    "rep_month_leads": (("postgres", "spark"), lambda s, c: predictable.rep_month_leads(s, PR.source_kinds)),
+    "rep_week_connects": (("postgres", "spark"), lambda s, c: predictable.rep_week_connects(s)),
+    "rep_meeting_opportunities": (("postgres", "spark"), lambda s, c: predictable.rep_meeting_opportunities(s)),
 }
 
 PARAMS = [pytest.param(name, engine, id=f"{name}-{engine}", marks=[pytest.mark.postgres] if engine == "postgres"

@@ -453,8 +453,12 @@ class RevenueForecaster(Estimator):
         for kind in kinds:
             monthly = window[window["lead_kind"] == kind].groupby("_om").size().reindex(
                 np.arange(t - self.rate_window + 1, t + 1), fill_value=0).to_numpy(float)
-            lam, var = monthly.mean(), monthly.var(ddof=1) if monthly.size > 1 else monthly.mean()
             cohort = base[base["lead_kind"] == kind]
+            # pace: the last rate_window months; spread: month-to-month variance over the longer history
+            longer = cohort.groupby("_om").size().reindex(np.arange(t - self.history + 1, t + 1),
+                                                          fill_value=0).to_numpy(float)
+            lam = monthly.mean()
+            var = longer.var(ddof=1) if longer.size > 2 else lam
             # lag rates: deals opened in month c won in c + lag (known when c + lag <= t)
             q = np.zeros(H)
             q_draw = np.zeros((S, H))  # each lag's rate with its uncertainty (Beta posterior)

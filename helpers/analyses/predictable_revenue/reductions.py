@@ -18,7 +18,7 @@ import pandas as pd
 
 from helpers.data.engine import DataSource
 from helpers.core.periods import month_texts as _month_label
-from helpers.data.reductions import _between, _finish, fetch
+from helpers.data.reductions import _between, _finish, epoch_seconds, fetch
 
 __all__ = ["KINDS", "deal_book", "lead_kind_lags", "lead_kind_months", "rep_meeting_opportunities",
            "rep_month_leads", "rep_week_connects"]
@@ -63,14 +63,14 @@ def lead_kind_months(source: DataSource, source_kinds: Mapping[str, Sequence[str
         won = _between(won, "first_won_at", None, end)
     leads = leads.mutate(lead_kind=_kind(leads, source_kinds), _m=_months_since_epoch(leads.created_at))
     joined = leads.left_join(won, leads.lead_id == won.lead_id)
-    days = (joined.first_won_at.epoch_seconds() - joined.created_at.epoch_seconds()) / 86400.0
+    seconds = epoch_seconds(joined.first_won_at) - epoch_seconds(joined.created_at)  # whole seconds: exact sums
     out = joined.group_by(["_m", "lead_kind"]).aggregate(
         leads=joined.count(), won=joined.first_won_at.count(), won_mrr=joined.won_mrr.sum(),
-        cycle_days=days.sum())
+        cycle_seconds=seconds.sum())
     df = fetch(out)
     df["month"] = _label(df["_m"]) if len(df) else pd.Series(dtype="str")
     df["won_mrr"] = df["won_mrr"].fillna(0.0)
-    df["cycle_days"] = df["cycle_days"].fillna(0.0)
+    df["cycle_days"] = df["cycle_seconds"].fillna(0).astype("int64") / 86400.0
     return _finish(df, {"month": "str", "lead_kind": "str", "leads": "int", "won": "int", "won_mrr": "float",
                         "cycle_days": "float"}, keys=("month", "lead_kind"))
 
