@@ -94,7 +94,7 @@ def test_deals_without_association_column_are_flagged(tmp_path):
 
 
 def test_base_exports_link_well_and_raise_no_link_warning(tmp_path):
-    report, _ = import_export("hubspot", CRM / "hubspot", tmp_path / "data", now=NOW), None
+    report = import_export("hubspot", CRM / "hubspot", tmp_path / "data", now=NOW)
     deals = report.links["deals with a lead"]
     assert deals["total"] == 14 and deals["share"] >= 0.5
     assert not any("with a lead" in w for w in report.warnings)
@@ -353,3 +353,20 @@ def test_an_activities_report_gives_the_same_activities_as_the_task_export(tmp_p
     _, expected = run("sf-report-export", tmp_path / "b")
     cols = ["activity_id", "rep_id", "lead_id", "activity_type", "outcome"]
     pd.testing.assert_frame_equal(table(out, "activities")[cols], table(expected, "activities")[cols])
+
+
+def test_report_footer_is_removed_and_its_record_count_checked(tmp_path):
+    from helpers.data.importers.common import ExportFile, ImportReport, footer_check, read_export_csv
+
+    path = tmp_path / "report1763630040000.csv"
+    path.write_text('"Opportunity ID","Amount"\n"0068d00000Op000","12,000.00"\n"0068d00000Op003","6,000.00"\n'
+                    '""\n"Grand Totals (3 records)"\n""\n"Copyright (c) 2000-2026 salesforce.com, inc. All rights '
+                    'reserved."\n"Confidential Information - Do Not Distribute"\n', encoding="utf-8")
+    frame = read_export_csv(path)
+    assert len(frame) == 2 and frame.index.tolist() == [2, 3] and frame.attrs["footer_records"] == 3
+    report = ImportReport(crm="salesforce", export_dir=str(tmp_path))
+    footer_check(ExportFile("opportunities", path, frame), report)
+    assert report.warnings == ["report1763630040000.csv: the report's footer says 3 records but the file holds 2 "
+                               "rows: export the report again as 'Details Only', unedited."]
+    path.write_text('"Id","Notes"\n"1","first line\nTotals (3 records)"\n', encoding="utf-8")  # a value, not a footer
+    assert read_export_csv(path)["Notes"].tolist() == ["first line\nTotals (3 records)"]

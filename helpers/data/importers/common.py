@@ -261,12 +261,19 @@ def read_export_csv(path: Path) -> pd.DataFrame:
     width = len(header)
     # A report's footer: physical lines at the end with one cell (or 'Grand Totals ...'); only those lines are
     # parsed here, the body goes to Arrow untouched.
-    lines = text.rstrip("\r\n").split("\n")
-    tail = lines[-12:] if len(lines) > 1 else []
+    # Only the last lines are split off (the body is never split into a list of lines: exports can be large).
+    stripped = text.rstrip("\r\n")
+    parts = stripped.rsplit("\n", 12)
+    tail = parts[1:]  # parts[0] holds at least the heading
     tail_rows = [next(csv.reader([ln.rstrip("\r")], delimiter=delimiter), []) for ln in tail]
     keep, footer = _strip_footer(tail_rows, width)
-    if footer:
-        text = "\n".join(lines[: len(lines) - len(tail) + keep]) + "\n"
+    dropped_lines = tail[keep:]
+    # a footer is whole lines after whole records: every quote closed (else it is the end of a multi-line value)
+    if footer and (stripped.count('"') - sum(ln.count('"') for ln in dropped_lines)) % 2 == 0 and \
+            all(ln.count('"') % 2 == 0 for ln in dropped_lines):
+        text = stripped[: len(stripped) - sum(len(ln) + 1 for ln in dropped_lines)] + "\n"
+    else:
+        footer = []
     # Arrow's C++ CSV parser, every cell as text: an export of millions of calls is not parsed row by row in
     # Python. It also knows each row's width: a row whose cell count differs from the heading's is collected.
     import pyarrow as pa
