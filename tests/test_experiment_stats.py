@@ -177,3 +177,25 @@ def test_status_from_the_team_or_from_the_dates():
     assert derive_status(date(2026, 9, 1), date(2026, 11, 30), as_of) == "running"
     assert derive_status(date(2026, 9, 1), date(2026, 10, 31), as_of) == "finished"
     assert derive_status(date(2026, 9, 1), None, as_of, "finished") == "finished"  # the team's word wins
+
+
+# ----------------------------------------------------------------------------- coverage and harm by simulation
+@pytest.mark.slow
+def test_interval_coverage_and_verdicts_by_simulation():
+    """1,000 simulated experiments per truth, 400 units per arm, control 20%, bar +5 points:
+    the Newcombe interval covers the true lift in about 95% (docs/experiments.md); a true harm of -8 points
+    is 'worse' in most (88%) and never 'success'; a true lift of 0 is 'worse' in 2.1%, 'success' in 3.9%."""
+    rng = np.random.default_rng(19)
+    n, base, bar = 400, 0.20, 0.05
+    for lift in (0.0, 0.05, -0.08):
+        xt = rng.binomial(n, base + lift, 1000)
+        xc = rng.binomial(n, base, 1000)
+        effects = [st.two_proportions(a, n, b, n) for a, b in zip(xt, xc)]
+        covered = np.mean([e.ci_low <= lift <= e.ci_high for e in effects])
+        assert 0.93 <= covered <= 0.97, (lift, covered)
+        codes = [st.verdict(e.effect, e.ci_low, e.ci_high, bar)[0] for e in effects]
+        if lift < 0:
+            # 'worse' when the interval is wholly below 0; otherwise 'no effect' (the bar ruled out), never 'success'
+            assert codes.count("worse") / len(codes) > 0.8 and "success" not in codes
+        if lift == 0:
+            assert codes.count("worse") / len(codes) <= 0.04 and codes.count("success") / len(codes) <= 0.05
