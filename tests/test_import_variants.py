@@ -370,3 +370,14 @@ def test_report_footer_is_removed_and_its_record_count_checked(tmp_path):
                                "rows: export the report again as 'Details Only', unedited."]
     path.write_text('"Id","Notes"\n"1","first line\nTotals (3 records)"\n', encoding="utf-8")  # a value, not a footer
     assert read_export_csv(path)["Notes"].tolist() == ["first line\nTotals (3 records)"]
+
+
+def test_a_mapping_started_by_hand_keeps_its_settings_and_gets_the_rest_written(tmp_path):
+    with pytest.raises(ImportInputError, match=r"create .*data.mapping.toml with the two lines crm = \"hubspot\""):
+        run("hs-ambiguous-amounts", tmp_path)
+    mapping = tmp_path / "data.mapping.toml"
+    mapping.write_text('crm = "hubspot"\nnumber_format = "1.234,56"\n', encoding="utf-8")
+    report, out = run("hs-ambiguous-amounts", tmp_path)
+    assert report.mapping_created and "[[reps]]" in mapping.read_text(encoding="utf-8")
+    assert 'number_format = "1.234,56"' in mapping.read_text(encoding="utf-8")
+    assert table(out, "deals").set_index("deal_id").loc["60001", "mrr"] == "104.17"  # "1.250" = 1250, / 12

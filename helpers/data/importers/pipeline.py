@@ -31,6 +31,16 @@ def _allowed(table: str, column: str) -> tuple[str, ...]:
     return next(tuple(c.allowed or ()) for c in TABLES[table].columns if c.name == column)
 
 
+def _given(data: dict[str, Any], section: str, key: str, default: Any) -> Any:
+    """The value at ``section.key`` of a mapping the analyst started (``key`` empty: the section), else default."""
+    node: Any = data
+    for part in [p for p in [*section.split("."), key] if p]:
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
 def default_mapping_path(out_dir: Path) -> Path:
     """``data/acme`` -> ``data/acme.mapping.toml``: next to the output, so a re-import keeps it."""
     return out_dir.with_name(out_dir.name + ".mapping.toml")
@@ -421,11 +431,26 @@ def run_import(crm: ModuleType, export_dir: str | Path, out_dir: str | Path, *, 
             shutil.rmtree(source, ignore_errors=True)
     mapping_path = Path(mapping_path).expanduser().resolve() if mapping_path else default_mapping_path(out_dir)
     report.mapping_path = str(mapping_path)
-    created = not mapping_path.exists()
     settings, value_tables = crm.default_settings(files)
-    mapping = load_mapping(mapping_path, crm.NAME) if not created else \
+    # A mapping file without [[reps]] is a start the analyst wrote (e.g. only number_format): its settings are
+    # kept and the rest is written with guesses, as on a first run.
+    given = load_mapping(mapping_path, crm.NAME).data if mapping_path.exists() else None
+    created = given is None or "reps" not in given
+    if created and given:
+        settings = [(section, [(k, _given(given, section, k, v), c) for k, v, c in items])
+                    for section, items in settings]
+        value_tables = [(section, {**table, **(_given(given, section, "", {}) or {})}, c)
+                        for section, table, c in value_tables]
+    mapping = Mapping(mapping_path, given) if not created else \
         Mapping(mapping_path, {"crm": crm.NAME, **nested(settings, value_tables)})
-    raw = crm.convert(files, mapping, report)
+    try:
+        raw = crm.convert(files, mapping, report)
+    except ImportInputError as exc:
+        if created and "number_format" in str(exc) and given is None:
+            raise ImportInputError(
+                f"{exc} The mapping file does not exist yet: create {mapping_path} with the two lines "
+                f"crm = \"{crm.NAME}\" and number_format = \"...\"; the import writes the rest of it.") from None
+        raise
     if created:
         known = {norm(k): v for k, v in crm.KNOWN_STAGES.items()}
         seen = [s for s in pd.unique(raw["deals"]["stage_raw"].astype(str)) if s] if "deals" in raw else []
