@@ -35,7 +35,8 @@ OWNER = ("OwnerId", "Owner ID", "Assigned To ID", "Opportunity Owner ID", "Lead 
 WHAT = ("WhatId", "What ID", "Related To ID", "Opportunity ID")
 #: Which table each export file's rows belong to (for deleted-row counts).
 TABLE_OF_KIND = {"leads": "leads", "contacts": "leads", "opportunities": "deals", "tasks": "activities",
-                 "events": "activities", "users": "reps", "accounts": "accounts", "opportunity_history": "deals history"}
+                 "events": "activities", "users": "reps", "accounts": "accounts",
+                 "opportunity_history": "deals history"}
 #: A file whose name says nothing (``report1700000000000.csv``) is recognised by its heading: kind -> heading groups.
 SIGNATURES = {
     "opportunities": (("Opportunity Name", "Opportunity ID", "Opportunity: Opportunity Name"), ("Stage", "StageName")),
