@@ -324,7 +324,7 @@ class PredictableRevenueAnalysis:
             f = self.forecaster.forecast_
             for r in f.itertuples():
                 rec.figure(f"forecast_{r.months_ahead}m", f"Bookings forecast for {r.month} (new MRR)",
-                           round(float(r.forecast), 0), unit="USD", ci=(round(float(r.low_80), 0),
+                           round(float(r.forecast), 0), unit="$", ci=(round(float(r.low_80), 0),
                                                                          round(float(r.high_80), 0)),
                            ci_level=0.8, key=r.months_ahead == 1)
             rec.table("forecast", f)
@@ -338,9 +338,9 @@ class PredictableRevenueAnalysis:
                                                                        round(float(b.coverage_80_high), 3)),
                        ci_level=self.level)
             rec.figure("backtest_mae", "Mean absolute error of past 1-month forecasts", round(float(b.mae), 0),
-                       unit="USD", n=int(b.n))
+                       unit="$", n=int(b.n))
             rec.figure("backtest_mae_naive", "Mean absolute error of the naive forecast", round(float(b.mae_naive), 0),
-                       unit="USD", n=int(b.n))
+                       unit="$", n=int(b.n))
             rec.table("backtest", self.backtest)
             rec.table("backtest_summary", self.backtest_table)
             rec.finding(self.backtest_text(), "good" if b.skill > 0 else "warning")
