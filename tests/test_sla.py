@@ -349,3 +349,7 @@ def test_report_as_of_accepts_a_date_and_time_with_a_zone_and_daily_defaults_to_
     assert default_as_of_time(date(2026, 12, 7), daily=True, now=now) == now  # today's dashboard: the run time
     assert default_as_of_time(date(2026, 12, 6), daily=True, now=now).hour == 23  # a past day: its end
     assert default_as_of_time(date(2026, 12, 7), daily=False, now=now).hour == 23  # a month's report: the day's end
+    # the pipeline files a dashboard under the instant's UTC day and hands the instant itself to the notebooks
+    from helpers.reporting.pipeline import _resolve_dates
+
+    assert _resolve_dates(None, month=None, as_of="2026-10-31T18:00:00+02:00", daily=True) == ("2026-10", "2026-10-31")
