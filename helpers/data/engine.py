@@ -210,16 +210,29 @@ class DataSource:
                 f"{', '.join(missing_required)}. Add them (see docs/data-contract.md) or run "
                 f"`sales-workbook validate` for a full report."
             )
+        absent_timestamps = [c.name for c in spec.columns if c.dtype == "timestamp" and c.name not in present]
+        if absent_timestamps and getattr(self.con, "name", "") == "duckdb":
+            # the SQL compiler for DuckDB refuses EXTRACT (year, month ...) on an expression it can see is a
+            # TIMESTAMPTZ, e.g. CAST(NULL AS TIMESTAMPTZ) inlined from an absent created_at: a view adds the
+            # all-NULL column, which queries then read as a plain column
+            view = f"complete_{name}_{abs(hash(self.description)) % 10**8}"
+            nulls = {col: ibis.null(IBIS_TYPES["timestamp"]) for col in absent_timestamps}
+            raw = self.con.create_view(view, raw.mutate(**nulls), overwrite=True)
+            present |= set(absent_timestamps)
+
         def typed_column(c: Any) -> ibis.Value:
             if c.name not in present:
                 if c.fill is None:
-                    null = ibis.null(IBIS_TYPES[c.dtype])
-                    # a bare CAST(NULL AS TIMESTAMPTZ) under EXTRACT is refused by the SQL compiler for DuckDB;
-                    # the same NULL inside a CASE is not (an absent created_at read by .year() must not fail)
-                    return ibis.ifelse(ibis.literal(False), null, null) if c.dtype == "timestamp" else null
+                    return ibis.null(IBIS_TYPES[c.dtype])
                 if c.fill.startswith("="):  # a copy of another column (e.g. name <- rep_id)
                     return typed_column(spec.column(c.fill[1:]))
                 return ibis.literal(c.fill, type=IBIS_TYPES[c.dtype])
+            raw_type = raw[c.name].type()
+            if (c.dtype == "timestamp" and raw_type.is_timestamp() and raw_type.timezone is not None
+                    and getattr(self.con, "name", "") == "duckdb"):
+                # already a zoned timestamp (any precision): read as it is. A CAST(... AS TIMESTAMPTZ) would
+                # make the SQL compiler for DuckDB refuse EXTRACT (year, month) on it
+                return raw[c.name]
             value = raw[c.name].cast(IBIS_TYPES[c.dtype])
             if c.dtype != "string":
                 return value
