@@ -218,3 +218,26 @@ def test_log_axes_read_as_plain_numbers_and_bucket_labels_do_not_run_together():
     boxes = [t.get_window_extent() for t in ax.get_xticklabels()]
     assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:])), "tick labels overlap"
     plt.close(ax.figure)
+
+
+def test_card_figures_read_by_their_unit_and_actions_lose_config_keys():
+    from helpers.reporting.html import render_index_html
+    from helpers.reporting.index_page import card_figure_text
+
+    assert card_figure_text({"value": 0.301, "unit": "share"}) == "30%"
+    assert card_figure_text({"value": 258819.4, "unit": "USD"}) == "$258,819"
+    assert card_figure_text({"value": 9, "unit": "reps"}) == "9 reps" and card_figure_text({"value": 0.479}) == "0.479"
+    assert action_verb("Roll out the new script: the lift reaches its bar") == "decide"
+    card = {"number": "07", "title": "T", "state": "ok", "state_text": "Ready", "headline": "H", "figure_text": "1",
+            "figure_label": "L", "warnings": ["No results file from 2026-09 at /srv/r/2026-09/x.json: first run."],
+            "error": "", "skip_reason": "", "html_name": "07_t.html", "ipynb_name": "07_t.ipynb", "results_name": "",
+            "seconds": 1.0, "delta": ""}
+    page = render_index_html({
+        "actions": [{"verb": "coach", "report": "T", "href": "07_t.html",
+                     "text": "To book the goal set [predictable_revenue] monthly_revenue_goal to 2. Hire 3 closers."}],
+        "data_notes": [], "organisation": "Org", "heading": "H", "summary": "S", "mode": "monthly", "label": "2026-10",
+        "as_of": "2026-10-31", "run_at": "now", "wall_seconds": 1.0, "fingerprint": "abc123",
+        "data_description": "data folder sample", "version": "0", "period_text": "October", "cards": [card]})
+    assert "monthly_revenue_goal" not in page and "Hire 3 closers." in page
+    assert "/srv/r" not in page and "first run." in page
+    assert "07_t.ipynb" not in page and "Data fingerprint" not in page and "<!-- data fingerprint" in page

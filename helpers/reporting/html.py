@@ -436,8 +436,8 @@ def render_index_html(context: dict[str, Any]) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=False)
     def scrub(value: Any) -> Any:  # a path of the machine that ran the report means nothing to a leader
-        if isinstance(value, str):
-            return _PATH.sub("", value)
+        if isinstance(value, str):  # and no config keys or command-line flags ("set [section] key")
+            return _drop_developer_sentences(value).strip() or _PATH.sub("", value)
         if isinstance(value, list):
             return [scrub(v) for v in value]
         if isinstance(value, dict):

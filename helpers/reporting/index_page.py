@@ -20,7 +20,7 @@ from typing import Any
 _VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("coach", re.compile(r"\bcoach|one-on-one|train|practi[cs]e", re.IGNORECASE)),
     ("stop", re.compile(r"\bstop\b|\bdrop\b|end the|retire|do not\b|don't", re.IGNORECASE)),
-    ("call", re.compile(r"\bcall\b|\bcall back|follow up|contact|reach", re.IGNORECASE)),
+    ("call", re.compile(r"\bcall\b|\bcall back|follow up|\bphone\b", re.IGNORECASE)),
     ("fix", re.compile(r"\bfix|repair|correct|check|review|pay\b|payout|clawback|reconcile", re.IGNORECASE)),
     ("decide", re.compile(r"\broll out|adopt|decide|keep|extend|hire|weight", re.IGNORECASE)),
 )
@@ -54,6 +54,24 @@ def month_actions(runs: list[Any], *, folder: Path, limit_per_report: int = 3) -
                             "href": run.files.get("html", "")})
     order = {"coach": 0, "call": 1, "fix": 2, "stop": 3, "decide": 4, "act": 5}
     return sorted(actions, key=lambda a: order.get(a["verb"], 9))
+
+
+def card_figure_text(figure: dict[str, Any]) -> str:
+    """A card's key figure as a leader reads it: "30%" for a share, "$258,819" for dollars, "0.479" for a ratio."""
+    from helpers.reporting.present import format_value
+
+    value, unit = figure.get("value"), str(figure.get("unit") or "")
+    number = _number(value)
+    if number is None:
+        return "n/a" if value is None else str(value)
+    if unit in ("$", "USD", "usd", "dollars"):
+        return format_value(number, "money")
+    if unit in ("share", "fraction"):
+        return format_value(number, "share")
+    if unit == "%":
+        return format_value(number, "percent")
+    text = format_value(number, "count" if float(number).is_integer() else "ratio")
+    return f"{text} {unit}" if unit else text
 
 
 def previous_month(month: str) -> str:

@@ -132,7 +132,10 @@ def _card(run: NotebookRun) -> dict[str, Any]:
     if figure:
         from helpers.core.results import Figure
 
-        figure_text = Figure(**figure).formatted()
+        from helpers.reporting.index_page import card_figure_text
+
+        Figure(**figure)  # a malformed figure fails here as before
+        figure_text = card_figure_text(figure)  # "30%", "$258,819": formatted by the figure's unit
     figure_label = figure.get("label", "")
     if figure.get("n") is not None and figure.get("value") != figure.get("n"):
         figure_label += f" (based on {figure['n']:,})"  # the n in words, under the figure, not a bare "(n = 39)"
