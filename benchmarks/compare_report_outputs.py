@@ -13,7 +13,8 @@ at that checkout, so both builds use the same packages and only the project's co
 the same data folder (default: the baseline commit's ``data/sample``).
 
 What is compared, per month folder: the six results files (``NN_topic.json``) as parsed JSON with
-run-specific fields removed (times, durations, paths, the kernel's versions), and the payroll files
+run-specific fields removed (times, durations, paths, the kernel's versions; the output folder named in
+a sentence reads ``<out>`` on both sides), and the payroll files
 (``04_payroll_*.csv`` byte for byte, the ``.xlsx`` cell by cell, since XLSX carries its write time).
 The exit code is 0 when nothing differs, 1 otherwise; every difference is printed with its JSON path.
 """
@@ -121,9 +122,10 @@ def compare_outputs(before: Path, after: Path) -> list[str]:
             out.append(f"{rel}: only after")
             continue
         a, b = files_before[rel], files_after[rel]
-        if rel.suffix == ".json":
-            diffs = json_differences(strip_run_specific(json.loads(a.read_text(encoding="utf-8"))),
-                                     strip_run_specific(json.loads(b.read_text(encoding="utf-8"))))
+        if rel.suffix == ".json":  # a sentence naming the output folder names it the same way on both sides
+            diffs = json_differences(
+                strip_run_specific(json.loads(a.read_text(encoding="utf-8").replace(str(before), "<out>"))),
+                strip_run_specific(json.loads(b.read_text(encoding="utf-8").replace(str(after), "<out>"))))
         elif rel.suffix == ".xlsx":
             diffs = json_differences(_xlsx_cells(a), _xlsx_cells(b))
         else:

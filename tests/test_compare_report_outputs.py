@@ -37,6 +37,13 @@ def test_identical_apart_from_timestamps_and_run_files(tmp_path):
     assert compare_outputs(before, after) == []
 
 
+def test_the_output_folder_named_in_a_sentence_is_not_a_difference(tmp_path):
+    before, after = tmp_path / "a", tmp_path / "b"
+    _folder(before, {**RESULTS, "warnings": [f"No results file from 2026-09 at {before}/2026-09/04_x.json"]})
+    _folder(after, {**RESULTS, "warnings": [f"No results file from 2026-09 at {after}/2026-09/04_x.json"]})
+    assert compare_outputs(before, after) == []
+
+
 def test_a_changed_number_a_changed_payroll_and_a_missing_file_are_reported(tmp_path):
     changed = json.loads(json.dumps(RESULTS))
     changed["figures"][0]["ci"][1] = 60.33
