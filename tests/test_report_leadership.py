@@ -88,7 +88,7 @@ def _notebook():
     rep.outputs = [out({"text/plain": "{'a': 1}"})]
     prose = code("report.say(...)")
     prose.outputs = [out({"text/markdown": "No results file from 2026-09 at /srv/reports/2026-09/03.json. "
-                                           "Run with --daily for the list. The team improved.",
+                                           "Run with --daily for the list. Run with `--rep` for one rep. The team improved.",
                           "text/plain": "<IPython.core.display.Markdown object>"})]
     rows = "".join(f"<tr><td>R{i:05d}</td><td>NaN</td></tr>" for i in range(20))
     table = code("t")
@@ -123,7 +123,7 @@ def test_page_opens_with_the_five_line_summary(page):
 
 
 def test_page_has_no_notebook_debris(page):
-    for debris in ("needs reps", "rep_id weak_stage", "{'a': 1}", "/srv/reports", "--daily", "NaN",
+    for debris in ("needs reps", "rep_id weak_stage", "{'a': 1}", "/srv/reports", "--daily", "--rep", "NaN",
                    "IPython.core.display"):
         assert debris not in page, debris
     assert "The team improved." in page

@@ -118,7 +118,7 @@ APPENDIX_HEADINGS = re.compile(
 _H2_LINE = re.compile(r"^\s*##\s+\S", re.MULTILINE)
 #: A sentence for developers, not leaders: a command-line flag, a notebook parameter, a config key, a path.
 _DEVELOPER_SENTENCE = re.compile(
-    r"(?:\s--[a-z][a-z-]+|\bparameter\b|\bnotebook\b|\[[a-z_]+\]\s*`?[a-z]+_[a-z_]+|`?docs/[\w./-]+|"
+    r"(?:(?:^|[\s`(])--[a-z][a-z-]+|\bparameter\b|\bnotebook\b|\[[a-z_]+\]\s*`?[a-z]+_[a-z_]+|`?docs/[\w./-]+|"
     r"(?:^|\s)/(?:[\w.+-]+/){2,}|\bjupyterlab\b|\.ipynb\b|\.json\b)", re.IGNORECASE)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z*_(\"\u201c])")
 _PATH = re.compile(r"(?:\s(?:at|in|from|under)\s+)?(?<![\w<])/(?:[\w.+-]+/){2,}[\w.+-]*")
