@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", default=None, metavar="NN", help="run only these notebooks, e.g. 03 05")
     p.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (default: 1; 2 suits a laptop)")
     p.add_argument("--daily", action="store_true", help="daily mode: only notebooks that declare one")
+    p.add_argument("--on-bad-rows", dest="on_bad_rows", choices=("error", "quarantine"), default=None,
+                   help="rows breaking the contract: stop with an error (default) or leave them out, counted and "
+                        "listed on the index and in run.json (overrides [data] on_bad_rows)")
     p.add_argument("--rep", default=None, metavar="REP_ID",
                    help="write one rep's private funnel-coaching page (notebook 03, peers anonymised) to "
                         "<out>/YYYY-MM/private/REP_ID.html instead of the month's report")
@@ -85,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from helpers.core.config import ConfigError, load_config
 
+    if getattr(args, "on_bad_rows", None):  # read by validation and by every notebook's kernel (inherited)
+        import os
+
+        os.environ["SALES_WORKBOOK_ON_BAD_ROWS"] = args.on_bad_rows
     try:
         if getattr(args, "config", None) is not None or args.command in ("validate", "report"):
             load_config(args.config)  # fail fast, before any data is read, on a bad configuration

@@ -216,3 +216,55 @@ def test_plan_costs_with_no_retained_mrr_give_a_sentence():
                                  index=["hunting", "customer_success", "commitment"])
     comp.months_ = ["2025-01", "2025-06"]
     assert "no MRR is still paying" in comp.headline()
+
+
+# ------------------------------------------------------------------------------------ whole reports
+@pytest.mark.slow
+@pytest.mark.parametrize("shape, ran", [
+    ("call_log", {"00_sales_rates", "03_funnel_coaching"}),
+    ("leads_and_closed_deals", {"00_sales_rates"}),
+    ("deals_only", {"00_sales_rates"}),
+    ("ab_table", {"06_experiments"}),
+])
+def test_reports_on_real_shapes_run_without_a_crash_and_name_the_folders_organisation(tmp_path, shape, ran):
+    """No notebook fails on a real export shape; the pages name the folder's organisation, never the sample's."""
+    import json
+
+    from helpers.reporting.pipeline import build_report
+
+    folder = getattr(real_shapes, shape)(tmp_path / "acme_sales")
+    result = build_report(data_dir=folder, out_dir=tmp_path / "reports", progress=False)
+    states = {r.notebook: r.state for r in result.runs}
+    assert not [n for n, s in states.items() if s == "failed"], {r.notebook: r.error[-400:] for r in result.runs}
+    assert ran <= {n for n, s in states.items() if s == "ok"}, states
+    run = json.loads((result.folder / "run.json").read_text())
+    assert run["organisation"] == "Acme Sales"
+    for name in ran:
+        page = (result.folder / f"{name}.html").read_text()
+        assert "Acme Sales" in page and "Northwind" not in page and "150,000" not in page
+    parts = {r["notebook"]: r["parts"] for r in run["reports"]}
+    if "00_sales_rates" in ran:
+        assert any(p["ran"] for p in parts["00_sales_rates"])
+    else:  # none of its parts has data: skipped, saying what each lacks
+        assert not any(p["ran"] for p in parts["00_sales_rates"])
+        assert states["00_sales_rates"] == "skipped"
+
+
+# ------------------------------------------------------------------------------------ quarantine
+def test_a_deal_closed_before_it_was_created_blocks_by_default_and_can_be_quarantined(tmp_path, monkeypatch):
+    folder = real_shapes.deals_only(tmp_path / "pipeline")
+    deals = pd.read_csv(folder / "deals.csv", dtype=str, keep_default_na=False)
+    deals["created_at"] = "2025-03-10"
+    deals["closed_at"] = ["2025-03-20", "2025-03-21", "2025-03-05", "", "2025-03-22", "2025-03-23", "2025-03-24"]
+    deals.to_csv(folder / "deals.csv", index=False)  # O3 (line 4): lost, closed before it was created
+    report = validate_folder(folder, load_config(), now=NOW)
+    assert not report.ok and [p.code for p in report.errors] == ["order"] and report.errors[0].rows == [4]
+    monkeypatch.setenv("SALES_WORKBOOK_ON_BAD_ROWS", "quarantine")
+    report = validate_folder(folder, load_config(), now=NOW)
+    assert report.ok, report.format()
+    held = [p for p in report.warnings if p.message.startswith("Quarantined")]
+    assert len(held) == 1 and held[0].rows == [4] and held[0].count == 1
+    source = open_source(load_config(), data_dir=folder)
+    assert source.quarantine and "O3" not in set(source.read("deals")["deal_id"])
+    wins = by(m.win_rate_by_seller(source), "rep_id")
+    assert wins.loc["ana", ["closed", "won"]].tolist() == [2, 2]  # the quarantined lost deal is left out

@@ -377,6 +377,20 @@ def load_config(path: str | Path | None = None) -> WorkbookConfig:
     return _build(_merge(defaults, user, cfg_path), cfg_path)
 
 
+#: Row-level problems a run can leave out instead of stopping on (``on_bad_rows = "quarantine"``).
+QUARANTINE_CODES = ("order", "out_of_range", "unknown_value", "missing_value")
+
+
+def on_bad_rows(config: "WorkbookConfig") -> str:
+    """``error`` or ``quarantine``: ``$SALES_WORKBOOK_ON_BAD_ROWS`` (set by ``--on-bad-rows``), else ``[data] on_bad_rows``."""
+    value = os.environ.get("SALES_WORKBOOK_ON_BAD_ROWS", "").strip()
+    if value:
+        if value not in ("error", "quarantine"):
+            raise ConfigError(f"SALES_WORKBOOK_ON_BAD_ROWS={value!r}: use 'error' or 'quarantine'")
+        return value
+    return config.settings.choice("data.on_bad_rows", ("error", "quarantine"))
+
+
 def data_config_path(data_dir: str | Path) -> Path:
     """The configuration written next to a data folder by ``sales-workbook init``: ``<folder>.workbook.toml``."""
     folder = Path(data_dir).expanduser().resolve()

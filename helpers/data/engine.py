@@ -158,6 +158,8 @@ class DataSource:
         self._typed: dict[str, ibis.Table] = {}
         #: ``[categories]`` of the configuration: column -> {value in the data: value the analyses read}
         self.category_map: dict[str, dict[str, str]] = {}
+        #: ``[data] on_bad_rows = "quarantine"``: rows breaking the contract are left out (see :meth:`table`)
+        self.quarantine = False
 
     # -- to implement -------------------------------------------------------------
     def _available(self) -> set[str]:
@@ -250,6 +252,8 @@ class DataSource:
             return value
 
         typed = raw.select(**{c.name: typed_column(c) for c in spec.columns})
+        if self.quarantine:
+            typed = typed.filter(_valid_rows(spec, typed))
         self._typed[name] = typed
         return typed
 
@@ -540,12 +544,33 @@ def open_source(config: WorkbookConfig | None = None, *, data_dir: str | Path | 
 
 
 def _with_categories(source: DataSource, config: WorkbookConfig | None) -> DataSource:
-    """The configuration's ``[categories]`` mapping, applied by :meth:`DataSource.table` to open vocabularies."""
+    """The configuration's ``[categories]`` mapping (applied by :meth:`DataSource.table` to open vocabularies)
+    and its bad-row policy (``[data] on_bad_rows``: quarantined rows are left out)."""
     if config is not None:
-        from helpers.core.config import category_map
+        from helpers.core.config import category_map, on_bad_rows
 
         source.category_map = category_map(config)
+        source.quarantine = on_bad_rows(config) == "quarantine"
     return source
+
+
+def _valid_rows(spec: Table, typed: ibis.Table) -> ibis.Value:
+    """Rows a quarantine keeps: later timestamp not before the earlier, numbers in range, closed categories
+    allowed, required cells filled (the row-level checks of validation, as one engine predicate)."""
+    keep = ibis.literal(True)
+    for earlier, later in spec.ordered:
+        keep &= typed[later].isnull() | typed[earlier].isnull() | (typed[later] >= typed[earlier])
+    for c in spec.columns:
+        col = typed[c.name]
+        if c.min_value is not None:
+            keep &= col.isnull() | (col >= c.min_value)
+        if c.max_value is not None:
+            keep &= col.isnull() | (col <= c.max_value)
+        if c.allowed and not c.open_vocabulary:
+            keep &= col.isnull() | col.isin(list(c.allowed))
+        if c.required and not c.nullable:
+            keep &= col.notnull()
+    return keep
 
 
 def load_folder_into_database(data_dir: str | Path, url: str, schema: str | None = None, *,

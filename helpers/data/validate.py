@@ -531,6 +531,13 @@ def validate_folder(data_dir: str | Path | None = None, config: WorkbookConfig |
             report.problems.extend(_cross_checks(con, report.tables, stored, labels))
         finally:
             con.close()
+    from helpers.core.config import QUARANTINE_CODES, on_bad_rows
+
+    if on_bad_rows(config) == "quarantine":  # such rows are left out of every report (the engine filters them)
+        for problem in report.problems:
+            if problem.severity == "error" and problem.code in QUARANTINE_CODES and problem.count:
+                problem.severity = "warning"
+                problem.message = f"Quarantined (left out of every report): {problem.message}"
     return report
 
 

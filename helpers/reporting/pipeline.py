@@ -345,7 +345,7 @@ def _in_child_process(func: Any, *args: Any) -> Any:
         return pool.submit(func, *args).result()
 
 
-def _validate_before_run(config: Any) -> None:
+def _validate_before_run(config: Any) -> tuple[str, ...]:
     """The same check as ``sales-workbook validate``, before any kernel starts or anything is written."""
     from helpers.data.validate import DataValidationError, validate_folder
 
@@ -361,6 +361,9 @@ def _validate_before_run(config: Any) -> None:
     for problem in validation.warnings:
         text = str(problem)
         print(text if text.startswith("warning") else f"warning: {text}", file=sys.stderr)
+    # rows left out under [data] on_bad_rows = "quarantine": counted and listed on the index and in run.json
+    return tuple(f"{p.count:,} row(s) of {p.file} quarantined ({p.where}): {p.message.split(': ', 1)[1]}"
+                 for p in validation.warnings if p.message.startswith("Quarantined"))
 
 
 @dataclass
@@ -465,8 +468,9 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
     notebooks_path = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     selected = frozenset(s.stem for s in discover_notebooks(notebooks_path, only=only, daily=daily))
     specs = discover_notebooks(notebooks_path, daily=daily)  # all of them: the index lists every report
+    quarantined: tuple[str, ...] = ()
     if data_dir is not None or config.database_url is None:
-        _validate_before_run(config)
+        quarantined = _validate_before_run(config)
     try:
         source = open_source(config, data_dir=config.data_dir if data_dir is not None else None)
     except DataSourceError as exc:
@@ -532,7 +536,7 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
                  month=month, as_of=as_of_day, label=label, final=parent / label, fingerprint=fingerprint,
                  data_description=data_description, parameters=parameters,
                  period_text=f"Daily, as of {as_of_day}" if daily else f"{month_name(month)} (as of {as_of_day})",
-                 selected=selected, data_notes=checked.notes, notes=notes, parts=parts)
+                 selected=selected, data_notes=checked.notes + quarantined, notes=notes, parts=parts)
 
 
 def build_report(*, month: str | None = None, as_of: str | None = None, config_path: str | Path | None = None,
