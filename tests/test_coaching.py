@@ -440,3 +440,56 @@ def test_simulation_study_small_version_false_flags_and_recall() -> None:
     assert no_weakness <= 0.05, table  # reps with no planted weak stage, in null and planted orgs
     assert default["recall"] >= 0.8, table
     assert default["recall"] >= table.loc[VARIANTS[0][0], "recall"]
+
+
+def _simulated_funnel(seed: int, *, reps: int = 30, months: int = 12, enterprise: int = 10,
+                      enterprise_connect: float = 0.22, weak: dict[str, tuple[str, int]] | None = None):
+    """Monthly funnel counts for a team whose enterprise reps connect less (a longer cadence) and otherwise
+    work like everyone else; ``weak`` = {rep: (stage, months)} halves that stage in the rep's oldest months."""
+    rng = np.random.default_rng(seed)
+    rows, segments = [], {}
+    month_names = [str(pd.Period("2025-11", freq="M") + i) for i in range(months)]
+    for r in range(reps):
+        rep = f"r{r:02d}"
+        seg = "enterprise" if r < enterprise else "small_business"
+        segments[rep] = seg
+        skill = np.exp(rng.normal(0, 0.08))
+        p = {"connected": (enterprise_connect if seg == "enterprise" else 0.40) * skill, "demo": 0.45 * skill,
+             "won": 0.30 * skill}
+        for i, month in enumerate(month_names):
+            counts = [int(rng.poisson(160 if seg != "enterprise" else 110))]
+            for stage in ("connected", "demo", "won"):
+                rate = p[stage]
+                if weak and rep in weak and weak[rep][0] == stage and i < weak[rep][1]:
+                    rate *= 0.5
+                counts.append(int(rng.binomial(counts[-1], min(rate, 0.95))))
+            rows.append((rep, month, counts))
+    return _funnel(rows, stages=("attempted", "connected", "demo", "won")), segments, month_names
+
+
+def test_segments_with_different_cadences_are_not_personal_weaknesses() -> None:
+    """Another truth than the sample: enterprise reps connect at 22% against 40% for the rest, nobody is weak.
+    Against segment peers (the default) at most 5% of reps are flagged (here 2 of 120); the whole-team
+    comparison flags more (5), even with the per-stage tau^2 absorbing part of the segment gap."""
+    flagged_team = flagged_peers = judged = 0
+    for seed in range(4):
+        funnel, segments, months = _simulated_funnel(seed)
+        team = WeakStageModel().fit(funnel, months=months)
+        peers = WeakStageModel().fit(funnel, months=months, peer_groups=segments)
+        flagged_team += int(team.flags_["flagged"].sum())
+        flagged_peers += int(peers.flags_["flagged"].sum())
+        judged += int((peers.flags_["stages_judged"] >= 2).sum())
+    assert judged == 120
+    assert flagged_peers <= 0.05 * judged, flagged_peers
+    assert flagged_team > flagged_peers  # the whole-team comparison reads part of the segment as a weakness
+
+
+def test_a_strong_weak_stage_in_older_leads_is_found_with_the_default_window() -> None:
+    """A rep whose demo stage was halved for the first 7 of 12 months (the recent months normal): the default
+    12-month window flags it at demo; the last 6 months alone do not show it."""
+    funnel, segments, months = _simulated_funnel(3, weak={"r15": ("demo", 7)})
+    assert SETTINGS.evidence_months == 12
+    full = WeakStageModel.from_settings(SETTINGS).fit(funnel, months=months, peer_groups=segments)
+    recent = WeakStageModel.from_settings(SETTINGS).fit(funnel, months=months[-6:], peer_groups=segments)
+    assert full.flags_.set_index("rep_id").loc["r15", "weak_stage"] == "demo"
+    assert recent.flags_.set_index("rep_id").loc["r15", "weak_stage"] != "demo"
