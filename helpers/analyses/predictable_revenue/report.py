@@ -85,7 +85,8 @@ class PredictableRevenueAnalysis:
             share = "" if not np.isfinite(r.bookings_share) else (
                 f"; {r.bookings_share:.0%} of bookings (CI {r.share_low:.0%} to {r.share_high:.0%})")
             parts.append(f"{r.label}: {r.leads_per_month:,.0f} leads a month, {conv}{share}")
-        return ("Over the last {} months: ".format(self.settings.history_months) + "; ".join(parts) + ". "
+        months = min(self.settings.history_months, self.history_months)
+        return (f"Over the last {months} months: " + "; ".join(parts) + ". "
                 "Conversion counts leads at least {} months old, so their wins are in.".format(
                     self.settings.maturity_months))
 
