@@ -425,6 +425,29 @@ def load_config_for_data(path: str | Path | None = None, data_dir: str | Path | 
         from dataclasses import replace
 
         defaults = _build(_load_toml(DEFAULTS_FILE), DEFAULTS_FILE)
+        found = _traits_in(folder)  # the scorecard's own traits, as `sales-workbook init` would write them
         return replace(defaults, organisation=organisation_from_folder(folder), data_dir=folder,
-                       output_dir=project.output_dir)
+                       output_dir=project.output_dir,
+                       traits=found if len(found) >= 2 and all(_SNAKE.match(t) for t in found) else defaults.traits)
     return load_config(path).with_data_dir(folder)
+
+
+def _traits_in(folder: Path) -> tuple[str, ...]:
+    """Distinct ``hiring_scores.trait`` values of a data folder (empty without scorecards or on a read error)."""
+    from helpers.core.contract import find_table_files
+
+    files = find_table_files(folder).get("hiring_scores") if folder.is_dir() else None
+    if not files:
+        return ()
+    import duckdb
+
+    path = str(files[0]).replace("'", "''")
+    reader = "read_parquet" if path.endswith(".parquet") else "read_csv"
+    options = "" if reader == "read_parquet" else ", header = true, all_varchar = true"
+    try:
+        with duckdb.connect() as con:
+            rows = con.execute(f"SELECT DISTINCT trim(trait) FROM {reader}('{path}'{options}) "
+                               "WHERE trait IS NOT NULL AND trim(trait) <> '' ORDER BY 1").fetchall()
+    except duckdb.Error:
+        return ()
+    return tuple(str(r[0]) for r in rows)

@@ -556,7 +556,10 @@ def check_folder(data_dir: str | Path | None = None, config: WorkbookConfig | No
 
 def cli_validate(data_dir: str | Path | None, config_path: str | Path | None) -> int:
     """``sales-workbook validate``: print the report; exit 0 when usable (warnings allowed), 1 on errors."""
-    config = load_config(config_path)
+    from helpers.core.config import load_config_for_data
+
+    # as the report decides: an explicit --config, else <folder>.workbook.toml next to the folder ([categories])
+    config = load_config_for_data(config_path, data_dir) if data_dir is not None else load_config(config_path)
     report = validate_folder(data_dir, config)
     print(report.format())
     sys.stdout.flush()
