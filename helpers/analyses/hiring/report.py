@@ -274,6 +274,8 @@ def trait_discovery(source: "DataSource", config: "WorkbookConfig", *, as_of: An
                      "candidates): raw scores are used.")
     candidates = candidate_trait_scores(scores, traits=scored, leniency=leniency if settings.calibrate else None)
     metrics = compute_success_metrics(source, config, as_of=as_of)
+    if metrics.attrs.get("hire_date_note"):  # reps without hire dates: tenure from the first quota month
+        notes.append(metrics.attrs["hire_date_note"])
     hires = hires_table(candidates, metrics, traits=scored)
     kw = settings.model_kwargs()
     shown = list(dict.fromkeys([settings.success_metric, *settings.success_metrics]))

@@ -382,6 +382,8 @@ def analyse(report: ReportContext) -> TrainingAnalysis:
     primary = config.success_metric if config.success_metric in metrics else metrics[0]
     notes: list[str] = []
     success = compute_success_metrics(report.source, config, as_of=report.as_of.isoformat())
+    if success.attrs.get("hire_date_note"):  # reps without hire dates: tenure from the first quota month
+        notes.append(success.attrs["hire_date_note"])
     judged = success[success["judged"]].set_index("rep_id")[metrics]
     scores = T.training_scores_wide(report.source)
     assessments = sorted(scores.columns, key=lambda a: (a != settings.exam, a))
