@@ -67,7 +67,8 @@ def leads_and_closed_deals(folder: Path) -> Path:
     """
     leads = pd.DataFrame({
         "lead_id": [f"L{i}" for i in range(1, 9)],
-        "created_at": [f"2025-02-{i:02d}" for i in range(1, 9)],
+        "created_at": ["2025-02-03", "2025-02-10", "2025-02-17", "2025-02-24", "2025-03-03", "2025-03-10",
+                       "2025-03-17", "2025-03-24"],  # weekly, February and March
         "source": ["organic_search", "organic_search", "organic_search", "direct_traffic", "direct_traffic",
                    "display", "unknown", ""],
     })

@@ -414,7 +414,8 @@ def part_status(parts: tuple[Part, ...], has_table: "Any", columns: "Any") -> li
         for need in part.needs:
             table, _, column = need.partition(".")
             if not has_table(table):
-                missing.append(table)
+                if table not in missing:
+                    missing.append(table)
             elif column and column not in columns(table):
                 missing.append(need)
         out.append({"name": part.name, "label": part.label, "ran": not missing, "missing": missing})
