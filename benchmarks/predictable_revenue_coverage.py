@@ -6,6 +6,7 @@ inside the 80% and 95% prediction intervals (1, 2 and 3 months ahead), pooled ov
 mean absolute error against the naive forecast. Usage::
 
     .venv/bin/python benchmarks/predictable_revenue_coverage.py --seeds 1 2 3 4 --months 18 --reps 12
+    .venv/bin/python benchmarks/predictable_revenue_coverage.py --seeds 1 2 3 --revenue-roles
 """
 from __future__ import annotations
 
@@ -35,12 +36,13 @@ def org_backtest(folder: Path, settings: M.PredictableRevenueSettings, simulatio
                       rate_window=settings.rate_window_months, simulations=simulations, seed=settings.seed)
 
 
-def coverage_study(seeds: list[int], *, months: int, reps: int, simulations: int = 1000) -> pd.DataFrame:
+def coverage_study(seeds: list[int], *, months: int, reps: int, simulations: int = 1000,
+                   revenue_roles: bool = False) -> pd.DataFrame:
     settings = M.PredictableRevenueSettings.from_config(load_config(DEFAULTS_FILE))
     frames = []
     for seed in seeds:  # one organisation per seed
         with tempfile.TemporaryDirectory() as tmp:
-            generate_org(tmp, seed=seed, reps=reps, months=months)
+            generate_org(tmp, seed=seed, reps=reps, months=months, revenue_roles=revenue_roles)
             frames.append(org_backtest(Path(tmp), settings, simulations).assign(seed=seed))
     return pd.concat(frames, ignore_index=True)
 
@@ -51,8 +53,11 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=18)
     ap.add_argument("--reps", type=int, default=12)
     ap.add_argument("--simulations", type=int, default=1000)
+    ap.add_argument("--revenue-roles", action="store_true",
+                    help="organisations with roles, lead kinds, a lead-load effect and seasonality planted")
     args = ap.parse_args()
-    bt = coverage_study(args.seeds, months=args.months, reps=args.reps, simulations=args.simulations)
+    bt = coverage_study(args.seeds, months=args.months, reps=args.reps, simulations=args.simulations,
+                        revenue_roles=args.revenue_roles)
     pd.set_option("display.width", 200)
     print(M.backtest_summary(bt).round(3).to_string(index=False))
     print(bt.groupby("seed")[["in_80", "in_95"]].mean().round(2).to_string())

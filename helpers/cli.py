@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--months", type=int, default=None, help="months of history")
     p.add_argument("--out", type=Path, required=True, help="folder to write (created; existing tables replaced)")
     p.add_argument("--format", choices=("parquet", "csv", "csv.gz"), default=None, help="file format of the tables")
+    p.add_argument("--revenue-roles", action="store_true",
+                   help="also plant notebook 07's roles (market-response, SDR, closer, account manager), lead kinds "
+                        "with different conversion and cycle, a lead-load effect and seasonality (off: same bytes)")
 
     p = sub.add_parser(
         "report", help="run the notebooks and build the month's (or the day's) HTML report",
@@ -106,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sample":
             from helpers.data.sample import cli_sample
 
-            return cli_sample(seed=args.seed, reps=args.reps, months=args.months, out=args.out, fmt=args.format)
+            return cli_sample(seed=args.seed, reps=args.reps, months=args.months, out=args.out, fmt=args.format,
+                              revenue_roles=args.revenue_roles)
         if args.command == "import":
             from helpers.data.importers.pipeline import cli_import
 

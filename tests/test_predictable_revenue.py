@@ -259,6 +259,96 @@ def test_zero_or_one_deal_gives_sentences(org: Path, tmp_path: Path, rows: int) 
     assert a.forecaster is None and "forecast needs" in a.forecast_text()
 
 
+# ----------------------------------------------------------------------------- planted roles, kinds, load, season
+@pytest.fixture(scope="module")
+def role_org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A small organisation with notebook 07's opt-in plants (generate_org(revenue_roles=True))."""
+    out = tmp_path_factory.mktemp("pr_roles")
+    generate_org(out, seed=2, reps=8, months=15, revenue_roles=True)
+    return out, json.loads((out / "ground_truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def role_frames(role_org: tuple[Path, dict]) -> dict:
+    folder, truth = role_org
+    pr = truth["predictable_revenue"]
+    month = truth["generator"]["as_of"][:7]
+    start = M.month_label(M.month_index(month) - 2)
+    with FolderSource(folder) as source:
+        frames = {"deals": R.deal_book(source, SETTINGS.source_kinds),
+                  "kind_months": R.lead_kind_months(source, SETTINGS.source_kinds),
+                  "rep_months": R.rep_month_leads(source, SETTINGS.source_kinds),
+                  "connects": R.rep_week_connects(source, start=start),
+                  "meetings": R.rep_meeting_opportunities(source, start=start),
+                  "reps": source.read("reps")}
+    return {**frames, "month": month, "truth": pr}
+
+
+def test_revenue_roles_are_opt_in(role_org: tuple[Path, dict], org: Path) -> None:
+    _, truth = role_org
+    plain = json.loads((org / "ground_truth.json").read_text())
+    assert "predictable_revenue" not in plain and "revenue_roles" not in plain["generator"]
+    assert truth["generator"]["revenue_roles"] is True
+    with FolderSource(org) as source:
+        assert set(source.read("reps")["role"]) == {"manager", "consultant", "ae"}
+    roles = truth["predictable_revenue"]["roles"]
+    assert len(roles["market_response"]) >= 2 and len(roles["sdr"]) >= 2 and len(roles["ae"]) >= 1
+
+
+def test_planted_lead_kind_conversion_and_cycle_order_recovered(role_frames: dict) -> None:
+    truth = role_frames["truth"]
+    mix, _ = M.lead_mix(role_frames["kind_months"], role_frames["deals"], as_of_month=role_frames["month"],
+                        maturity_months=3, history_months=15)
+    mix = mix[mix["mature_leads"] > 0].set_index("lead_kind")
+    assert set(mix.index) == {"seed", "net", "spear"}
+    assert mix["conversion"].sort_values(ascending=False).index.tolist() == truth["conversion_order"]
+    assert mix["cycle_days"].sort_values().index.tolist() == truth["cycle_order"]
+    best, worst = truth["conversion_order"][0], truth["conversion_order"][-1]
+    assert mix.loc[best, "conversion_low"] > mix.loc[worst, "conversion_high"]  # apart beyond chance
+
+
+def test_planted_lead_load_slope_recovered(role_frames: dict) -> None:
+    truth = role_frames["truth"]
+    rm = role_frames["rep_months"]
+    rm = rm[rm["rep_id"].isin(truth["roles"]["market_response"])]
+    load = M.lead_load_effect(rm, as_of_month=role_frames["month"], maturity_months=3, ceiling=400)
+    assert load["problem"] == ""
+    planted = np.exp(truth["lead_load"]["load_log_effect_per_100"])  # on the won share; ~ the odds ratio here
+    assert load["ci_high"] < 1  # conversion falls as the load rises, beyond chance
+    assert load["ci_low"] <= planted <= load["ci_high"]
+
+
+def test_sdr_and_closer_bars_computed_for_planted_roles(role_frames: dict) -> None:
+    truth = role_frames["truth"]
+    reps = role_frames["reps"].assign(book_role=lambda r: SETTINGS.role_of(r["role"]))
+    sdrs = sorted(reps.loc[reps["book_role"] == "sdr", "rep_id"])
+    closers = sorted(reps.loc[reps["book_role"] == "closer", "rep_id"])
+    assert sdrs == sorted(truth["roles"]["sdr"]) and closers == sorted(truth["roles"]["ae"])
+    assert set(reps.loc[reps["book_role"] == "account_manager", "rep_id"]) == set(truth["account_managers"])
+    bars = M.sdr_bars(role_frames["connects"], role_frames["meetings"], sdrs)
+    assert bars["rep_id"].tolist() == sdrs
+    active = bars[bars["weeks"] > 0]  # an SDR who left before the last three months has no calls: NaN, not 0
+    assert len(active) >= 1 and (active["connects_per_week"] > 0).all()
+    assert active["qualified_rate"].between(0, 1).all() and (active["qualified_low"] <= active["qualified_rate"]).all()
+    assert bars.loc[bars["weeks"] == 0, "connects_per_week"].isna().all()
+    wins = M.closer_win_rates(role_frames["deals"], closers, as_of_month=role_frames["month"], history_months=12)
+    assert set(wins["lead_kind"]) <= {"seed", "net", "spear", "unknown"} and wins["closed"].sum() > 0
+    # SDRs prospect outbound, market-response reps handle inbound (a leaver's leads pass to a successor of any role)
+    rm = role_frames["rep_months"].set_index("rep_id")
+    sdr, mr = rm.loc[rm.index.isin(sdrs)], rm.loc[rm.index.isin(truth["roles"]["market_response"])]
+    assert sdr["inbound_leads"].sum() <= 0.1 * sdr["leads"].sum()
+    assert mr["inbound_leads"].sum() >= 0.9 * mr["leads"].sum()
+
+
+def test_planted_seasonality_visible_in_lead_arrivals(role_frames: dict) -> None:
+    """Lead arrivals follow the planted calendar pattern (the forecast does not model it: see the docs)."""
+    season = role_frames["truth"]["season_multiplier"]
+    monthly = role_frames["kind_months"].groupby("month")["leads"].sum()
+    monthly = monthly[monthly.index <= role_frames["month"]]
+    planted = [season[int(m[5:7]) - 1] for m in monthly.index]
+    assert np.corrcoef(monthly.to_numpy(float), planted)[0, 1] > 0.6
+
+
 # ----------------------------------------------------------------------------- the coverage study
 @pytest.mark.slow
 def test_backtest_coverage_on_generated_orgs() -> None:

@@ -43,6 +43,7 @@ from helpers.paths import DEFAULT_CONFIG_FILE, SAMPLE_DATA_DIR
 from helpers.data.sample_io import FORMATS, SampleFormatError, TableWriter, remove_existing_tables
 from helpers.data.sample_month import _MonthSteps
 from helpers.data.sample_org import _OrgSteps
+from helpers.data.sample_revenue import _RevenueSteps
 from helpers.data.sample_truth import (DAY, DEFAULT_END_MONTH, DEFAULT_FORMAT, DEFAULT_MONTHS, DEFAULT_REPS,
                                        DEFAULT_SEED, GROUND_TRUTH_FILE, OFFERS, SampleError, WARMUP_MONTHS, _date)
 
@@ -51,9 +52,9 @@ __all__ = ["generate_org", "cli_sample", "SampleError", "DEFAULT_SEED", "DEFAULT
 
 
 # ============================================================================ the generator
-class _Generator(_OrgSteps, _MonthSteps):
+class _Generator(_OrgSteps, _MonthSteps, _RevenueSteps):
     def __init__(self, out_dir: Path, *, seed: int, reps: int, months: int, fmt: str, end_month: str,
-                 config_path: Path | None, weak_stages: bool = True):
+                 config_path: Path | None, weak_stages: bool = True, revenue_roles: bool = False):
         if reps < 6:
             raise SampleError(f"reps={reps}: the sample needs at least 6 quota-carrying reps "
                               f"(a few per segment, a leaver and a new hire); pass --reps 6 or more")
@@ -82,6 +83,7 @@ class _Generator(_OrgSteps, _MonthSteps):
         self.counters = {"lead": 1, "activity": 1, "event": 1, "deal": 1, "customer": 1}
         self.truth: dict[str, Any] = {}
         self.weak_stages = bool(weak_stages)  # False: no planted weak funnel stage (a null org for tests)
+        self.revenue_roles = bool(revenue_roles)  # True: notebook 07's roles, lead kinds, load effect, seasonality
 
     # ------------------------------------------------------------------ run
     def run(self) -> dict[str, Any]:
@@ -89,6 +91,8 @@ class _Generator(_OrgSteps, _MonthSteps):
         remove_existing_tables(self.out_dir)
         writers = {name: TableWriter(self.out_dir, name, self.fmt) for name in TABLES}
         self.build_org()
+        if self.revenue_roles:
+            self.plant_revenue_roles()
         hiring = self.hiring()
         self.plant_skills()
         training = self.training()
@@ -133,6 +137,9 @@ class _Generator(_OrgSteps, _MonthSteps):
         finally:
             files = {name: writer.close() for name, writer in writers.items()}
         truth = self.ground_truth()
+        if self.revenue_roles:
+            truth["generator"]["revenue_roles"] = True
+            truth["predictable_revenue"] = self.revenue_truth()
         truth["tables"] = {name: writers[name].rows for name in TABLES}
         gt_path = self.out_dir / GROUND_TRUTH_FILE
         gt_path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -144,31 +151,36 @@ class _Generator(_OrgSteps, _MonthSteps):
 
 def generate_org(out_dir: str | Path, *, seed: int = DEFAULT_SEED, reps: int = DEFAULT_REPS,
                  months: int = DEFAULT_MONTHS, fmt: str = DEFAULT_FORMAT, end_month: str = DEFAULT_END_MONTH,
-                 config_path: str | Path | None = None, weak_stages: bool = True) -> dict[str, Any]:
+                 config_path: str | Path | None = None, weak_stages: bool = True,
+                 revenue_roles: bool = False) -> dict[str, Any]:
     """Simulate the sample organisation and write every contract table plus ``ground_truth.json``.
 
     The same arguments always produce the same bytes. ``reps`` counts quota-carrying AEs (managers
     and consultants are added); ``months`` of history end with the last day of ``end_month``.
     ``config_path`` defaults to the project's ``workbook.toml`` (traits, SLA rules).
     ``weak_stages=False`` plants no weak funnel stage (``funnel.weak_stage_reps`` is empty), with
-    the same random draws otherwise: an organisation on which coaching flags are false positives. Returns a
+    the same random draws otherwise: an organisation on which coaching flags are false positives.
+    ``revenue_roles=True`` adds notebook 07's plants (:mod:`helpers.data.sample_revenue`: market-response reps,
+    SDRs, closers and account managers; seeds, nets and spears with different conversion and cycle; a lead-load
+    effect; seasonal lead arrivals) in ``ground_truth.json`` under ``predictable_revenue``; without it every byte
+    is as before. Returns a
     summary: the files written, their row counts and the ground-truth path.
     """
     gen = _Generator(Path(out_dir), seed=seed, reps=reps, months=months, fmt=fmt, end_month=end_month,
                      config_path=Path(config_path) if config_path is not None else None,
-                     weak_stages=weak_stages)
+                     weak_stages=weak_stages, revenue_roles=revenue_roles)
     return gen.run()
 
 
 def cli_sample(seed: int | None, reps: int | None, months: int | None, out: str | Path | None,
-               fmt: str | None) -> int:
+               fmt: str | None, revenue_roles: bool = False) -> int:
     """``sales-workbook sample``: write a sample organisation; returns the process exit code."""
     out_dir = Path(out) if out is not None else SAMPLE_DATA_DIR
     try:
         summary = generate_org(out_dir, seed=DEFAULT_SEED if seed is None else seed,
                                reps=DEFAULT_REPS if reps is None else reps,
                                months=DEFAULT_MONTHS if months is None else months,
-                               fmt=DEFAULT_FORMAT if fmt is None else fmt)
+                               fmt=DEFAULT_FORMAT if fmt is None else fmt, revenue_roles=revenue_roles)
     except (SampleError, SampleFormatError) as exc:
         print(f"sales-workbook sample: {exc}", file=sys.stderr)
         return 2

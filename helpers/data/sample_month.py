@@ -27,6 +27,9 @@ class _MonthSteps:
         rng, org, sla = self.rng, self.org, self.sla
         warm = mi < 0
         ae, lo, hi, capacity = self._active(mi)
+        revenue = self.revenue_roles  # opt-in plants of notebook 07 (own random stream; off: same bytes)
+        if revenue:
+            capacity = capacity * self.revenue_lead_volume(mi, ae)
         n_per_rep = rng.poisson(LEADS_PER_REP_MONTH * SEGMENT_LEAD_VOLUME[org.seg_idx[ae]] * capacity)
         owner = np.repeat(ae, n_per_rep)
         created = np.repeat(lo, n_per_rep) + (rng.random(len(owner)) * np.repeat(hi - lo, n_per_rep)).astype(np.int64)
@@ -37,6 +40,9 @@ class _MonthSteps:
             return
         seg = org.seg_idx[owner]
         offer = rng.choice(len(OFFERS), size=n, p=OFFER_SHARE)
+        if revenue:
+            offer = self.revenue_offers(owner)
+            kind = self.revenue_kinds(offer)
         o_trial, o_demo = OFFERS.index("free_trial"), OFFERS.index("demo_request")
         is_trial, is_demo = offer == o_trial, offer == o_demo
 
@@ -62,6 +68,8 @@ class _MonthSteps:
 
         # ---------------- funnel outcome per lead
         p = np.minimum(OFFER_STAGE_P[offer] * np.exp(org.stage_log_mult[owner]), MAX_STAGE_P)
+        if revenue:
+            p[:, 3] = np.minimum(p[:, 3] * self.revenue_win_multiplier(kind, owner, n_per_rep, ae, warm), MAX_STAGE_P)
         draw = rng.random((n, 4))
         connected = draw[:, 0] < p[:, 0]
         connected[(plant == 4) | untouched] = False
@@ -125,7 +133,10 @@ class _MonthSteps:
         ns_demo = rng.random(n) < 0.08
         demo_held = demo_sched + np.where(ns_demo, rng.uniform(1, 4, n) * DAY, 0).astype(np.int64)
         close_days = SEGMENT_CLOSE_DAYS[seg]
-        close_time = demo_held + (rng.uniform(close_days[:, 0], close_days[:, 1]) * DAY).astype(np.int64)
+        close_wait = rng.uniform(close_days[:, 0], close_days[:, 1])
+        if revenue:
+            close_wait = close_wait * self.revenue_cycle_multiplier(kind)
+        close_time = demo_held + (close_wait * DAY).astype(np.int64)
         m_lead = np.concatenate([np.flatnonzero(disc & ns_disc), np.flatnonzero(disc),
                                  np.flatnonzero(demo & ns_demo), np.flatnonzero(demo)])
         m_time = np.concatenate([disc_sched[disc & ns_disc], disc_held[disc], demo_sched[demo & ns_demo],
@@ -230,6 +241,8 @@ class _MonthSteps:
         # ---------------- leads
         lead_type = np.where(offer == OFFERS.index("outbound"), "spear",
                              np.where(rng.random(n) < np.where(np.isin(offer, [0, 1, 2]), 0.3, 0.1), "seed", "net"))
+        if revenue:
+            lead_type = kind
         source = np.where(lead_type == "spear", "outbound",
                           np.where(lead_type == "seed", _choice(rng, SEED_SOURCES, n), _choice(rng, NET_SOURCES, n)))
         journey_by_offer = np.array([

@@ -103,6 +103,22 @@ EXP4_BASE_REPLY = 0.15  # share of a typical rep's leads who reply to the follow
 EXP4_REP_LOG_SD = 0.35  # rep-to-rep spread of that share (log scale): the intra-cluster correlation
 EXP4_MULTIPLIER = 1.5  # the video multiplies each lead's reply probability by this much
 EXP4_PENDING_DAYS = 14  # leads younger than this at the end of the data have no outcome yet
+# ---------------------------------------------------------------- planted truth: predictable revenue (opt-in)
+#: ``generate_org(revenue_roles=True)`` / ``sales-workbook sample --revenue-roles`` only; the draws use their own
+#: random stream, so an organisation made without the option keeps every byte.
+REVENUE_STREAM = 2207
+REVENUE_ROLE_SHARES = (("market_response", 0.40), ("sdr", 0.25))  # of the quota-carrying reps; the rest: closers (ae)
+SEED_SHARE_OF_INBOUND = 0.25  # share of a non-outbound lead that is a referral (seed); the rest are nets
+#: Multiplier of the close-stage probability and of the days from demo to close, by lead kind.
+KIND_WIN_MULTIPLIER = {"seed": 1.6, "net": 1.0, "spear": 0.55}
+KIND_CYCLE_MULTIPLIER = {"seed": 0.6, "net": 1.0, "spear": 1.7}
+#: Lead volume of a rep by role (x LEADS_PER_REP_MONTH); a market-response rep's month also varies (log-normal).
+ROLE_LEAD_VOLUME = {"market_response": 1.6, "sdr": 1.0, "ae": 0.6}
+MR_LOAD_LOG_SD = 0.35
+#: Log of the close-stage probability per +100 leads a market-response rep handles that month (centred at 100).
+LOAD_LOG_EFFECT_PER_100 = -0.40
+#: Lead arrivals by calendar month (January first): a spring and autumn peak, a summer and December dip.
+SEASON_MULTIPLIER = (0.95, 1.05, 1.20, 1.15, 1.05, 0.90, 0.75, 0.80, 1.10, 1.20, 1.05, 0.80)
 WARMUP_MONTHS = 2  # simulated before the data starts so the first month has a pipeline
 
 FIRST_NAMES = ("Avery", "Blake", "Casey", "Dana", "Elliot", "Frankie", "Gray", "Harper", "Indy", "Jordan",
