@@ -268,3 +268,24 @@ def test_a_deal_closed_before_it_was_created_blocks_by_default_and_can_be_quaran
     assert source.quarantine and "O3" not in set(source.read("deals")["deal_id"])
     wins = by(m.win_rate_by_seller(source), "rep_id")
     assert wins.loc["ana", ["closed", "won"]].tolist() == [2, 2]  # the quarantined lost deal is left out
+
+
+# ------------------------------------------------------------------------------------ init and the folder's config
+def test_init_writes_a_commented_config_the_report_then_reads(tmp_path):
+    from helpers.core.config import load_config_for_data
+    from helpers.data.init_config import init_folder
+
+    folder = real_shapes.leads_and_closed_deals(tmp_path / "acme_funnel")
+    assert load_config_for_data(None, folder).organisation == "Acme Funnel"  # before init: named after the folder
+    assert load_config_for_data(None, folder).monthly_lead_value_goal == 0.0  # never the sample's goal
+    written = init_folder(folder)
+    assert written == tmp_path / "acme_funnel.workbook.toml"
+    text = written.read_text()
+    assert 'organisation = "Acme Funnel"' in text and "monthly_lead_value_goal = 0.0" in text
+    assert "# leads.source: unknown direct_traffic (2 rows), display (1 rows)" in text
+    assert '"leads.source" = {direct_traffic = "direct", display = "other"}' in text
+    assert "no activities table" in text and "no hiring scorecards" in text
+    config = load_config_for_data(None, folder)
+    assert config.source_file == written and config.data_dir == folder.resolve()
+    with pytest.raises(FileExistsError):
+        init_folder(folder)
