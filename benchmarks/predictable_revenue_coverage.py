@@ -61,6 +61,9 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print(M.backtest_summary(bt).round(3).to_string(index=False))
     print(bt.groupby("seed")[["in_80", "in_95"]].mean().round(2).to_string())
+    # which side the misses fall on: a biased forecast misses on one side, a narrow one on both
+    side = bt.assign(above_80=bt["actual"] > bt["high_80"], below_80=bt["actual"] < bt["low_80"])
+    print(side.groupby("months_ahead")[["above_80", "below_80"]].mean().round(3).to_string())
 
 
 if __name__ == "__main__":

@@ -352,7 +352,9 @@ class RevenueForecaster(Estimator):
       of the last ``history`` month ends) won then, with a Beta posterior for its uncertainty;
     * new deals: deals opened per month by lead kind (mean of the last ``rate_window`` months, spread from
       their month-to-month variation), each won after 0, 1, 2 ... months with the rates of past deals;
-    * the MRR of each win is drawn from the won deals of the last ``history`` months.
+    * the MRR of each win is drawn from past wins with the same time to close (big deals close slower):
+      open deals from past wins of their age won that many months later, new deals from their kind's
+      wins at that lag (fewer than 5 such wins: the wider pool).
 
     ``simulations`` Monte Carlo draws give the point forecast (mean) and the 80% and 95% intervals.
     Fitted: ``forecast_`` (one row per month ahead), ``draws_`` (simulations x months), ``n_open_``.
@@ -408,7 +410,9 @@ class RevenueForecaster(Estimator):
         n_b = len(AGE_EDGES_DAYS) - 1
         won_b = np.zeros((n_b, H))
         seen_b = np.zeros((n_b, H))
-        won_pool: list[list[np.ndarray]] = [[] for _ in range(n_b)]  # MRR of past wins by age at the snapshot
+        # MRR of past wins by age at the snapshot and months until the win: deal size goes with time to close
+        # (big deals close slower), so a win two months out is valued from past wins two months out
+        won_pool: list[list[list[np.ndarray]]] = [[[] for _ in range(H)] for _ in range(n_b)]
         for k in range(1, self.history + 1):  # past snapshots (a dozen month ends, not a loop over deals)
             s = t - k
             s_cut = _start_of(s + 1)
@@ -422,7 +426,7 @@ class RevenueForecaster(Estimator):
                 won_b[:, h - 1] += np.bincount(b, weights=hit.to_numpy(float), minlength=n_b)
                 hit_mrr = snap["mrr"].to_numpy(float)
                 for bb in np.unique(b[hit.to_numpy()]):  # five age buckets at most
-                    won_pool[bb].append(hit_mrr[hit.to_numpy() & (b == bb)])
+                    won_pool[bb][h - 1].append(hit_mrr[hit.to_numpy() & (b == bb)])
                 seen_b[:, h - 1] += np.bincount(b, minlength=n_b)
         p_draw = rng.beta(0.5 + won_b[None, :, :], 0.5 + np.maximum(seen_b - won_b, 0)[None, :, :],
                           size=(S, n_b, H))
@@ -435,15 +439,20 @@ class RevenueForecaster(Estimator):
             n_open = int(in_b.sum())
             if n_open == 0:
                 continue
-            bm = float(np.concatenate(won_pool[b]).mean()) if won_pool[b] else mrr_mean
             probs = np.concatenate([p_draw[:, b, :], 1 - p_draw[:, b, :].sum(axis=1, keepdims=True)], axis=1)
             probs = np.clip(probs, 0, 1)
             counts = rng.multinomial(n_open, probs / probs.sum(axis=1, keepdims=True))[:, :H]
-            # a win's MRR: past wins of deals that age (big deals close slower: not the open deals' MRR)
-            pool = np.concatenate(won_pool[b]) if won_pool[b] else recent_won
-            pool = pool[np.isfinite(pool)] if pool.size >= 5 else recent_won
-            draws += value(counts, pool)
-            pipe_mean += n_open * bm * (won_b[b] / np.maximum(seen_b[b], 1))
+            # a win's MRR: past wins of deals of that age won that many months later (not the open deals' own
+            # MRR); with fewer than 5 such wins, past wins of that age, then all recent wins
+            age_pool = [x for per_h in won_pool[b] for x in per_h]
+            age_pool = np.concatenate(age_pool) if age_pool else np.zeros(0)
+            age_pool = age_pool[np.isfinite(age_pool)] if age_pool.size >= 5 else recent_won
+            for h in range(H):
+                pool = np.concatenate(won_pool[b][h]) if won_pool[b][h] else np.zeros(0)
+                pool = pool[np.isfinite(pool)] if pool.size >= 5 else age_pool
+                draws[:, h] += value(counts[:, h], pool)
+                bm = float(pool.mean()) if pool.size else mrr_mean
+                pipe_mean[h] += n_open * bm * (won_b[b, h] / max(seen_b[b, h], 1))
 
         # ---- deals still to be opened: by kind, opened per month and won after lag months
         new_mean = np.zeros(H)
@@ -475,15 +484,23 @@ class RevenueForecaster(Estimator):
             lam_draw = rng.gamma(max(lam, 1e-9) ** 2 / max(mean_unc, 1e-9), max(mean_unc, 1e-9) / max(lam, 1e-9),
                                  size=(S, H)) if lam > 0 else np.zeros((S, H))
             opened = rng.poisson(rng.gamma(shape, np.maximum(lam_draw, 1e-12) / shape))
-            won_mrr_kind = cohort.loc[won_known.loc[cohort.index], "mrr"].to_numpy(float)
+            cohort_won = cohort[won_known.loc[cohort.index]]
+            won_mrr_kind = cohort_won["mrr"].to_numpy(float)
             if won_mrr_kind.size < 5:
                 won_mrr_kind = recent_won
-            km = float(won_mrr_kind.mean()) if won_mrr_kind.size else 0.0
+            # a win's MRR from past wins of that kind won after the same lag (slow deals are the big ones)
+            lag_of_win = (cohort_won["_cm"] - cohort_won["_om"]).to_numpy()
+            lag_pools = []
+            for lag in range(H):
+                pool = cohort_won["mrr"].to_numpy(float)[lag_of_win == lag]
+                pool = pool[np.isfinite(pool)]
+                lag_pools.append(pool if pool.size >= 5 else won_mrr_kind)
             for j in range(H):  # opened in month t+1+j, won in t+1+j+lag
                 for lag in range(H - j):
                     wins = rng.binomial(opened[:, j], np.clip(q_draw[:, lag] * factor, 0, 1))
-                    draws[:, j + lag] += value(wins, won_mrr_kind)
-                    new_mean[j + lag] += lam * q[lag] * km
+                    draws[:, j + lag] += value(wins, lag_pools[lag])
+                    lag_mrr = float(np.nanmean(lag_pools[lag])) if lag_pools[lag].size else 0.0
+                    new_mean[j + lag] += lam * q[lag] * lag_mrr
 
         months = [month_label(t + h) for h in range(1, H + 1)]
         qs = np.quantile(draws, [0.025, 0.10, 0.90, 0.975], axis=0)
