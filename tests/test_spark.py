@@ -73,3 +73,25 @@ def test_a_session_outside_utc_is_refused(org):
             spark_folder_source(spark, org)
     finally:
         spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+def test_open_category_values_are_trimmed_alike_on_spark_and_duckdb(org, tmp_path):
+    """Open vocabularies are trimmed and lower-cased in the engine. Spark SQL once read the form feed of
+    Ibis' strip() as a plain "f" and cut "free_trial" to "ree_trial" (every free trial lost on Spark)."""
+    import shutil
+
+    folder = tmp_path / "org"
+    shutil.copytree(org, folder)
+    leads = pd.read_parquet(folder / "leads.parquet")
+    edited = leads["lead_id"].head(3).tolist()
+    leads.loc[leads.index[:3], "first_offer"] = [" Free_Trial ", "\tebook\n", "fax_form"]
+    leads.to_parquet(folder / "leads.parquet", index=False)
+    spark = local_session()
+    on_spark = r.fetch(spark_folder_source(spark, folder).table("leads").select("lead_id", "first_offer"))
+    duck = FolderSource(folder)
+    on_duck = r.fetch(duck.table("leads").select("lead_id", "first_offer"))
+    duck.close()
+    on_spark, on_duck = (f.sort_values("lead_id").reset_index(drop=True) for f in (on_spark, on_duck))
+    assert on_duck.set_index("lead_id").loc[edited, "first_offer"].tolist() == ["free_trial", "ebook", "fax_form"]
+    assert (on_duck["first_offer"] == "free_trial").sum() > 3
+    pd.testing.assert_frame_equal(on_spark, on_duck, check_dtype=False)

@@ -78,6 +78,9 @@ _CSV_TYPES: dict[str, str] = {
     "bool": "BOOLEAN",
 }
 
+# blanks at either end of a category value (spaces, tabs, line breaks)
+_EDGE_BLANKS = "^[ \t\r\n]+|[ \t\r\n]+$"
+
 class DataSourceError(RuntimeError):
     """The data source cannot be opened or read; the message says how to fix it."""
 
@@ -243,7 +246,9 @@ class DataSource:
             if c.allowed and c.open_vocabulary:
                 # open vocabulary: values kept as their own level, trimmed and lower-cased; an empty cell of a
                 # column that must hold a value reads "unknown"; the configuration's [categories] map applies
-                value = value.strip().lower()
+                # (a regular expression, not strip(): Spark SQL reads the form feed of strip()'s character
+                # set as a plain "f" and cut "free_trial" to "ree_trial")
+                value = value.re_replace(_EDGE_BLANKS, "").lower()
                 if not c.nullable or c.fill is not None:
                     value = value.fill_null("unknown")
                 mapping = self.category_map.get(c.name) or self.category_map.get(f"{name}.{c.name}")
