@@ -330,18 +330,22 @@ def _raise_interrupt(signum: int, frame: Any) -> None:  # noqa: ARG001 - signal 
 
 
 def _in_child_process(func: Any, *args: Any) -> Any:
-    """Run ``func(*args)`` in a forked child and return its result (or raise its exception).
+    """Run ``func(*args)`` in a child process and return its result (or raise its exception).
 
     Validation reads every table (1.7 GB at its peak on 10 million activities); in a child that
     memory goes back to the system when it exits, instead of staying with the report process while
-    the notebooks run. Where fork is unavailable it runs in this process.
+    the notebooks run. Where no fork server is available it runs in this process.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    # A fresh interpreter (forkserver), not a plain fork: a fork of a process that already runs threads
+    # (Arrow's pools, a Spark gateway, a kernel client) can copy a lock held by another thread, and the
+    # child then waits forever (seen: validation stuck inside a forked child after a Spark session).
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" not in methods:
         return func(*args)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver")) as pool:
         return pool.submit(func, *args).result()
 
 
