@@ -245,6 +245,14 @@ def mature_leads(features: pd.DataFrame, *, as_of: Any, maturity_days: float) ->
     return features.loc[features["created_at"] <= cutoff].reset_index(drop=True)
 
 
+
+def _with_segment(table, lead_key: str, lead_seg):
+    """``_seg``: the lead's segment where the lead is known, else the rep's (``_rep_seg``)."""
+    if lead_seg is None:
+        return table.mutate(_seg=table._rep_seg)
+    table = table.left_join(lead_seg, table[lead_key] == lead_seg._lid)
+    return table.mutate(_seg=ibis.coalesce(table._lead_seg, table._rep_seg))
+
 def segment_economics(source: "DataSource", *, as_of: Any, lifetime_cap_months: float,
                       level: float = 0.95) -> pd.DataFrame:
     """Expected MRR of a won deal and expected customer lifetime, per segment (aggregated in the engine).
@@ -266,12 +274,7 @@ def segment_economics(source: "DataSource", *, as_of: Any, lifetime_cap_months: 
     lead_seg = (source.table("leads").select(_lid="lead_id", _lead_seg="segment") if source.has("leads") else None)
     deals = source.table("deals")
     deals = deals.filter((deals.status == "won") & deals.closed_at.notnull() & (deals.closed_at <= cutoff))
-    d = deals.left_join(reps, deals.rep_id == reps._rid)
-    if lead_seg is not None:
-        d = d.left_join(lead_seg, d.lead_id == lead_seg._lid)
-        d = d.mutate(_seg=ibis.coalesce(d._lead_seg, d._rep_seg))
-    else:
-        d = d.mutate(_seg=d._rep_seg)
+    d = _with_segment(deals.left_join(reps, deals.rep_id == reps._rid), "lead_id", lead_seg)
     d = d.mutate(_seg=d._seg.fill_null("all_unknown"))
     mrr = d.group_by(segment=d._seg).aggregate(won_deals=d.count(), mrr_sum=d.mrr.sum(),
                                                mrr_sq=(d.mrr * d.mrr).sum()).to_pandas()
@@ -281,12 +284,7 @@ def segment_economics(source: "DataSource", *, as_of: Any, lifetime_cap_months: 
         c = c.filter(c.start_date <= as_of_date)
         all_deals = source.table("deals").select(_did="deal_id", _dlead="lead_id", _drep="rep_id")
         c = c.left_join(all_deals, c.deal_id == all_deals._did)
-        c = c.left_join(reps, c.closing_rep_id == reps._rid)
-        if lead_seg is not None:
-            c = c.left_join(lead_seg, c._dlead == lead_seg._lid)
-            c = c.mutate(_seg=ibis.coalesce(c._lead_seg, c._rep_seg))
-        else:
-            c = c.mutate(_seg=c._rep_seg)
+        c = _with_segment(c.left_join(reps, c.closing_rep_id == reps._rid), "_dlead", lead_seg)
         churned = c.churn_date.notnull() & (c.churn_date <= as_of_date)
         end = ibis.ifelse(churned, c.churn_date, as_of_date)
         c = c.mutate(_seg=c._seg.fill_null("all_unknown"), _churned=churned,
