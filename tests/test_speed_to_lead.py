@@ -88,9 +88,11 @@ def test_recommended_cutoff_is_where_the_planted_hazard_ends(planted_attempts):
     curve = stl.attempt_curve(counts, settings=SETTINGS)
     cut = stl.recommended_cutoffs(curve, settings=SETTINGS).set_index("segment").loc["small_business"]
     assert (cut["cutoff"], cut["stop_at"], cut["configured"]) == (6, 7, 5)
-    # an attempt costing more than any attempt is worth stops at once
+    # an attempt costing more than any attempt is worth: never "make 0 attempts" (a degenerate number),
+    # no cutoff, and the reason says the first attempt itself looks not worth making
     pricey = replace(SETTINGS, attempt_cost=1e6)
-    assert stl.recommended_cutoffs(curve, settings=pricey)["cutoff"].iloc[0] == 0
+    first = stl.recommended_cutoffs(curve, settings=pricey).iloc[0]
+    assert pd.isna(first["cutoff"]) and "even the first attempt looks not worth making" in first["reason"]
 
 
 def test_too_few_leads_give_no_recommendation(planted_attempts):
