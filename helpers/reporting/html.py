@@ -201,7 +201,8 @@ def _leadership_notebook(nb: Any) -> Any:
         cleaned.append(cell)
     cleaned = _fold_long_sections(cleaned)
     if appendix:
-        marker = nbformat.v4.new_markdown_cell(f"## {APPENDIX_TITLE}\n\n{APPENDIX_INTRO}")
+        # a fixed cell id: a re-run of the same month must publish the same bytes
+        marker = nbformat.v4.new_markdown_cell(f"## {APPENDIX_TITLE}\n\n{APPENDIX_INTRO}", id="appendix-start")
         cleaned += [marker, *appendix]
     nb.cells = cleaned
     nb.metadata.pop("widgets", None)  # widget state would pull the widget manager from a CDN

@@ -193,7 +193,8 @@ def scheduled_notebook(path: Path, notes: tuple[str, ...] | list[str] = ()) -> A
     nb.cells = [c for c in nb.cells if "analyst-only" not in c.get("metadata", {}).get("tags", [])]
     if notes:  # what the data lacks this month, right under the page's title, before any figure
         at = next((i + 1 for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), 0)
-        note = nbformat.v4.new_markdown_cell("\n>\n".join(f"> **Data note:** {n}" for n in notes))
+        note = nbformat.v4.new_markdown_cell("\n>\n".join(f"> **Data note:** {n}" for n in notes),
+                                             id="data-notes")  # fixed: re-runs publish the same bytes
         note.metadata["tags"] = ["data-note"]
         nb.cells.insert(at, note)
     return nb
@@ -330,23 +331,15 @@ def _raise_interrupt(signum: int, frame: Any) -> None:  # noqa: ARG001 - signal 
 
 
 def _in_child_process(func: Any, *args: Any) -> Any:
-    """Run ``func(*args)`` in a child process and return its result (or raise its exception).
+    """Run ``func(*args)`` in a fresh child process and return its result (or raise its exception).
 
     Validation reads every table (1.7 GB at its peak on 10 million activities); in a child that
     memory goes back to the system when it exits, instead of staying with the report process while
-    the notebooks run. Where no fork server is available it runs in this process.
+    the notebooks run. See :mod:`helpers.reporting.child` for why it is not a fork.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from helpers.reporting.child import run_in_child
 
-    # A fresh interpreter (forkserver), not a plain fork: a fork of a process that already runs threads
-    # (Arrow's pools, a Spark gateway, a kernel client) can copy a lock held by another thread, and the
-    # child then waits forever (seen: validation stuck inside a forked child after a Spark session).
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" not in methods:
-        return func(*args)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        return pool.submit(func, *args).result()
+    return run_in_child(func, *args)
 
 
 def _validate_before_run(config: Any) -> tuple[str, ...]:
