@@ -47,7 +47,13 @@ def lab(tmp_path_factory):
            f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--LabApp.news_url="]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.insert(2, "--allow-root")  # as `make lab` does
-    env = {**os.environ, "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"), "PYTHONPATH": str(PROJECT_ROOT)}
+    # JupyterLab 4 renders only the cells in view ("windowing"): after Run All the view is at the last
+    # cell and the widget's cell is not in the page at all. The test's own settings turn windowing off.
+    settings = root / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    env = {**os.environ, "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"), "PYTHONPATH": str(PROJECT_ROOT),
+           "JUPYTERLAB_SETTINGS_DIR": str(root / "lab-settings")}
     log = open(root / "lab.log", "wb")
     server = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
