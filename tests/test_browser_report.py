@@ -6,8 +6,6 @@ a missing browser is a failure, so the check cannot silently vanish.
 """
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,23 +15,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser_support import SCREEN, WIDTH, launch, output_dir, sync_playwright
+from browser_support import SCREEN, WIDTH, chromium_path, launch, output_dir, sync_playwright
 from helpers.data.sample import generate_org
 from helpers.reporting.pipeline import build_report
 from test_report_support import write_tiny_org
 
 pytest_plugins = ["shared_reports"]
 pytestmark = pytest.mark.browser
-
-
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("CI"):
-        pytest.fail("headless Chromium is required in CI: apt-get install chromium (done by .ci/run)")
-    pytest.skip("Chromium not installed (apt-get install chromium)")
 
 
 def screenshot(browser: str, page: Path, png: Path, profile: Path) -> np.ndarray:
@@ -54,7 +42,7 @@ def report_folder(tmp_path_factory):
 
 @pytest.mark.parametrize("page", ["index.html", "03_funnel_coaching.html"])
 def test_page_renders_offline_and_is_not_blank(report_folder, tmp_path, page):
-    pixels = screenshot(chromium(), report_folder / page, tmp_path / "shot.png", tmp_path / "profile")
+    pixels = screenshot(chromium_path(), report_folder / page, tmp_path / "shot.png", tmp_path / "profile")
     assert pixels.shape == (1600, 1280)
     dark = (pixels < 200).mean()  # text, rules, plot bars
     assert 0.01 < dark < 0.6, f"{page}: {dark:.1%} of pixels are ink; the page looks blank or broken"

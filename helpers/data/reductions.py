@@ -83,7 +83,6 @@ def _ts_literal(ts: pd.Timestamp) -> ibis.Value:
     return ibis.literal(ts.to_pydatetime(), type=UTC_TS)
 
 
-_month_label = month_texts  # the name analyses/predictable_revenue/reductions.py imports
 
 
 def fetch(expr: ibis.Expr) -> pd.DataFrame:

@@ -28,6 +28,7 @@ import pandas as pd
 
 from helpers.core.estimator import Estimator
 from helpers.core.intervals import wilson_interval
+from helpers.core.periods import month_at as month_label, month_index  # noqa: F401 - month arithmetic, also for report.py
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import WorkbookConfig
@@ -129,16 +130,6 @@ class PredictableRevenueSettings:
 
 
 # ============================================================================ months
-def month_index(label: Any) -> int:
-    """Months since year 0 of a ``YYYY-MM`` label or a timestamp (for arithmetic on months)."""
-    p = pd.Period(str(label)[:7], freq="M")
-    return p.year * 12 + p.month - 1
-
-
-def month_label(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
 def _month_of(ts: pd.Series) -> pd.Series:
     """Month index of each timestamp (NaN where missing)."""
     out = ts.dt.year * 12 + ts.dt.month - 1
