@@ -14,7 +14,7 @@ import pytest
 from helpers.core.results import Figure, Finding, Results
 from helpers.reporting.html import render_report_html, table_of_contents
 from helpers.reporting.index_page import action_verb, month_actions, plain_data_description, since_last_month
-from helpers.reporting.present import (figure_height, format_frame, format_value, label, plain_interval,
+from helpers.reporting.present import (figure_height, format_frame, format_value, label, name_label, plain_interval,
                                        present_table_html)
 
 
@@ -35,6 +35,12 @@ def test_codes_become_labels_and_words_stay_words():
     assert label("Harper Hughes") == "Harper Hughes" and label("R00018") == "R00018"
     stage = SimpleNamespace(funnel_stages=(SimpleNamespace(name="discovery", label="Discovery calls"),))
     assert label("discovery", config=stage) == "Discovery calls"
+
+
+def test_persona_codes_read_as_names_and_typed_names_stay_as_typed():
+    assert name_label("marketing_mary") == "Marketing Mary" and name_label("owner ollie") == "Owner Ollie"
+    assert name_label("CFO Carl") == "CFO Carl" and name_label("sdr_sam") == "SDR Sam"
+    assert name_label(None) == "\u2013" and name_label("") == ""
 
 
 def test_frame_is_formatted_by_column_kind():

@@ -79,6 +79,20 @@ def label(code: Any, *, config: Any = None, extra: Mapping[str, str] | None = No
     return out[:1].upper() + out[1:]
 
 
+def name_label(code: Any) -> str:
+    """A persona or other *name* code as words in title case: ``marketing_mary`` -> "Marketing Mary".
+
+    A value the data already spell with capitals (``Marketing Mary``, ``CFO Carl``) is kept as it is.
+    """
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return DASH
+    text = str(code).strip()
+    if re.fullmatch(r"[a-z0-9_ .-]+", text) and re.search(r"[a-z]", text):
+        words = [w for w in re.split(r"[_ ]+", text) if w]
+        return " ".join(_ACRONYMS.get(w, w[:1].upper() + w[1:]) for w in words)
+    return text
+
+
 def labels(codes: Iterable[Any], **kw: Any) -> list[str]:
     return [label(c, **kw) for c in codes]
 

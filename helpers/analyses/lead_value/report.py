@@ -26,6 +26,7 @@ from helpers.analyses.lead_value import sla
 from helpers.analyses.lead_value import speed_to_lead as stl
 from helpers.core.intervals import wilson_interval
 from helpers.reporting.context import month_bounds
+from helpers.reporting.present import name_label
 
 MONTHLY_ONLY = "Shown in the monthly report."
 #: Columns kept per lead after fitting: what the value tables, buyer matrix, lead types and marketing's goal read.
@@ -218,7 +219,7 @@ class LeadValueSection:
         if b.empty:
             return None
         shown = pd.DataFrame({
-            "Persona": b["persona"].str.replace("_", " "), "Journey stage": b["journey_stage"],
+            "Persona": b["persona"].map(name_label), "Journey stage": b["journey_stage"],
             f"Leads in {self.report.month_label}": b["leads_in_month"].map("{:,}".format),
             "Mature leads": b["mature_leads"].map("{:,}".format),
             "Became customers": b.apply(lambda r: f"{r.conversion:.1%} ({r.ci_low:.1%}-{r.ci_high:.1%})", axis=1),
@@ -236,7 +237,7 @@ class LeadValueSection:
                 f"({self.settings.target_band[0]:g} to {self.settings.target_band[1]:g} times the overall rate). ")
         early = b.loc[b["recommendation"] == "pass earlier"]
         late = b.loc[b["recommendation"] == "pass later"]
-        name = lambda r: f"{r.persona.replace('_', ' ')} at {r.journey_stage}"  # noqa: E731
+        name = lambda r: f"{name_label(r.persona)} at {r.journey_stage}"  # noqa: E731
         if len(early):
             text += ("Pass to sales as soon as they arrive: " + ", ".join(name(r) for r in early.itertuples())
                      + " (converting far above target). ")
