@@ -229,3 +229,32 @@ def test_the_contract_check_catches_each_way_of_breaking_it():
     for expected, cells in broken.items():
         problems = contract_problems(nb(*cells))
         assert problems and all(expected in p for p in problems[:1]), (expected, problems)
+
+
+def lost_displays(nb) -> list[str]:
+    """Expression statements whose value a reader never sees: a value that is not the cell's last statement
+    (``report.say(...)`` or a table) is dropped by IPython unless it is wrapped in ``display(...)``."""
+    lost = []
+    for tree in _cell_trees(nb):
+        for statement in tree.body[:-1]:
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+                func = statement.value.func
+                name = ast.unparse(func)
+                if _is_report_attr(func, "say") or name.endswith(("_table", ".table", "_shown", "_text", "_sentence")):
+                    lost.append(ast.unparse(statement))
+    return lost
+
+
+def test_no_sentence_or_table_is_computed_and_then_dropped(notebook):
+    """A sentence built in the middle of a cell without display() never reaches the page (03's follow-up
+    sentence and 01's weights sentence were lost that way, leaving an empty box)."""
+    path, nb = notebook
+    assert lost_displays(nb) == [], f"{path.name}: wrap these in display(...) or make them the cell's last line"
+
+
+def test_the_dropped_display_check_catches_a_lost_sentence():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("report.say(analysis.summary_text())\nanalysis.table()"),
+                nbformat.v4.new_code_cell("display(report.say('kept'))\nanalysis.table()")]
+    assert lost_displays(nb) == ["report.say(analysis.summary_text())"]

@@ -152,10 +152,11 @@ class FocusFollowUp:
                 f"{self.month}" + (f"; {len(r) - len(judged)} had no leads to compare" if len(judged) < len(r) else "")
                 + ". One month is short: read it with the progress chart.")
 
-    def table(self) -> pd.DataFrame:
+    def table(self) -> pd.DataFrame | None:
+        """The follow-up rows as the page shows them; None when there is nothing to follow up (the sentence says why)."""
         r = self.rows()
         if r.empty:
-            return pd.DataFrame()
+            return None
         shown = r.assign(focus=r["focus_stage"].map(lambda s: self.labels.get(s, s)))
         return shown.rename(columns={
             "rep": "Rep", "focus": "Last month's focus", "skill": "Skill agreed", "before_pct": f"{self.previous_month} %",
