@@ -573,8 +573,8 @@ class ExperimentReview(Estimator):
         """Headline, key figure, one figure per experiment (effect, interval, n), findings, caveats, details."""
         results.headline(self.headline())
         decided = self.summary_[self.summary_["verdict"].isin(["success", "no_effect", "worse", "inconclusive"])]
-        results.key_figure("experiments_succeeded", "Decided experiments that met their pre-registered bar "
-                           "(n = experiments decided)", int((decided["verdict"] == "success").sum()), n=len(decided))
+        results.key_figure("experiments_succeeded", "Experiments that met their pre-registered bar, "
+                           "of those decided", int((decided["verdict"] == "success").sum()), n=len(decided))
         level = 1 - self.settings.alpha
         for r in self._rows():
             if r["effect"] is None or pd.isna(r["effect"]):
