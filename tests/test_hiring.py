@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from helpers.reporting.present import label
 from helpers.core.config import load_config
 from helpers.data.engine import open_source
 from helpers.analyses.hiring.model import (HiringDataError, TraitModel, candidate_trait_scores, check_scores,
-                                           hires_needed, interviewer_leniency, open_candidates)
+                                           hires_needed, holm_adjusted, interviewer_leniency, open_candidates)
 from helpers.analyses.hiring.report import trait_discovery
 from helpers.analyses.success import SUCCESS_METRICS
 from helpers.paths import SAMPLE_DATA_DIR
@@ -253,10 +254,10 @@ def test_page_tables_have_every_trait_and_readable_values(found) -> None:
     '2515.000', attainment as '1.121', and open candidates had negative predicted attainment."""
     result, _ = found
     effects = result.effects_table()
-    assert "prior success" in effects.index and "work ethic" in effects.index
+    assert "Prior success" in effects.index and "Work ethic" in effects.index  # every row label capitalised alike
     summary = result.model.summary
     for trait in summary.index:
-        row = effects.loc[trait.replace("_", " ")]
+        row = effects.loc[label(trait)]
         assert row["Effect (SD per SD)"] == pytest.approx(round(summary.loc[trait, "effect"], 2), nan_ok=True)
         if pd.notna(summary.loc[trait, "effect"]):
             assert pd.notna(row["Effect (SD per SD)"]) and pd.notna(row["Rank"])
@@ -293,6 +294,19 @@ def test_eighteen_hires_name_no_trait_and_say_what_the_data_need() -> None:
         assert not any(sev == "good" for _, sev in sentences)
         assert "No trait can be named yet: 18 hires are too few" in sentences[0][0] and "30 hires" in sentences[0][0]
         assert model.weights_sentence().startswith("Keep equal weights")
+
+
+def test_holm_adjusted_p_values_match_statsmodels() -> None:
+    """Our Holm step-down (no garbage collection per call) against statsmodels' multipletests, in the input
+    order, with ties, p-values that adjust past 1 and a single test."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(4)
+    cases = [rng.uniform(size=7), rng.uniform(0, 0.05, size=5), np.array([0.01, 0.04, 0.01, 0.3, 0.04]),
+             np.array([0.02]), np.array([0.9, 0.5, 0.6])]
+    for p in cases:
+        np.testing.assert_allclose(holm_adjusted(p), multipletests(p, method="holm")[1], rtol=1e-12)
+    assert holm_adjusted(np.array([0.01, 0.04, 0.03])).tolist() == pytest.approx([0.03, 0.06, 0.06])
 
 
 def test_trait_false_positive_rate_with_holm_on_null_hires() -> None:

@@ -17,6 +17,7 @@ from helpers.analyses.hiring.model import (HiringDataError, HiringSettings, Trai
                                            check_scores, cohort_effects, hires_table, interviewer_leniency,
                                            open_candidates, score_distributions)
 from helpers.analyses.success import SUCCESS_METRICS, compute_success_metrics
+from helpers.reporting.present import label
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.core.config import WorkbookConfig
@@ -58,7 +59,7 @@ class HiringAnalysis:
             cols[SUCCESS_METRICS[metric].label] = [
                 "not estimated" if pd.isna(r.effect) else f"{r.effect:+.2f} ({r.ci_low:+.2f} to {r.ci_high:+.2f})"
                 + (" *" if r.significant else "") for r in s.itertuples()]
-        return pd.DataFrame(cols, index=[t.replace("_", " ") for t in self.traits])
+        return pd.DataFrame(cols, index=[label(t) for t in self.traits])
 
     def metrics_table(self) -> pd.DataFrame:
         """Per success metric: hires with a value, median and middle half (what the metrics look like)."""
@@ -110,7 +111,7 @@ class HiringAnalysis:
         }, index=s.index)
         # relabel after building: an index of new names given to the constructor would re-align every column
         # to names the summary does not have ("prior success" vs prior_success) and fill the rows with NaN
-        return table.set_axis([t.replace("_", " ") for t in s.index], axis=0)
+        return table.set_axis([label(t) for t in s.index], axis=0)
 
     def open_table(self, top: int = 15) -> pd.DataFrame:
         """The best open candidates with predicted success and prediction interval."""
