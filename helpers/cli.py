@@ -43,6 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--revenue-roles", action="store_true",
                    help="also plant notebook 07's roles (market-response, SDR, closer, account manager), lead kinds "
                         "with different conversion and cycle, a lead-load effect and seasonality (off: same bytes)")
+    truths = p.add_argument_group("other truths than the sample's (each off by default: off keeps every byte)")
+    truths.add_argument("--no-effects", action="store_true",
+                        help="nothing has an effect: no trait or training score predicts, equal reps and lead types, "
+                             "one churn rate, no interviewer leniency, null experiments")
+    truths.add_argument("--no-weak-stages", action="store_true", help="plant no weak funnel stage")
+    truths.add_argument("--hires", type=int, default=None,
+                        help="only the N most recent hires have hiring scorecards (e.g. 18)")
+    truths.add_argument("--segment-cadence", action="store_true",
+                        help="segments connect less and call further apart (enterprise 0.5x connect, 2.5x spacing)")
+    truths.add_argument("--old-weak-stage", action="store_true",
+                        help="the weak stages hold only in leads older than the last 6 months (needs --months 9+)")
+    truths.add_argument("--experiment-harm", action="store_true",
+                        help="EXP-01's treatment is worse than control (close probability x0.6)")
 
     p = sub.add_parser(
         "report", help="run the notebooks and build the month's (or the day's) HTML report",
@@ -110,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
             from helpers.data.sample import cli_sample
 
             return cli_sample(seed=args.seed, reps=args.reps, months=args.months, out=args.out, fmt=args.format,
-                              revenue_roles=args.revenue_roles)
+                              revenue_roles=args.revenue_roles, no_effects=args.no_effects,
+                              weak_stages=not args.no_weak_stages, hires=args.hires,
+                              segment_cadence=args.segment_cadence, old_weak_stage=args.old_weak_stage,
+                              experiment_harm=args.experiment_harm)
         if args.command == "import":
             from helpers.data.importers.pipeline import cli_import
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ from helpers.data.sample_month import _MonthSteps
 from helpers.data.sample_org import _OrgSteps
 from helpers.data.sample_revenue import _RevenueSteps
 from helpers.data.sample_truth import (DAY, DEFAULT_END_MONTH, DEFAULT_FORMAT, DEFAULT_MONTHS, DEFAULT_REPS,
-                                       DEFAULT_SEED, GROUND_TRUTH_FILE, OFFERS, SampleError, WARMUP_MONTHS, _date)
+                                       DEFAULT_SEED, GROUND_TRUTH_FILE, HARM_CLOSE_MULTIPLIER, OFFERS,
+                                       OLD_WEAK_STAGE_RECENT_MONTHS, Plants, SampleError, WARMUP_MONTHS, _date)
 
 __all__ = ["generate_org", "cli_sample", "SampleError", "DEFAULT_SEED", "DEFAULT_REPS", "DEFAULT_MONTHS",
            "DEFAULT_END_MONTH", "DEFAULT_FORMAT", "GROUND_TRUTH_FILE"]
@@ -54,7 +56,9 @@ __all__ = ["generate_org", "cli_sample", "SampleError", "DEFAULT_SEED", "DEFAULT
 # ============================================================================ the generator
 class _Generator(_OrgSteps, _MonthSteps, _RevenueSteps):
     def __init__(self, out_dir: Path, *, seed: int, reps: int, months: int, fmt: str, end_month: str,
-                 config_path: Path | None, weak_stages: bool = True, revenue_roles: bool = False):
+                 config_path: Path | None, weak_stages: bool = True, revenue_roles: bool = False,
+                 no_effects: bool = False, hires: int | None = None, segment_cadence: bool = False,
+                 old_weak_stage: bool = False, experiment_harm: bool = False):
         if reps < 6:
             raise SampleError(f"reps={reps}: the sample needs at least 6 quota-carrying reps "
                               f"(a few per segment, a leaver and a new hire); pass --reps 6 or more")
@@ -62,6 +66,16 @@ class _Generator(_OrgSteps, _MonthSteps, _RevenueSteps):
             raise SampleError(f"months={months}: the sample needs at least 2 months of history; pass --months 2 or more")
         if fmt not in FORMATS:
             raise SampleFormatError(f"format {fmt!r} is not one the workbook reads: use one of {', '.join(FORMATS)}")
+        if hires is not None and not 1 <= int(hires) <= reps:
+            raise SampleError(f"hires={hires}: between 1 and reps ({reps}) of the reps can have hiring scorecards; "
+                              f"pass --hires 1 to {reps}, or leave it out for every rep")
+        if old_weak_stage and months < OLD_WEAK_STAGE_RECENT_MONTHS + 3:
+            raise SampleError(f"months={months}: a weak stage only in leads older than the last "
+                              f"{OLD_WEAK_STAGE_RECENT_MONTHS} months needs at least {OLD_WEAK_STAGE_RECENT_MONTHS + 3} "
+                              f"months of history; pass --months {OLD_WEAK_STAGE_RECENT_MONTHS + 3} or more")
+        if no_effects and (old_weak_stage or experiment_harm):
+            raise SampleError("no_effects plants no effect anywhere; it cannot be combined with old_weak_stage or "
+                              "experiment_harm (drop one of them)")
         try:
             end = np.datetime64(end_month, "M")
         except ValueError:
@@ -84,6 +98,33 @@ class _Generator(_OrgSteps, _MonthSteps, _RevenueSteps):
         self.truth: dict[str, Any] = {}
         self.weak_stages = bool(weak_stages)  # False: no planted weak funnel stage (a null org for tests)
         self.revenue_roles = bool(revenue_roles)  # True: notebook 07's roles, lead kinds, load effect, seasonality
+        # other truths than the sample's (each off by default; off keeps every byte of the sample)
+        self.no_effects = bool(no_effects)  # nothing has an effect anywhere (Plants.none())
+        self.plants = Plants.none() if self.no_effects else Plants()
+        if experiment_harm:
+            self.plants = replace(self.plants, gpct_close_multiplier=HARM_CLOSE_MULTIPLIER)
+        self.experiment_harm = bool(experiment_harm)
+        self.n_hires = None if hires is None else int(hires)  # only the latest hires have scorecards
+        self.segment_cadence = bool(segment_cadence)  # segments differ in connect rate and call spacing
+        self.old_weak_stage = bool(old_weak_stage)  # the weak stages hold only in old leads
+        self.old_weak_before_s = int((end - (OLD_WEAK_STAGE_RECENT_MONTHS - 1)).astype("datetime64[s]").astype(np.int64))
+
+    def switches(self) -> dict[str, Any]:
+        """The other-truth switches that are on, for ``ground_truth.json``'s ``generator`` (none: nothing added)."""
+        on: dict[str, Any] = {}
+        if not self.weak_stages:
+            on["weak_stages"] = False
+        if self.no_effects:
+            on["no_effects"] = True
+        if self.n_hires is not None:
+            on["hires"] = self.n_hires
+        if self.segment_cadence:
+            on["segment_cadence"] = True
+        if self.old_weak_stage:
+            on["old_weak_stage"] = True
+        if self.experiment_harm:
+            on["experiment_harm"] = True
+        return on
 
     # ------------------------------------------------------------------ run
     def run(self) -> dict[str, Any]:
@@ -137,6 +178,7 @@ class _Generator(_OrgSteps, _MonthSteps, _RevenueSteps):
         finally:
             files = {name: writer.close() for name, writer in writers.items()}
         truth = self.ground_truth()
+        truth["generator"].update(self.switches())
         if self.revenue_roles:
             truth["generator"]["revenue_roles"] = True
             truth["predictable_revenue"] = self.revenue_truth()
@@ -152,7 +194,9 @@ class _Generator(_OrgSteps, _MonthSteps, _RevenueSteps):
 def generate_org(out_dir: str | Path, *, seed: int = DEFAULT_SEED, reps: int = DEFAULT_REPS,
                  months: int = DEFAULT_MONTHS, fmt: str = DEFAULT_FORMAT, end_month: str = DEFAULT_END_MONTH,
                  config_path: str | Path | None = None, weak_stages: bool = True,
-                 revenue_roles: bool = False) -> dict[str, Any]:
+                 revenue_roles: bool = False, no_effects: bool = False, hires: int | None = None,
+                 segment_cadence: bool = False, old_weak_stage: bool = False,
+                 experiment_harm: bool = False) -> dict[str, Any]:
     """Simulate the sample organisation and write every contract table plus ``ground_truth.json``.
 
     The same arguments always produce the same bytes. ``reps`` counts quota-carrying AEs (managers
@@ -163,24 +207,50 @@ def generate_org(out_dir: str | Path, *, seed: int = DEFAULT_SEED, reps: int = D
     ``revenue_roles=True`` adds notebook 07's plants (:mod:`helpers.data.sample_revenue`: market-response reps,
     SDRs, closers and account managers; seeds, nets and spears with different conversion and cycle; a lead-load
     effect; seasonal lead arrivals) in ``ground_truth.json`` under ``predictable_revenue``; without it every byte
-    is as before. Returns a
-    summary: the files written, their row counts and the ground-truth path.
+    is as before.
+
+    Other truths than the sample's, for testing the analyses on organisations nobody tuned them to (each off by
+    default; off keeps every byte; each switch that is on is recorded in ``ground_truth.json``'s ``generator``):
+
+    * ``no_effects=True``: nothing has an effect anywhere (:meth:`helpers.data.sample_truth.Plants.none`): no
+      trait predicts performance and reps do not differ in ability at any stage (so no training score predicts
+      either), interviewers are equally lenient, no weak stages, no pressure sellers, one churn hazard for every
+      rep, consultant, segment and billing term, every first offer converts at the team's average rate, and
+      every experiment's treatment equals its control.
+    * ``hires=N``: only the N most recently hired reps (and the candidates interviewed since the first of them)
+      have hiring scorecards (``hiring.n_hired``, ``hiring.reps_with_scorecards``); e.g. 18 hires out of 40 reps.
+    * ``segment_cadence=True``: every rep of a segment connects with a multiple of the lead's connect probability
+      (mid-market 0.8, enterprise 0.5) and spaces unanswered calls and emails further apart (1.5x, 2.5x); quotas
+      follow the segment's expected rate. ``funnel.segment_cadence``. Not a weakness of any rep.
+    * ``old_weak_stage=True``: the planted weak stages (same reps and stages) hold only in leads created before
+      the last 6 months, and there at 0.4x (``funnel.old_weak_stage``: reps, ``recent_from``);
+      ``funnel.weak_stage_reps`` is then empty. Needs ``months >= 9``.
+    * ``experiment_harm=True``: EXP-01's treatment (GPCT qualifying) multiplies each deal's close probability by
+      0.6 instead of 1.4: a treatment worse than control (``experiments.EXP-01.harm``).
+
+    Returns a summary: the files written, their row counts and the ground-truth path.
     """
     gen = _Generator(Path(out_dir), seed=seed, reps=reps, months=months, fmt=fmt, end_month=end_month,
                      config_path=Path(config_path) if config_path is not None else None,
-                     weak_stages=weak_stages, revenue_roles=revenue_roles)
+                     weak_stages=weak_stages, revenue_roles=revenue_roles, no_effects=no_effects, hires=hires,
+                     segment_cadence=segment_cadence, old_weak_stage=old_weak_stage, experiment_harm=experiment_harm)
     return gen.run()
 
 
 def cli_sample(seed: int | None, reps: int | None, months: int | None, out: str | Path | None,
-               fmt: str | None, revenue_roles: bool = False) -> int:
-    """``sales-workbook sample``: write a sample organisation; returns the process exit code."""
+               fmt: str | None, revenue_roles: bool = False, **truths: Any) -> int:
+    """``sales-workbook sample``: write a sample organisation; returns the process exit code.
+
+    ``truths``: :func:`generate_org`'s other-truth switches (``no_effects``, ``hires``, ``segment_cadence``,
+    ``old_weak_stage``, ``experiment_harm``, ``weak_stages``) as the command line gave them.
+    """
     out_dir = Path(out) if out is not None else SAMPLE_DATA_DIR
     try:
         summary = generate_org(out_dir, seed=DEFAULT_SEED if seed is None else seed,
                                reps=DEFAULT_REPS if reps is None else reps,
                                months=DEFAULT_MONTHS if months is None else months,
-                               fmt=DEFAULT_FORMAT if fmt is None else fmt, revenue_roles=revenue_roles)
+                               fmt=DEFAULT_FORMAT if fmt is None else fmt, revenue_roles=revenue_roles,
+                               **truths)
     except (SampleError, SampleFormatError) as exc:
         print(f"sales-workbook sample: {exc}", file=sys.stderr)
         return 2

@@ -9,14 +9,14 @@ import numpy as np
 
 from helpers.core.contract import SEGMENTS
 from helpers.data.sample_io import TableWriter
-from helpers.data.sample_truth import (ANNUAL_PREPAY_CHURN_MULTIPLIER, DAY, DEMO_REQUEST_PLANT_SHARE,
-                                       ENGAGEMENT_EVENTS, FIRST_TOUCH_PLANT_SHARE, FOLLOW_UP_PLANT_SHARE,
-                                       FREE_TRIAL_PLANT_SHARE, GPCT_CLOSE_MULTIPLIER, HOUR, LEADS_PER_REP_MONTH,
+from helpers.data.sample_truth import (DAY, DEMO_REQUEST_PLANT_SHARE, ENGAGEMENT_EVENTS, FIRST_TOUCH_PLANT_SHARE,
+                                       FOLLOW_UP_PLANT_SHARE, FREE_TRIAL_PLANT_SHARE, HOUR, LEADS_PER_REP_MONTH,
                                        MAX_STAGE_P, MONTH_DAYS, MRR_LOG_SD, NET_SOURCES, OFFERS, OFFER_EVENT,
-                                       OFFER_SHARE, OFFER_STAGE_P, PERSONAS, PRICING_MRR_MULTIPLIER, SEED_SOURCES,
-                                       SEGMENT_CLOSE_DAYS, SEGMENT_CYCLE, SEGMENT_LEAD_VOLUME,
-                                       SEGMENT_MONTHLY_CHURN, SEGMENT_MRR_MEDIAN, _choice, _date, _grouped_cumsum,
-                                       _ids, _ts, _within_index)
+                                       OFFER_SHARE, OLD_WEAK_STAGE_MULTIPLIER, PERSONAS,
+                                       SEED_SOURCES, SEGMENT_ATTEMPT_GAP_MULTIPLIER, SEGMENT_CLOSE_DAYS,
+                                       SEGMENT_CONNECT_MULTIPLIER, SEGMENT_CYCLE, SEGMENT_LEAD_VOLUME,
+                                       SEGMENT_MRR_MEDIAN, STAGES, _choice, _date, _grouped_cumsum, _ids, _ts,
+                                       _within_index)
 
 
 class _MonthSteps:
@@ -67,7 +67,16 @@ class _MonthSteps:
         untouched = (plant == 1) & (created >= self.as_of_excl - 3 * DAY)
 
         # ---------------- funnel outcome per lead
-        p = np.minimum(OFFER_STAGE_P[offer] * np.exp(org.stage_log_mult[owner]), MAX_STAGE_P)
+        plants = self.plants
+        p = plants.offer_stage_p[offer] * np.exp(org.stage_log_mult[owner])
+        if self.segment_cadence:  # every rep of a segment connects less: the segment's leads, not a weakness
+            p[:, 0] = p[:, 0] * SEGMENT_CONNECT_MULTIPLIER[seg]
+        if org.old_weak_stage:  # a weak stage only in leads created before the recent months
+            stage_of = np.full(len(org.rep_id), -1)
+            stage_of[list(org.old_weak_stage)] = [STAGES.index(s) for s in org.old_weak_stage.values()]
+            old = np.flatnonzero((stage_of[owner] >= 0) & (created < self.old_weak_before_s))
+            p[old, stage_of[owner[old]]] *= OLD_WEAK_STAGE_MULTIPLIER
+        p = np.minimum(p, MAX_STAGE_P)
         if revenue:
             p[:, 3] = np.minimum(p[:, 3] * self.revenue_win_multiplier(kind, owner, n_per_rep, ae, warm), MAX_STAGE_P)
         draw = rng.random((n, 4))
@@ -98,8 +107,11 @@ class _MonthSteps:
 
         lead_of = np.repeat(np.arange(n), k)
         j = _within_index(k)
-        gap = np.where(fast[lead_of], rng.uniform(HOUR, fast_gap, len(lead_of)),
-                       rng.uniform(0.3 * DAY, slow_gap, len(lead_of)))
+        fast_draw = rng.uniform(HOUR, fast_gap, len(lead_of))  # drawn in this order: the sample's bytes
+        slow = rng.uniform(0.3 * DAY, slow_gap, len(lead_of))
+        if self.segment_cadence:  # the segment's unanswered calls and emails are further apart (below the idle rule)
+            slow = slow * SEGMENT_ATTEMPT_GAP_MULTIPLIER[seg[lead_of]]
+        gap = np.where(fast[lead_of], fast_draw, slow)
         gap = np.where(j == 0, delay[lead_of], gap)
         t_att = created[lead_of] + _grouped_cumsum(gap, k).astype(np.int64)
         last_of = j == (k[lead_of] - 1)
@@ -156,13 +168,15 @@ class _MonthSteps:
         fw_post = _choice(rng, (("gpct", 0.55), ("bant", 0.2), ("none", 0.1), (None, 0.15)), n)
         gpct_treat = rng.random(n) < 0.5
         fw = np.where(before, fw_pre, np.where(after, fw_post, np.where(gpct_treat, "gpct", "bant")))
-        p_won = np.minimum(p[:, 3] * np.where(fw == "gpct", GPCT_CLOSE_MULTIPLIER, 1.0), MAX_STAGE_P)
+        gpct_mult = plants.gpct_close_multiplier
+        p_won = np.minimum(p[:, 3] * np.where(fw == "gpct", gpct_mult, 1.0), MAX_STAGE_P)
         won_draw = draw[:, 3] < p_won
         mean_mrr = SEGMENT_MRR_MEDIAN[seg] * np.exp(MRR_LOG_SD ** 2 / 2) * org.mrr_mult[owner]
         mrr_raw = SEGMENT_MRR_MEDIAN[seg] * np.exp(MRR_LOG_SD * rng.standard_normal(n)) * org.mrr_mult[owner]
         in_price = self._in_window("EXP-03", demo_held)
         price_treat = rng.random(n) < 0.5
-        mrr = np.maximum(np.round(mrr_raw * np.where(in_price & price_treat, PRICING_MRR_MULTIPLIER, 1.0), -1), 10.0)
+        mrr = np.maximum(np.round(mrr_raw * np.where(in_price & price_treat, plants.pricing_mrr_multiplier, 1.0), -1),
+                         10.0)
 
         is_deal = demo & (demo_held < self.as_of_excl)
         closed = is_deal & (close_time < self.as_of_excl)
@@ -192,9 +206,9 @@ class _MonthSteps:
 
         # experiment units that are deals
         for exp_id, in_win, treat, pc_, pt_, outcome in (
-            ("EXP-01", in_gpct, gpct_treat, p[:, 3], np.minimum(p[:, 3] * GPCT_CLOSE_MULTIPLIER, MAX_STAGE_P),
+            ("EXP-01", in_gpct, gpct_treat, p[:, 3], np.minimum(p[:, 3] * gpct_mult, MAX_STAGE_P),
              np.where(closed, won.astype(float), np.nan)),
-            ("EXP-03", in_price, price_treat, mean_mrr, mean_mrr * PRICING_MRR_MULTIPLIER, mrr),
+            ("EXP-03", in_price, price_treat, mean_mrr, mean_mrr * plants.pricing_mrr_multiplier, mrr),
         ):
             sel = in_win[d_idx]
             units = d_idx[sel]
@@ -212,8 +226,8 @@ class _MonthSteps:
         start_day = close_time[c_idx] // DAY
         annual = rng.random(len(c_idx)) < np.where(np.isin(owner[c_idx], org.pressure), 0.10, 0.30)
         consultant = org.consultants[rng.integers(0, len(org.consultants), len(c_idx))]
-        hazard = (SEGMENT_MONTHLY_CHURN[seg[c_idx]] * org.churn_factor[owner[c_idx]]
-                  * org.consultant_factor[consultant] * np.where(annual, ANNUAL_PREPAY_CHURN_MULTIPLIER, 1.0))
+        hazard = (plants.segment_monthly_churn[seg[c_idx]] * org.churn_factor[owner[c_idx]]
+                  * org.consultant_factor[consultant] * np.where(annual, plants.annual_prepay_churn_multiplier, 1.0))
         churn_day = start_day + 1 + (rng.exponential(1.0, len(c_idx)) / hazard * MONTH_DAYS).astype(np.int64)
         churned = churn_day <= self.as_of_day
         w["customers"].write({

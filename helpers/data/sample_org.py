@@ -6,25 +6,23 @@ Part of :mod:`helpers.data.sample`: the steps of the generator that run once per
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from helpers.core.contract import SEGMENTS
 from helpers.data.sample_io import TableWriter
-from helpers.data.sample_truth import (ANNUAL_PREPAY_CHURN_MULTIPLIER, CANDIDATES_PER_HIRE, CERTIFICATIONS,
-                                       CERT_LOADING, DAY, EXP4_BASE_REPLY, EXP4_MULTIPLIER, EXP4_PENDING_DAYS,
-                                       EXP4_REP_LOG_SD, EXP4_STREAM, FINAL_EXAM_LOADING, FIRST_NAMES,
-                                       GENERATOR_VERSION, GPCT_CLOSE_MULTIPLIER, INTERVIEWERS_PER_CANDIDATE,
-                                       INTERVIEWER_BELIEF, INTERVIEWER_BIAS_SD, LAST_NAMES, LEADS_PER_REP_MONTH,
-                                       MONTH_DAYS, MRR_LOG_SD, OFFERS, OFFER_SHARE, OFFER_STAGE_P,
-                                       PERFORMANCE_NOISE_SD, PRESSURE_CHURN_MULTIPLIER, PRESSURE_MRR_MULTIPLIER,
-                                       PRESSURE_WON_MULTIPLIER, PRICING_MRR_MULTIPLIER, REP_CHURN_SD, SCORE_CENTRE,
-                                       SCORE_NOISE_SD, SCORE_SLOPE, SEGMENT_LEAD_VOLUME, SEGMENT_MONTHLY_CHURN,
-                                       SEGMENT_MRR_MEDIAN, STAGES, STAGE_NOISE_SD, TALENT_STAGE_EFFECT,
-                                       TRUE_TRAIT_WEIGHTS, WARMUP_MONTHS, WEAK_STAGE_MULTIPLIER, _date, _ids, _r,
-                                       _ts, _within_index)
+from helpers.data.sample_truth import (CANDIDATES_PER_HIRE, CERTIFICATIONS, DAY, EXP4_BASE_REPLY, EXP4_PENDING_DAYS,
+                                       EXP4_REP_LOG_SD, EXP4_STREAM, FIRST_NAMES, GENERATOR_VERSION,
+                                       INTERVIEWERS_PER_CANDIDATE, INTERVIEWER_BELIEF, LAST_NAMES,
+                                       LEADS_PER_REP_MONTH, MONTH_DAYS, MRR_LOG_SD, OFFERS, OFFER_SHARE,
+                                       OLD_WEAK_STAGE_MULTIPLIER, OLD_WEAK_STAGE_RECENT_MONTHS, PERFORMANCE_NOISE_SD,
+                                       PRESSURE_CHURN_MULTIPLIER, PRESSURE_MRR_MULTIPLIER, PRESSURE_WON_MULTIPLIER,
+                                       PRICING_MRR_MULTIPLIER, SCORE_CENTRE, SCORE_NOISE_SD, SCORE_SLOPE,
+                                       SEGMENT_ATTEMPT_GAP_MULTIPLIER, SEGMENT_CONNECT_MULTIPLIER,
+                                       SEGMENT_LEAD_VOLUME, SEGMENT_MRR_MEDIAN, STAGES, WARMUP_MONTHS,
+                                       WEAK_STAGE_MULTIPLIER, _date, _ids, _r, _ts, _within_index)
 
 
 @dataclass
@@ -51,6 +49,7 @@ class _Org:
     pressure: np.ndarray  # indices
     leaver: int
     new_hire: int
+    old_weak_stage: dict[int, str] = field(default_factory=dict)  # weak only in old leads (old_weak_stage=True)
 
     @property
     def leave_s(self) -> np.ndarray:
@@ -147,14 +146,15 @@ class _OrgSteps:
         n_cand = max(n_hires * CANDIDATES_PER_HIRE, n_hires + 20)
         n_traits = len(traits)
         latent = rng.standard_normal((n_cand, n_traits))
-        weights = np.array([TRUE_TRAIT_WEIGHTS.get(t, 0.0) for t in traits])
+        plants = self.plants
+        weights = np.array([plants.trait_weights.get(t, 0.0) for t in traits])
         belief = np.array([INTERVIEWER_BELIEF.get(t, 0.5) for t in traits])
         performance = latent @ weights + PERFORMANCE_NOISE_SD * rng.standard_normal(n_cand)
 
         pool = org.interviewers
         k = min(INTERVIEWERS_PER_CANDIDATE, len(pool))
         picks = np.argsort(rng.random((n_cand, len(pool))), axis=1)[:, :k]  # distinct interviewers
-        bias = INTERVIEWER_BIAS_SD * rng.standard_normal(len(pool))
+        bias = plants.interviewer_bias_sd * rng.standard_normal(len(pool))
         raw = (SCORE_CENTRE + SCORE_SLOPE * latent[:, None, :] + bias[picks][:, :, None]
                + SCORE_NOISE_SD * rng.standard_normal((n_cand, k, n_traits)))
         score = np.clip(np.rint(raw), self.cfg.score_min, self.cfg.score_max).astype(np.int64)
@@ -180,18 +180,37 @@ class _OrgSteps:
         self.truth["hiring"] = {
             "traits": list(traits),
             "true_weights": {t: _r(w) for t, w in zip(traits, weights)},
-            "drivers": {"strong": ["coachability", "curiosity", "intelligence"], "mild": ["work_ethic"],
-                        "weak": ["prior_success"], "none": ["aggressiveness"]},
+            "drivers": ({"strong": [], "mild": [], "weak": [], "none": list(traits)} if self.no_effects else
+                        {"strong": ["coachability", "curiosity", "intelligence"], "mild": ["work_ethic"],
+                         "weak": ["prior_success"], "none": ["aggressiveness"]}),
             "true_correlation_latent_trait_with_performance": {t: _r(w / pop_sd) for t, w in zip(traits, weights)},
             "interviewer_belief_weights": {t: _r(b) for t, b in zip(traits, belief)},
             "score_model": {"centre": SCORE_CENTRE, "slope_per_sd": SCORE_SLOPE, "noise_sd": SCORE_NOISE_SD,
-                            "interviewer_bias_sd": INTERVIEWER_BIAS_SD,
+                            "interviewer_bias_sd": plants.interviewer_bias_sd,
                             "interviewers_per_candidate": int(k)},
             "performance_noise_sd": PERFORMANCE_NOISE_SD,
             "n_candidates": int(n_cand),
             "n_hired": int(n_hires),
             "interviewer_bias": {str(p): _r(b) for p, b in zip(pool, bias)},
         }
+        keep = np.ones(n_cand, dtype=bool)
+        if self.n_hires is not None:  # only the latest hires (and candidates interviewed since) have scorecards
+            latest = np.argsort(-org.hire_day[org.ae], kind="stable")[: self.n_hires]
+            scored = np.zeros(n_hires, dtype=bool)
+            scored[latest] = True
+            since = int(interview_day[hired[scored]].min())
+            keep = interview_day >= since
+            keep[hired] = scored
+            self.truth["hiring"].update(
+                n_candidates=int(keep.sum()), n_hired=int(self.n_hires),
+                scorecards_since=str(_date(np.array([since]))[0]),
+                reps_with_scorecards=sorted(str(r) for r in org.rep_id[org.ae][scored]))
+            rows = int(keep.sum()) * k * n_traits
+        kept = np.flatnonzero(keep)
+        ci = ci.reshape(n_cand, -1)[kept].reshape(-1)
+        ii = ii.reshape(n_cand, -1)[kept].reshape(-1)
+        ti = ti.reshape(n_cand, -1)[kept].reshape(-1)
+        score = score[kept]
         return {
             "candidate_id": cand_ids[ci], "interviewer": pool[ii], "trait": np.array(traits, dtype=object)[ti],
             "score": score.reshape(-1), "interview_date": _date(interview_day[ci]),
@@ -204,28 +223,37 @@ class _OrgSteps:
         ae = org.ae
         established = np.array([r for r in ae if r not in (org.leaver, org.new_hire, org.successor[org.leaver])])
         shuffled = established[rng.permutation(len(established))]
+        plants = self.plants
         n_pressure = max(2, len(ae) // 13)
         n_weak = max(4, len(ae) // 5)
         # pressure sellers are able closers (top half of the performance index) who push too hard
         able = shuffled[org.perf_index[shuffled] >= np.median(org.perf_index[established])]
         pressure = np.sort(able[:n_pressure])
         rest = shuffled[~np.isin(shuffled, pressure)]
+        if not plants.pressure_sellers:
+            pressure = pressure[:0]
         weak = rest[:n_weak]
         stage_of_weak = rng.permutation(np.resize(np.arange(4), len(weak)))
-        log_mult = TALENT_STAGE_EFFECT * org.perf_index[ae][:, None] + STAGE_NOISE_SD * rng.standard_normal((len(ae), 4))
+        log_mult = (plants.talent_stage_effect * org.perf_index[ae][:, None]
+                    + plants.stage_noise_sd * rng.standard_normal((len(ae), 4)))
         org.stage_log_mult[ae] = log_mult
-        if not self.weak_stages:  # the same random draws, no weak stage planted
+        if not self.weak_stages or self.no_effects:  # the same random draws, no weak stage planted
+            weak = weak[:0]
+            stage_of_weak = stage_of_weak[:0]
+        org.old_weak_stage = {}
+        if self.old_weak_stage:  # the same reps and stages, weak only in leads created before the recent months
+            org.old_weak_stage = {int(r): STAGES[s] for r, s in zip(weak, stage_of_weak)}
             weak = weak[:0]
             stage_of_weak = stage_of_weak[:0]
         org.stage_log_mult[weak, stage_of_weak] += np.log(WEAK_STAGE_MULTIPLIER)
         org.stage_log_mult[pressure, 3] += np.log(PRESSURE_WON_MULTIPLIER)
         org.mrr_mult[pressure] = PRESSURE_MRR_MULTIPLIER
-        org.churn_factor[ae] = np.exp(REP_CHURN_SD * rng.standard_normal(len(ae)))
+        org.churn_factor[ae] = np.exp(plants.rep_churn_sd * rng.standard_normal(len(ae)))
         org.churn_factor[pressure] *= PRESSURE_CHURN_MULTIPLIER
         cons = org.consultants
-        org.consultant_factor[cons] = np.exp(0.15 * rng.standard_normal(len(cons)))
-        org.consultant_factor[cons[0]] = 0.55  # a retention star
-        org.consultant_factor[cons[-1]] = 2.0  # a struggling consultant
+        org.consultant_factor[cons] = np.exp(plants.consultant_churn_sd * rng.standard_normal(len(cons)))
+        org.consultant_factor[cons[0]] = plants.best_consultant_factor  # a retention star
+        org.consultant_factor[cons[-1]] = plants.worst_consultant_factor  # a struggling consultant
         org.pressure = pressure
         org.weak_stage = {int(r): STAGES[s] for r, s in zip(weak, stage_of_weak)}
 
@@ -233,10 +261,12 @@ class _OrgSteps:
         rng, org = self.rng, self.org
         ae = org.ae
         perf = org.perf_index[ae]
-        exam = 74 + 10 * (FINAL_EXAM_LOADING * perf + np.sqrt(1 - FINAL_EXAM_LOADING ** 2) * rng.standard_normal(len(ae)))
+        exam_loading, cert_loading = self.plants.final_exam_loading, self.plants.cert_loading
+        exam = 74 + 10 * (exam_loading * perf + np.sqrt(1 - exam_loading ** 2) * rng.standard_normal(len(ae)))
         skill = org.stage_log_mult[ae]
-        skill_z = (skill - skill.mean(axis=0)) / skill.std(axis=0)
-        certs = 76 + 9 * (CERT_LOADING * skill_z + np.sqrt(1 - CERT_LOADING ** 2) * rng.standard_normal(skill.shape))
+        spread = skill.std(axis=0)
+        skill_z = (skill - skill.mean(axis=0)) / np.where(spread > 0, spread, 1.0)  # no_effects: no spread
+        certs = 76 + 9 * (cert_loading * skill_z + np.sqrt(1 - cert_loading ** 2) * rng.standard_normal(skill.shape))
         scores = np.round(np.clip(np.column_stack([exam, certs]), 0, 100), 1)
         names = np.array(["final_exam"] + [CERTIFICATIONS[s] for s in STAGES], dtype=object)
         day = np.minimum(org.hire_day[ae] + rng.integers(10, 17, len(ae)), self.as_of_day)
@@ -245,8 +275,8 @@ class _OrgSteps:
             "assessments": list(names),
             "certification_stage": {CERTIFICATIONS[s]: s for s in STAGES},
             "true_correlation_with_performance_index": {
-                "final_exam": FINAL_EXAM_LOADING,
-                "note": ("final_exam = 74 + 10*(0.92*performance_index + 0.39*noise); each cert_<stage> loads 0.75 "
+                "final_exam": exam_loading,
+                "note": "no_effects: training scores are noise; nothing predicts performance" if self.no_effects else ("final_exam = 74 + 10*(0.92*performance_index + 0.39*noise); each cert_<stage> loads 0.75 "
                          "on the rep's skill at that stage, which is driven by the performance index (and is low "
                          "for a rep's planted weak stage)."),
             },
@@ -276,8 +306,11 @@ class _OrgSteps:
         capacity = ramp * (hi - lo) / (me - ms)
         return ae, lo, hi, capacity
 
-    def base_customer_rate(self) -> float:
-        return float(OFFER_SHARE @ OFFER_STAGE_P.prod(axis=1))
+    def base_customer_rate(self) -> float | np.ndarray:
+        """Expected share of leads that become customers, for an average rep (per segment with segment_cadence)."""
+        if self.segment_cadence:
+            return (OFFER_SHARE @ self.plants.offer_stage_p.prod(axis=1)) * SEGMENT_CONNECT_MULTIPLIER
+        return float(OFFER_SHARE @ self.plants.offer_stage_p.prod(axis=1))
 
     def quotas(self) -> dict[str, np.ndarray]:
         org = self.org
@@ -287,7 +320,8 @@ class _OrgSteps:
         for mi in range(self.months):
             ae, _, _, capacity = self._active(mi)
             seg = org.seg_idx[ae]
-            quota = np.round(LEADS_PER_REP_MONTH * SEGMENT_LEAD_VOLUME[seg] * rate * mean_mrr[seg] * capacity, -1)
+            seg_rate = rate[seg] if isinstance(rate, np.ndarray) else rate
+            quota = np.round(LEADS_PER_REP_MONTH * SEGMENT_LEAD_VOLUME[seg] * seg_rate * mean_mrr[seg] * capacity, -1)
             out["rep_id"].append(org.rep_id[ae])
             out["month"].append(np.full(len(ae), str(self.start_month + mi), dtype=object))
             out["quota_mrr"].append(quota)
@@ -331,7 +365,7 @@ class _OrgSteps:
         treat[: len(reps) // 2] = True
         p_control = np.minimum(EXP4_BASE_REPLY * np.exp(EXP4_REP_LOG_SD * self.rng4.standard_normal(len(reps))), 0.9)
         self.exp4 = {"start_day": start_day, "reps": reps, "treat": treat, "p_control": p_control,
-                     "p_treatment": np.minimum(p_control * EXP4_MULTIPLIER, 0.95), "units": []}
+                     "p_treatment": np.minimum(p_control * self.plants.exp4_multiplier, 0.95), "units": []}
         self.exp4_def = ("EXP-04", "Personalised video follow-up", "A short personalised video sent after the first "
                          "call makes more leads reply; piloted with top performers so that a failure is a true "
                          "negative.", "lead", "reply_rate", "rate", 0.03)
@@ -408,21 +442,42 @@ class _OrgSteps:
         truth["performance"] = {
             "description": ("performance_index: standardised true ability of each AE (mean 0, sd 1 over hires), "
                             "= sum(true_weights * latent trait) + noise. It multiplies every funnel stage rate "
-                            f"by exp({TALENT_STAGE_EFFECT} * index), so it shows in quota attainment."),
+                            f"by exp({self.plants.talent_stage_effect} * index), so it shows in quota attainment."),
             "performance_index": {str(rid[r]): _r(org.perf_index[r]) for r in ae},
         }
         truth["training"] = self.truth["training"]
         stage_mult = np.exp(org.stage_log_mult)
+        offer_p = self.plants.offer_stage_p
         truth["funnel"] = {
             "stages": list(STAGES),
-            "offer_stage_probabilities": {o: [float(x) for x in OFFER_STAGE_P[i]] for i, o in enumerate(OFFERS)},
-            "expected_rates_average_rep": {s: _r(OFFER_SHARE @ OFFER_STAGE_P[:, i]) for i, s in enumerate(STAGES)},
+            "offer_stage_probabilities": {o: [float(x) for x in offer_p[i]] for i, o in enumerate(OFFERS)},
+            "expected_rates_average_rep": {s: _r(OFFER_SHARE @ offer_p[:, i]) for i, s in enumerate(STAGES)},
             "expected_leads_per_rep_month": LEADS_PER_REP_MONTH,
             "weak_stage_multiplier": WEAK_STAGE_MULTIPLIER,
             "weak_stage_reps": {str(rid[r]): s for r, s in sorted(org.weak_stage.items())},
             "rep_stage_multipliers": {str(rid[r]): {s: _r(stage_mult[r, i]) for i, s in enumerate(STAGES)}
                                       for r in ae},
         }
+        if self.segment_cadence:
+            truth["funnel"]["segment_cadence"] = {
+                "description": ("Every rep of a segment connects with this multiple of a lead's connect probability "
+                                "and spaces unanswered calls and emails this many times further apart: a property "
+                                "of the segment's leads, not a weakness of any rep."),
+                "connect_multiplier": {s: float(m) for s, m in zip(SEGMENTS, SEGMENT_CONNECT_MULTIPLIER)},
+                "attempt_gap_multiplier": {s: float(m) for s, m in zip(SEGMENTS, SEGMENT_ATTEMPT_GAP_MULTIPLIER)},
+            }
+        if self.old_weak_stage:
+            truth["funnel"]["old_weak_stage"] = {
+                "description": (f"These reps' stage is multiplied by {OLD_WEAK_STAGE_MULTIPLIER} for leads created "
+                                f"before recent_from; leads created since (the last {OLD_WEAK_STAGE_RECENT_MONTHS} "
+                                "months) are worked normally. Found only with evidence older than those months."),
+                "multiplier": OLD_WEAK_STAGE_MULTIPLIER,
+                "recent_from": str(self.end_month - (OLD_WEAK_STAGE_RECENT_MONTHS - 1)),
+                "reps": {str(rid[r]): s for r, s in sorted(org.old_weak_stage.items())},
+            }
+        if self.no_effects:
+            truth["funnel"]["no_effects"] = ("Every rep has the same stage rates (no talent effect, no noise, no weak "
+                                             "stage) and every first offer converts at the team's average rate.")
         acc = self.churn_acc
         cons = org.consultants
 
@@ -432,12 +487,14 @@ class _OrgSteps:
         rep_p4 = rate(acc["rep_p4"], acc["rep_n"])
         non_pressure = np.setdiff1d(ae, org.pressure)
         truth["churn"] = {
+            **({"no_effects": "one churn hazard for every rep, consultant, segment and billing term"}
+               if self.no_effects else {}),
             "window_months": 4,
             "description": ("Monthly churn hazard = segment base x closing-rep factor x consultant factor x "
                             "billing factor. true_churn_within_4_months is the expected share of a rep's (or "
                             "consultant's, or billing term's) customers lost within 4 months of starting."),
-            "segment_monthly_hazard": {s: float(h) for s, h in zip(SEGMENTS, SEGMENT_MONTHLY_CHURN)},
-            "annual_prepay_hazard_multiplier": ANNUAL_PREPAY_CHURN_MULTIPLIER,
+            "segment_monthly_hazard": {s: float(h) for s, h in zip(SEGMENTS, self.plants.segment_monthly_churn)},
+            "annual_prepay_hazard_multiplier": self.plants.annual_prepay_churn_multiplier,
             "pressure_sellers": [str(r) for r in rid[org.pressure]],
             "pressure_effects": {"close_rate_multiplier": PRESSURE_WON_MULTIPLIER,
                                  "mrr_multiplier": PRESSURE_MRR_MULTIPLIER,
@@ -445,12 +502,14 @@ class _OrgSteps:
                                  "annual_prepay_share": 0.10, "others_annual_prepay_share": 0.30},
             "rep_churn_factor": {str(rid[r]): _r(org.churn_factor[r]) for r in ae},
             "rep_true_churn_within_4_months": {str(rid[r]): _r(rep_p4[r]) for r in ae if acc["rep_n"][r] > 0},
-            "pressure_sellers_mean_true_churn_within_4_months": _r(np.nanmean(rep_p4[org.pressure])),
+            "pressure_sellers_mean_true_churn_within_4_months": (_r(np.nanmean(rep_p4[org.pressure]))
+                                                                 if len(org.pressure) else None),
             "other_reps_mean_true_churn_within_4_months": _r(np.nanmean(rep_p4[non_pressure])),
             "consultant_factor": {str(rid[c]): _r(org.consultant_factor[c]) for c in cons},
             "consultant_true_churn_within_4_months": {
                 str(rid[c]): _r(v) for c, v in zip(cons, rate(acc["cons_p4"], acc["cons_n"])[cons])},
-            "best_consultant": str(rid[cons[0]]), "worst_consultant": str(rid[cons[-1]]),
+            "best_consultant": None if self.no_effects else str(rid[cons[0]]),
+            "worst_consultant": None if self.no_effects else str(rid[cons[-1]]),
             "billing_term_true_churn_within_4_months": {
                 "monthly": _r(rate(acc["billing_p4"], acc["billing_n"])[0]),
                 "annual_prepay": _r(rate(acc["billing_p4"], acc["billing_n"])[1])},
@@ -470,7 +529,8 @@ class _OrgSteps:
                             for i, o in enumerate(OFFERS) if oa["n"][i] > 0},
             "ranking_by_true_customer_rate": [OFFERS[i] for i in np.argsort(-np.nan_to_num(offer_rate), kind="stable")
                                               if oa["n"][i] > 0],
-            "no_planted_effect": ["persona", "source (beyond lead type and offer)"],
+            "no_planted_effect": (["persona", "source", "first_offer", "lead_type"] if self.no_effects
+                                  else ["persona", "source (beyond lead type and offer)"]),
         }
         sla = self.sla
         breakers = {k: sorted(str(x) for x in np.concatenate(v)) if v else [] for k, v in self.sla_plants.items()}
@@ -533,13 +593,22 @@ class _OrgSteps:
             "approx_intra_cluster_correlation": _r(float(np.var(e4["p_control"])) / (p_bar * (1 - p_bar)))
             if len(e4["reps"]) > 1 else None,
             "outcome_pending_days": EXP4_PENDING_DAYS,
-            "planted": (f"the video multiplies each lead's reply probability by {EXP4_MULTIPLIER}; reps differ in "
+            "planted": (f"the video multiplies each lead's reply probability by {self.plants.exp4_multiplier}; "
+                        "reps differ in "
                         "their base reply rate, so leads of one rep are correlated (analyse per rep)"),
         }
-        exps["EXP-01"]["planted"] = f"GPCT multiplies each deal's close probability by {GPCT_CLOSE_MULTIPLIER}"
+        exps["EXP-01"]["planted"] = (f"GPCT multiplies each deal's close probability by "
+                                     f"{self.plants.gpct_close_multiplier}")
+        if self.experiment_harm:
+            exps["EXP-01"]["planted"] += ": harm (experiment_harm), the treatment is worse than control"
+            exps["EXP-01"]["harm"] = True
         exps["EXP-02"]["planted"] = "no effect: the arm does not enter the simulation"
         exps["EXP-03"]["planted"] = (f"treatment multiplies MRR by {PRICING_MRR_MULTIPLIER}: a real lift, smaller "
                                      "than the pre-registered success_min_lift")
+        if self.no_effects:
+            for e in exps.values():
+                e["planted"] = "no effect (no_effects): the treatment equals the control"
+
         truth["experiments"] = exps
         return truth
 

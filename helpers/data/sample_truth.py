@@ -6,6 +6,7 @@ effects) is here, so a reader checks what the notebooks must recover in one plac
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -103,6 +104,59 @@ EXP4_BASE_REPLY = 0.15  # share of a typical rep's leads who reply to the follow
 EXP4_REP_LOG_SD = 0.35  # rep-to-rep spread of that share (log scale): the intra-cluster correlation
 EXP4_MULTIPLIER = 1.5  # the video multiplies each lead's reply probability by this much
 EXP4_PENDING_DAYS = 14  # leads younger than this at the end of the data have no outcome yet
+# ---------------------------------------------------------------- other truths (opt-in switches of generate_org)
+#: ``segment_cadence=True``: every rep of a segment connects less often and calls further apart (no personal weakness).
+SEGMENT_CONNECT_MULTIPLIER = np.array([1.0, 0.8, 0.5])  # small_business, mid_market, enterprise: P(connected)
+SEGMENT_ATTEMPT_GAP_MULTIPLIER = np.array([1.0, 1.5, 2.5])  # days between unanswered calls and emails
+#: ``old_weak_stage=True``: the planted weak stages hold only in leads created before the last few months.
+OLD_WEAK_STAGE_MULTIPLIER = 0.4
+OLD_WEAK_STAGE_RECENT_MONTHS = 6  # leads created in the last 6 months of the data are worked normally
+#: ``experiment_harm=True``: GPCT qualifying (EXP-01) lowers each deal's close probability instead.
+HARM_CLOSE_MULTIPLIER = 0.6
+
+
+@dataclass(frozen=True)
+class Plants:
+    """The effect sizes one organisation is simulated with: the sample's by default, none with ``no_effects``.
+
+    ``generate_org(no_effects=True)`` uses :meth:`none`: no trait predicts performance and the reps do not
+    differ in ability at any funnel stage (so training scores predict nothing either), interviewers are
+    equally lenient, every lead type converts at the team's average rate, churn is one hazard for every
+    rep, consultant, segment and billing term, and every experiment's treatment equals its control.
+    ``experiment_harm=True`` swaps GPCT's lift for :data:`HARM_CLOSE_MULTIPLIER`.
+    """
+
+    trait_weights: dict = field(default_factory=lambda: dict(TRUE_TRAIT_WEIGHTS))
+    interviewer_bias_sd: float = INTERVIEWER_BIAS_SD
+    final_exam_loading: float = FINAL_EXAM_LOADING
+    cert_loading: float = CERT_LOADING
+    talent_stage_effect: float = TALENT_STAGE_EFFECT
+    stage_noise_sd: float = STAGE_NOISE_SD
+    offer_stage_p: np.ndarray = field(default_factory=lambda: OFFER_STAGE_P)
+    segment_monthly_churn: np.ndarray = field(default_factory=lambda: SEGMENT_MONTHLY_CHURN)
+    annual_prepay_churn_multiplier: float = ANNUAL_PREPAY_CHURN_MULTIPLIER
+    rep_churn_sd: float = REP_CHURN_SD
+    consultant_churn_sd: float = 0.15
+    best_consultant_factor: float = 0.55  # a retention star
+    worst_consultant_factor: float = 2.0  # a struggling consultant
+    pressure_sellers: bool = True
+    gpct_close_multiplier: float = GPCT_CLOSE_MULTIPLIER
+    pricing_mrr_multiplier: float = PRICING_MRR_MULTIPLIER
+    exp4_multiplier: float = EXP4_MULTIPLIER
+
+    @classmethod
+    def none(cls) -> "Plants":
+        """No effect anywhere (``generate_org(no_effects=True)``)."""
+        average_lead = np.broadcast_to(OFFER_SHARE @ OFFER_STAGE_P, OFFER_STAGE_P.shape).copy()
+        return cls(trait_weights={t: 0.0 for t in TRUE_TRAIT_WEIGHTS}, interviewer_bias_sd=0.0,
+                   final_exam_loading=0.0, cert_loading=0.0, talent_stage_effect=0.0, stage_noise_sd=0.0,
+                   offer_stage_p=average_lead,
+                   segment_monthly_churn=np.full(len(SEGMENT_MONTHLY_CHURN), float(SEGMENT_MONTHLY_CHURN.mean())),
+                   annual_prepay_churn_multiplier=1.0, rep_churn_sd=0.0, consultant_churn_sd=0.0,
+                   best_consultant_factor=1.0, worst_consultant_factor=1.0, pressure_sellers=False,
+                   gpct_close_multiplier=1.0, pricing_mrr_multiplier=1.0, exp4_multiplier=1.0)
+
+
 # ---------------------------------------------------------------- planted truth: predictable revenue (opt-in)
 #: ``generate_org(revenue_roles=True)`` / ``sales-workbook sample --revenue-roles`` only; the draws use their own
 #: random stream, so an organisation made without the option keeps every byte.
