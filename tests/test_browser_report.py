@@ -73,6 +73,8 @@ _PAGE_FACTS = """() => {
     beforeAppendix: appendix ? appendix.getBoundingClientRect().top + window.scrollY : document.documentElement.scrollHeight,
     cells: Array.from(document.querySelectorAll('td, th')).map(c => c.textContent.trim()).filter(t => t.endsWith('...') || t.endsWith('\u2026')),
     figures: Array.from(document.querySelectorAll('main img')).filter(i => i.offsetParent !== null).map(i => i.getBoundingClientRect().height),
+    shrunk: Array.from(document.querySelectorAll('main img')).filter(i => i.offsetParent !== null && i.naturalHeight > 0)
+      .map(i => i.getBoundingClientRect().height / i.naturalHeight).filter(r => r < 0.75),
     code: document.querySelectorAll('.jp-CodeCell .jp-InputArea, .jp-InputPrompt:not(:empty), .jp-OutputPrompt:not(:empty), pre code').length,
     navItems, navStart: nav ? nav.getAttribute('start') : null,
     navMissing: nav ? Array.from(document.querySelectorAll('nav.toc a')).map(a => a.getAttribute('href'))
@@ -132,6 +134,9 @@ def check_pages(folder, shots):
             bad = [round(h) for h in facts["figures"] if not FIGURE_PX[0] <= h <= FIGURE_PX[1]]
             if bad:
                 problems.append(f"{name}: figure heights {bad} px outside {FIGURE_PX}")
+            if facts["shrunk"]:  # a 39-rep ranking squeezed into 420 px had 5 px names
+                problems.append(f"{name}: figures shown at {[round(r, 2) for r in facts['shrunk']]} of their size: "
+                                "their text is too small to read")
             if facts["navItems"]:
                 if facts["navStart"] not in (None, "1") or any("level-2" not in c for c in facts["navItems"]):
                     problems.append(f"{name}: contents not numbered 1..n: {facts['navItems']}")
