@@ -26,7 +26,7 @@ from helpers.analyses.lead_value import sla
 from helpers.analyses.lead_value import speed_to_lead as stl
 from helpers.core.intervals import wilson_interval
 from helpers.reporting.context import month_bounds
-from helpers.reporting.present import name_label
+from helpers.reporting.present import label, name_label
 
 MONTHLY_ONLY = "Shown in the monthly report."
 #: Columns kept per lead after fitting: what the value tables, buyer matrix, lead types and marketing's goal read.
@@ -137,7 +137,7 @@ class LeadValueSection:
         if t.empty:
             return None
         shown = pd.DataFrame({
-            column.replace("_", " ").capitalize(): t[column].str.replace("_", " "),
+            column.replace("_", " ").capitalize(): t[column].map(label),
             "Mature leads": t["leads"].map("{:,}".format),
             "Became customers": t.apply(lambda r: f"{r.observed:.1%} ({r.ci_low:.1%}-{r.ci_high:.1%})", axis=1),
             "Predicted": t["p"].map("{:.1%}".format),
@@ -187,7 +187,7 @@ class LeadValueSection:
         if p.empty:
             return None
         shown = pd.DataFrame({
-            "Item": p["item"].str.replace("_", " "), "Kind": p["kind"],
+            "Item": p["item"].map(label), "Kind": p["kind"],
             "Opinion points": p["opinion_points"].map("{:.0f}".format),
             "Points from the data": p.apply(lambda r: "no data" if pd.isna(r.data_points) else
                                             f"{r.data_points:.0f} ({r.ci_low:.0f} to {r.ci_high:.0f})", axis=1),
