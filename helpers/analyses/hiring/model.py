@@ -263,6 +263,19 @@ def _predict(beta: np.ndarray, X: np.ndarray) -> np.ndarray:
     return beta[0] + X @ beta[1:]
 
 
+def holm_adjusted(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values, in the input order: the k-th smallest of m is multiplied by
+    m - k + 1, made non-decreasing along the sorted order and capped at 1 (as statsmodels'
+    ``multipletests(method="holm")``, which the tests compare against; that function also runs a full
+    garbage collection on every call, which made one fit ten times slower inside a large process)."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * np.arange(len(p), 0, -1)))
+    out = np.empty_like(adjusted)
+    out[order] = adjusted
+    return out
+
+
 def hires_needed(n_traits: int, *, effect: float = 0.5, alpha: float = 0.05, power: float = 0.8) -> int:
     """Hires needed before any trait can be named as a finding: the sample size at which a trait with
     a standardised effect ``effect`` (SD of success per SD of trait; 0.5 is a strong trait), alone
@@ -440,9 +453,7 @@ class TraitModel(Estimator):
         rows["p_holm"] = np.nan
         estimated = rows["p_value"].notna()
         if estimated.any():
-            from statsmodels.stats.multitest import multipletests
-
-            rows.loc[estimated, "p_holm"] = multipletests(rows.loc[estimated, "p_value"].to_numpy(), method="holm")[1]
+            rows.loc[estimated, "p_holm"] = holm_adjusted(rows.loc[estimated, "p_value"].to_numpy())
         self.hires_needed_ = hires_needed(len(usable) or len(traits), effect=self.detectable_effect,
                                           alpha=1 - self.confidence_level)
         self.underpowered_ = bool(self.estimable_ and self.n_ < self.hires_needed_)
