@@ -390,6 +390,12 @@ class _Plan:
 CORE_MONTH_TABLES = ("activities", "leads", "deals")
 #: Tables without whose rows in the month a report that *needs* them would state zeros as facts: it is skipped.
 REFUSED_WHEN_EMPTY = ("activities", "leads")
+#: A daily run for a day more than this many days after the data's last day is refused: the export has stopped,
+#: and every open lead would read as overdue. Within it (a weekend, a holiday, the morning's run before
+#: today's export) the page says how old the data is.
+DAILY_MAX_DAYS_AFTER_DATA = 7
+#: Tables whose rows on the day the daily pages count (touches and new leads); deals are not: many days have none.
+DAILY_CORE_TABLES = ("activities", "leads")
 
 
 @dataclass(frozen=True)
@@ -408,7 +414,8 @@ def check_month(source: Any, *, month: str, as_of: str, daily: bool = False) -> 
 
     Raises :class:`ReportError` (exit 2) when ``month`` lies before the data's first or after its last
     day, or when none of activities, leads and deals has a row dated in it. Returns the month's notes:
-    a table present but empty in the month, or data that starts or ends inside the month.
+    a table present but empty in the month, or data that starts or ends inside the month. For a daily
+    run (``daily``) the day itself is checked as well (:func:`check_day`).
     """
     from helpers.data.reductions import data_period
     from helpers.reporting.context import _period_bounds, compute_table_overview, month_bounds
@@ -433,8 +440,9 @@ def check_month(source: Any, *, month: str, as_of: str, daily: bool = False) -> 
         raise ReportError(f"the day {as_of} is before the data starts: {covered}. Choose a day in that period.")
     # a table with no date at all (deals exported without created_at) places nothing in time: not counted
     present = [t for t in CORE_MONTH_TABLES if source.has(t) and has_dated_rows(source, t)]
-    if daily:  # the day's lists are about open leads as of the day, not about the month's counts
-        return MonthCheck(data_start=start, data_end=end, rows_in_month={}, notes=(), empty=())
+    if daily:  # the day's lists are about open leads as of the day: the day's rows are checked, not the month's
+        return check_day(source, day=date.fromisoformat(as_of), start=start, end=end, present=present,
+                         covered=covered)
     overview = compute_table_overview(source, present, month=month)
     rows = {t: int(n) for t, n in zip(overview["table"], overview["rows_in_month"].fillna(0))}
     if present and not any(rows.values()):
@@ -452,6 +460,54 @@ def check_month(source: Any, *, month: str, as_of: str, daily: bool = False) -> 
         notes.append(f"No {table} are recorded in {label}, although {covered}. Figures that count {table} "
                      f"this month read zero because nothing was logged, not because nothing happened.")
     return MonthCheck(data_start=start, data_end=end, rows_in_month=rows, notes=tuple(notes), empty=empty)
+
+
+def rows_on_day(source: Any, tables: list[str] | tuple[str, ...], day: date) -> dict[str, int]:
+    """Rows of each table whose time column (``context.TIME_COLUMNS``) falls on ``day`` (UTC), counted in
+    the engine: one aggregate query per table."""
+    from helpers.reporting.context import TIME_COLUMNS
+
+    counts = {}
+    for name in tables:
+        table = source.table(name)
+        on_day = table[TIME_COLUMNS[name]].cast("date")
+        counts[name] = int(table.filter((on_day >= day) & (on_day < day + timedelta(days=1))).count().execute())
+    return counts
+
+
+def check_day(source: Any, *, day: date, start: date, end: date, present: list[str], covered: str) -> MonthCheck:
+    """A daily run's day against the data (``start`` <= ``day`` is already checked).
+
+    Refused (exit 2) when ``day`` is more than :data:`DAILY_MAX_DAYS_AFTER_DATA` days after the data's last
+    day: the export has stopped and the dashboard would list every open lead as overdue. Otherwise its
+    notes say what the day lacks, for the index and the daily pages that use the table: the data ends
+    before the day (what was logged since is missing), or a core table is present but has no row dated
+    on the day (no activities logged that day: a lead looks untouched because nothing was recorded; no
+    leads: the day's pace reads zero); deals are not checked, as many days close or open none.
+    Never refused for a day without rows: weekends and holidays have none, and the list of open leads
+    still holds.
+    """
+    label = f"{day.isoformat()} ({day:%A})"
+    late = (day - end).days
+    if late > DAILY_MAX_DAYS_AFTER_DATA:
+        raise ReportError(f"the day {day.isoformat()} is {late} days after the data ends: {covered}. A daily "
+                          f"dashboard needs data up to at most {DAILY_MAX_DAYS_AFTER_DATA} days before its day, "
+                          "or every open lead reads as overdue. Export newer data, or choose a day up to "
+                          f"{end.isoformat()} with --as-of.")
+    if late > 0:
+        note = (f"The data ends on {end.isoformat()}, {late} day{'s' if late > 1 else ''} before {label}: "
+                "anything logged since is not in this dashboard, so a lead listed as waiting may have been "
+                "contacted already. Export newer data for an up-to-date list.")
+        return MonthCheck(data_start=start, data_end=end, rows_in_month={}, notes=(note,), empty=())
+    present = [t for t in present if t in DAILY_CORE_TABLES]
+    rows = rows_on_day(source, present, day)
+    notes = tuple(f"No {table} are recorded on {label}, although {covered}. Figures that count {table} on that "
+                  "day read zero because nothing was logged, not necessarily because nothing happened"
+                  + (" (a weekend or a holiday?)." if day.weekday() >= 5 else
+                     ": check that the export includes that day.")
+                  for table in present if rows[table] == 0)
+    # ``empty`` stays empty: one day without rows is common (weekends), so no daily page is refused for it
+    return MonthCheck(data_start=start, data_end=end, rows_in_month=rows, notes=notes, empty=())
 
 
 def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | None, data_dir: str | Path | None,
