@@ -63,3 +63,14 @@ def test_clean_text_removes_only_controls_and_bidi():
 
 def test_escape_html_escapes_quotes_too():
     assert escape_html("<a href='x'>\"\u202e") == "&lt;a href=&#x27;x&#x27;&gt;&quot;"
+
+
+@pytest.mark.parametrize("escape", [escape_markdown, neutralise_markdown])
+def test_dollar_amounts_never_open_a_formula(escape):
+    """Jupyter's Markdown reads text between two '$' as a formula and shows it raw: 05's conclusion showed
+    'a blog subscribe lead \\($203)' with a stray backslash."""
+    sentence = "A demo request lead is worth $4,854, 24 times a blog subscribe lead ($203) [x] (119% of it)."
+    rendered = markdown2html_mistune(escape(sentence))
+    import html
+
+    assert html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip() == sentence

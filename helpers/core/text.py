@@ -49,7 +49,7 @@ def escape_html(text: object) -> str:
 def escape_markdown(text: object) -> str:
     """A value from the data for a Markdown cell: shows exactly as typed (no emphasis, link or HTML)."""
     escaped = html.escape(clean_text(text), quote=False)  # & < > as entities (a backslash would not do)
-    return _MD_PUNCTUATION.sub(r"\\\1", escaped).replace("\n", " ")
+    return _no_math(_MD_PUNCTUATION.sub(r"\\\1", escaped).replace("\n", " "))
 
 
 def neutralise_markdown(text: object) -> str:
@@ -61,7 +61,13 @@ def neutralise_markdown(text: object) -> str:
     escaped = html.escape(clean_text(text), quote=False)
     escaped = _LINK_OPENERS.sub(r"\\\1", escaped)
     escaped = _SCHEME.sub(r"\1\\:", escaped)
-    return _WWW.sub(r"www\\.", escaped)
+    return _no_math(_WWW.sub(r"www\\.", escaped))
+
+
+def _no_math(markdown: str) -> str:
+    """Dollar signs as entities: Jupyter's Markdown takes the text between two ``$`` as a formula and shows
+    it raw, backslash escapes included ("worth $4,854 ... lead \\($203\\)" showed a stray backslash)."""
+    return markdown.replace("$", "&#36;")
 
 
 def clean_page(page: str) -> str:
