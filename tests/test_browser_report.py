@@ -59,6 +59,7 @@ FIGURE_PX = (80, 700)
 _PATH = re.compile(r"(?<![\w.:/])/(?:[\w.+-]+/){2,}[\w.+-]*|\b[A-Z]:\\\\|\.ipynb\b")
 _REPR = re.compile(r"<[\w.]+ object at 0x|\bdtype[:=]|\bName: \w+, dtype|^\s*(?:array|DataFrame|Series)\(|"
                    r"\{'[a-z_]+': |\bnumpy\.\w+\b|\bIn \[\d*\]:|\bOut\[\d+\]:", re.MULTILINE)
+_STRAY_ESCAPE = re.compile(r"\\[()\[\]*_.#$!`|{}+\-]")  # a Markdown escape shown as typed: "lead \($203)"
 _MISSING = re.compile(r"(?<![\w-])(?:NaN|<NA>|None|NaT|nan)(?![\w-])")
 
 _PAGE_FACTS = """() => {
@@ -123,7 +124,8 @@ def check_pages(folder, shots):
             name = html_file.name
             text = facts["text"]
             lengths[name] = facts["beforeAppendix"] / SCREEN
-            for pattern, what in ((_MISSING, "a missing-value word"), (_PATH, "a file path"), (_REPR, "a Python repr")):
+            for pattern, what in ((_MISSING, "a missing-value word"), (_PATH, "a file path"), (_REPR, "a Python repr"),
+                                  (_STRAY_ESCAPE, "a stray Markdown escape")):
                 found = pattern.search(text)
                 if found:
                     problems.append(f"{name}: {what}: ...{text[max(0, found.start() - 60):found.end() + 40]!r}")
