@@ -458,8 +458,8 @@ class ExperimentReview(Estimator):
         out = []
         for r in self._rows():
             out.append({"Experiment": r["name"], "Owner": r["owner"], "Status": r["status"],
-                        "Assigned to": str(r["assigned_to"]).replace("_", " "),
-                        "Verdict": VERDICT_LABELS.get(r["verdict"], r["verdict"]),
+                        "Assigned to": str(r["assigned_to"]).replace("_", " ").capitalize(),
+                        "Verdict": str(VERDICT_LABELS.get(r["verdict"], r["verdict"])).capitalize(),
                         "Lift (interval)": _effect_text(r), "Bar": _fmt(r["success_min_lift"], r, signed=True),
                         "Next step": _next_step(r)})
         return pd.DataFrame(out, columns=["Experiment", "Owner", "Status", "Assigned to", "Verdict",
