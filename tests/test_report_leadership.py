@@ -35,6 +35,7 @@ def test_codes_become_labels_and_words_stay_words():
     assert label("Harper Hughes") == "Harper Hughes" and label("R00018") == "R00018"
     stage = SimpleNamespace(funnel_stages=(SimpleNamespace(name="discovery", label="Discovery calls"),))
     assert label("discovery", config=stage) == "Discovery calls"
+    assert label("cert_negotiation") == "Certification: negotiation"  # any certification, not only known stages
 
 
 def test_persona_codes_read_as_names_and_typed_names_stay_as_typed():

@@ -67,6 +67,8 @@ def label(code: Any, *, config: Any = None, extra: Mapping[str, str] | None = No
                 return str(stage.label)
     if lower in KNOWN_LABELS:
         return KNOWN_LABELS[lower]
+    if re.fullmatch(r"cert_[a-z0-9_]+", lower):  # any certification, not only the known stages
+        return "Certification: " + lower[5:].replace("_", " ")
     if re.fullmatch(r"[a-z]+", key):  # a lower-case code of one word ("intelligence", "smb"): capitalised
         return _ACRONYMS.get(key, key.capitalize())
     if not _CODE.match(key):

@@ -79,7 +79,9 @@ def plot_certification_stages(table: pd.DataFrame, *, ax: Axes | None = None) ->
     ax = ax if ax is not None else plt.subplots(figsize=(1.4 * grid.shape[1] + 3, 0.6 * grid.shape[0] + 1.5))[1]
     ax.imshow(grid.to_numpy(dtype=float), cmap="RdBu", vmin=-1, vmax=1, aspect="auto")
     ax.set_xticks(range(grid.shape[1]), [f"into {c}" for c in grid.columns], rotation=20, ha="right")
-    ax.set_yticks(range(grid.shape[0]), grid.index)
+    from helpers.reporting.present import label
+
+    ax.set_yticks(range(grid.shape[0]), [label(a) for a in grid.index])
     values = grid.to_numpy(dtype=float)
     for (i, j), v in np.ndenumerate(values):
         ax.text(j, i, "" if np.isnan(v) else f"{v:+.2f}", ha="center", va="center", fontsize=9)

@@ -160,8 +160,9 @@ class TrainingAnalysis:
         best = rows.loc[rows["r"].abs().idxmax()]
         pct = f"{self.level:.0%}"
         clear = rows[(rows["ci_low"] > 0) | (rows["ci_high"] < 0)]["assessment"].tolist()
-        unclear = [a for a in rows["assessment"] if a not in clear]
-        text = (f"{best.assessment} tracks {self.label(self.primary)} most closely: Pearson r = {best.r:.2f} "
+        unclear = [score_words(a) for a in rows["assessment"] if a not in clear]
+        clear = [score_words(a) for a in clear]
+        text = (f"{score_words(best.assessment, start=True)} tracks {self.label(self.primary)} most closely: Pearson r = {best.r:.2f} "
                 f"({pct} CI {best.ci_low:.2f} to {best.ci_high:.2f}, n = {best.n} hires).")
         if clear:
             text += f" Clearly related to it: {', '.join(clear)}."
@@ -189,7 +190,7 @@ class TrainingAnalysis:
             return self.stage_problem
         paired = self.stage_table[self.stage_table["paired"]]
         own_best = paired[paired["best_stage"] == paired["stage"]]
-        parts = [f"{r.assessment} vs conversion into {r.stage_label.lower()}: r = {r.r:.2f} "
+        parts = [f"{score_words(r.assessment, start=True)} vs conversion into {r.stage_label.lower()}: r = {r.r:.2f} "
                  f"(CI {r.ci_low:.2f} to {r.ci_high:.2f}, n = {r.n})" for r in paired.itertuples()]
         return (f"{len(own_best)} of {len(paired)} certifications track the conversion rate of the stage they "
                 f"cover more closely than any other stage (Spearman correlations): " + "; ".join(parts) + ". "
@@ -303,7 +304,7 @@ class TrainingAnalysis:
                                      & (self.correlations["method"] == "pearson")]
             for r in rows.itertuples():  # one figure per assessment
                 ci = (r.ci_low, r.ci_high) if np.isfinite(r.ci_low) else None
-                res.figure(f"r_{r.assessment}_{self.primary}", f"Correlation of {r.assessment} with {primary}",
+                res.figure(f"r_{r.assessment}_{self.primary}", f"Correlation of {score_words(r.assessment)} with {primary}",
                            None if not np.isfinite(r.r) else round(float(r.r), 3), n=int(r.n), ci=ci,
                            ci_level=pct if ci else None, key=r.assessment == self.settings.exam)
                 if r.assessment == self.settings.exam:
@@ -370,6 +371,18 @@ class TrainingAnalysis:
         from helpers.analyses.training.widgets import explorer
 
         return explorer(self)
+
+
+def score_words(assessment: str, *, start: bool = False) -> str:
+    """A score column as words: ``final_exam`` -> "the final exam", ``cert_demo`` -> "certification: demo"."""
+    from helpers.reporting.present import label
+
+    words = label(assessment)
+    if words == assessment:  # a name the data chose: keep it as typed
+        return words
+    words = words[:1].lower() + words[1:] if words[1:2].islower() else words
+    words = "the final exam" if assessment == "final_exam" else words
+    return words[:1].upper() + words[1:] if start else words
 
 
 def analyse(report: ReportContext) -> TrainingAnalysis:
