@@ -129,6 +129,18 @@ def test_page_opens_with_the_five_line_summary(page):
     assert page.index("summary-box") < page.index("Evidence")
 
 
+def test_a_share_key_figure_reads_as_a_percentage_in_the_summary():
+    """00's summary said "Closed deals won: 0.301 share"; the index card said 30%: one formatting for both."""
+    results = Results(notebook="x", title="X", month="2026-10", as_of="2026-10-31", headline="Rates.",
+                      key_figure=Figure("win_rate", "Closed deals won", 0.301, unit="share", n=6635, ci_low=0.29,
+                                        ci_high=0.312, ci_level=0.95))
+    page = render_report_html(_notebook(), title="X", organisation="Org", period="October 2026", footer="f",
+                              results=results)
+    summary = page[page.index('class="summary-box"'):page.index("</section>", page.index('class="summary-box"'))]
+    assert "Closed deals won:</strong> 30%" in summary and "between 29% and 31%" in summary
+    assert "0.301" not in summary and "share" not in summary
+
+
 def test_page_has_no_notebook_debris(page):
     for debris in ("needs reps", "rep_id weak_stage", "{'a': 1}", "/srv/reports", "--daily", "--rep", "NaN",
                    "IPython.core.display"):

@@ -338,11 +338,15 @@ def _summary_box(results: Any) -> str:
         lines.append(f'<p class="headline">{html.escape(results.headline)}</p>')
     fig = results.key_figure
     if fig is not None and fig.value is not None:
-        text = f"<strong>{html.escape(fig.label)}:</strong> {html.escape(fig.formatted())}"
+        from helpers.reporting.index_page import card_figure_text
+
+        shown = card_figure_text({"value": fig.value, "unit": fig.unit})  # as on the index card: 30%, $1,234
+        text = f"<strong>{html.escape(fig.label)}:</strong> {html.escape(shown)}"
         if fig.n is not None:
             text += f" (based on {fig.n:,})"
         if fig.ci_low is not None and fig.ci_high is not None:
-            kind = "money" if fig.unit == "$" else ("percent" if fig.unit == "%" else "ratio")
+            kind = ("money" if fig.unit == "$" else "percent" if fig.unit == "%"
+                    else "share" if fig.unit in ("share", "fraction") else "ratio")
             text += "; " + html.escape(plain_interval(fig.ci_low, fig.ci_high, kind=kind,
                                                       level=fig.ci_level or 0.95))
         lines.append(f'<p class="key-figure">{text}</p>')
