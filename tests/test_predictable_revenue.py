@@ -219,6 +219,7 @@ def test_analyse_records_forecast_headline_and_key_figure(org: Path, tmp_path: P
     assert key["name"] == "forecast_1m" and key["ci_level"] == 0.8
     assert key["ci_low"] <= key["value"] <= key["ci_high"]
     assert "no specialised roles" in a.roles_text()  # the sample's sellers are all AEs
+    assert "Seasonality cannot be estimated from" in a.forecast_text()  # 13 months: one plain sentence
     assert a.plan is not None and a.plan_for(a.goal * 2).set_index("item").loc["Closers", "needed"] >= \
         a.plan.set_index("item").loc["Closers", "needed"]
 
@@ -349,20 +350,68 @@ def test_planted_seasonality_visible_in_lead_arrivals(role_frames: dict) -> None
     assert np.corrcoef(monthly.to_numpy(float), planted)[0, 1] > 0.6
 
 
+@pytest.fixture(scope="module")
+def season_org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """Three years of a revenue_roles organisation: enough months to estimate a calendar pattern."""
+    out = tmp_path_factory.mktemp("pr_season")
+    generate_org(out, seed=2, reps=8, months=36, revenue_roles=True)
+    return out, json.loads((out / "ground_truth.json").read_text())
+
+
+def _monthly_leads(folder: Path) -> pd.Series:
+    with FolderSource(folder) as source:
+        km = R.lead_kind_months(source, SETTINGS.source_kinds)
+    leads = km.groupby("month")["leads"].sum()
+    return pd.Series(leads.to_numpy(float), index=[M.month_index(m) for m in leads.index])
+
+
+def test_planted_seasonality_recovered_from_36_months(season_org: tuple[Path, dict]) -> None:
+    folder, truth = season_org
+    planted = np.array(truth["predictable_revenue"]["season_multiplier"])
+    season = M.seasonal_factors(_monthly_leads(folder))
+    assert season["used"] and season["p_value"] < 0.01
+    assert np.corrcoef(season["factors"], planted)[0, 1] > 0.8
+    assert season["factors"].mean() == pytest.approx(1.0)
+    assert np.mean((season["low"] <= planted) & (planted <= season["high"])) >= 0.75  # 95% intervals, 12 months
+    # shrunk toward no season: each factor lies between 1 and its unshrunk estimate
+    assert np.all(np.abs(np.log(season["factors"])) <= np.abs(np.log(season["raw"])) + 0.02)
+    # the forecaster estimates it on the deals opened and scales the months ahead by it
+    with FolderSource(folder) as source:
+        deals = R.deal_book(source, SETTINGS.source_kinds)
+    f = M.RevenueForecaster(simulations=400).fit(deals, origin=truth["generator"]["as_of"][:7])
+    assert f.season_["used"] and f.season_["factors"].max() > 1.05
+
+
+def test_no_seasonality_without_a_pattern_or_enough_months(org: Path) -> None:
+    """A plain organisation (no season planted) fails the test; under 24 months the factor is not estimated."""
+    rng = np.random.default_rng(4)
+    flat = pd.Series(rng.poisson(rng.gamma(50, 600 / 50, size=36)).astype(float), index=np.arange(36) + 24300)
+    none = M.seasonal_factors(flat)
+    assert not none["used"] and (none["factors"] == 1).all() and "No clear seasonality" in none["problem"]
+    short = M.seasonal_factors(_monthly_leads(org))  # 13 months
+    assert not short["used"] and "cannot be estimated from 13 months" in short["problem"]
+
+
 # ----------------------------------------------------------------------------- the coverage study
 @pytest.mark.slow
 def test_backtest_coverage_on_generated_orgs() -> None:
-    """80% intervals cover about 80% of months on several generated organisations (docs/predictable-revenue.md)."""
+    """80% intervals cover about 80% of months on a few generated organisations (full study: the benchmark).
+
+    The bounds follow from n: three binomial standard errors around the nominal 80% per months ahead (the
+    months of one horizon are distinct target months), so a calibrated forecast fails this about 1 time in
+    300; with about 33 forecasts per horizon it catches intervals covering under about 60% (or almost all).
+    """
     import importlib.util
 
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "predictable_revenue_coverage.py"
     spec = importlib.util.spec_from_file_location("predictable_revenue_coverage", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    coverage_study = module.coverage_study
-    bt = coverage_study([1, 2, 3], months=18, reps=8, simulations=600)
-    one = M.backtest_summary(bt).iloc[0]
-    assert one["n"] >= 30
-    assert 0.6 <= one["coverage_80"] <= 0.95
-    # all three horizons pooled (n = 108; measured 72% and 91% on these 8-seller orgs, 73-82% on 12-seller ones)
-    assert 0.65 <= bt["in_80"].mean() <= 0.92 and bt["in_95"].mean() >= 0.85
+    bt = module.coverage_study([1, 2, 3], months=18, reps=8, simulations=600, revenue_roles=True)
+    table = module.coverage_table(bt)
+    assert (table["n"] >= 30).all() and list(table["months_ahead"]) == [1, 2, 3]
+    for r in table.itertuples():
+        half_width = 3 * np.sqrt(0.8 * 0.2 / r.n)
+        assert abs(r.cov80 - 0.8) <= half_width, (r.months_ahead, r.cov80, r.n)
+    pooled = bt["in_95"].mean()
+    assert pooled >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / (len(bt) / 3))  # pooled over horizons: n / 3 independent

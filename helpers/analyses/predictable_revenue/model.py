@@ -68,6 +68,7 @@ class PredictableRevenueSettings:
     rate_window_months: int = 3
     min_backtest_months: int = 12
     min_train_months: int = 6
+    season_min_months: int = 24
     maturity_months: int = 3
     simulations: int = 4000
     seed: int = 7
@@ -112,6 +113,7 @@ class PredictableRevenueSettings:
                                             integer=True)),
             min_backtest_months=int(s.number("predictable_revenue.min_backtest_months", minimum=6, integer=True)),
             min_train_months=int(s.number("predictable_revenue.min_train_months", minimum=3, integer=True)),
+            season_min_months=int(s.number("predictable_revenue.season_min_months", minimum=24, integer=True)),
             maturity_months=int(s.number("predictable_revenue.maturity_months", minimum=0, maximum=12,
                                          integer=True)),
             simulations=int(s.number("predictable_revenue.simulations", minimum=200, integer=True)),
@@ -321,6 +323,92 @@ def system_or_people(quotas: pd.DataFrame, deals: pd.DataFrame, *, as_of_month: 
     return pd.DataFrame(rows, columns=cols).sort_values("quarter", ignore_index=True)
 
 
+# ============================================================================ seasonality
+def seasonal_factors(counts: pd.Series, *, min_months: int = 24, alpha: float = 0.05,
+                     level: float = 0.95) -> dict[str, Any]:
+    """Month-of-year factors of monthly arrivals, shrunk toward no seasonality; used only when they pass a test.
+
+    ``counts``: arrivals (leads or deals opened) per month, indexed by month index (``month_index``).
+    A quasi-Poisson regression of the counts on a log-linear trend and twelve calendar-month effects
+    (summing to zero) gives each month's effect and its standard error (over-dispersion included). The
+    eleven seasonal terms are tested together (F test on the deviance, quasi-Poisson dispersion); only when
+    ``p < alpha`` are they used. Each effect is then shrunk toward zero by empirical Bayes (partial pooling:
+    the spread of true effects tau^2 is the spread of the estimates less their sampling variance), so a
+    noisy month moves less than a well-measured one. Returns ``factors`` (12, January first, mean 1; all
+    ones when not used), ``low``/``high`` (their ``level`` interval), ``raw`` (unshrunk), ``p_value``,
+    ``used``, ``months`` and ``problem`` (a sentence when not estimated).
+    """
+    ones = np.ones(12)
+    out: dict[str, Any] = {"factors": ones, "low": ones.copy(), "high": ones.copy(), "raw": ones.copy(),
+                           "p_value": np.nan, "used": False, "months": int(len(counts)), "shrinkage": np.nan,
+                           "problem": ""}
+    c = counts.dropna().astype(float)
+    if len(c) < min_months:
+        out["problem"] = (f"Seasonality cannot be estimated from {len(c)} months of history (it needs at least "
+                          f"{min_months}: two of each calendar month).")
+        return out
+    if c.sum() <= 0 or c.nunique() < 2:
+        out["problem"] = "Arrivals do not vary from month to month: no seasonality to estimate."
+        return out
+    import statsmodels.api as sm
+    from scipy import stats
+
+    m = np.asarray(c.index, dtype=float)
+    moy = (m.astype(int) % 12)
+    contrast = np.vstack([np.eye(11), -np.ones((1, 11))])  # 12 effects summing to zero
+    season_x = contrast[moy]
+    trend = (m - m.mean()) / 12.0
+    x0 = np.column_stack([np.ones_like(m), trend])
+    x1 = np.column_stack([x0, season_x])
+    y = c.to_numpy()
+    try:
+        full = sm.GLM(y, x1, family=sm.families.Poisson()).fit(scale="X2")
+        reduced = sm.GLM(y, x0, family=sm.families.Poisson()).fit()
+    except Exception as exc:  # noqa: BLE001 - a degenerate history: say so
+        out["problem"] = f"The seasonal model could not be fitted ({type(exc).__name__}): seasonality not used."
+        return out
+    df_resid = len(y) - x1.shape[1]
+    phi = max(float(full.scale), 1.0)  # no under-dispersion credit
+    f_stat = (reduced.deviance - full.deviance) / 11 / phi
+    p = float(stats.f.sf(f_stat, 11, df_resid)) if df_resid > 0 else np.nan
+    beta = np.asarray(full.params)[2:]
+    cov = np.asarray(full.cov_params())[2:, 2:] * phi / max(float(full.scale), 1e-12)
+    effect = contrast @ beta
+    var = np.einsum("ij,jk,ik->i", contrast, cov, contrast)
+    tau2 = max(0.0, float(np.mean(effect ** 2) - np.mean(var)))
+    shrink = tau2 / (tau2 + var) if tau2 > 0 else np.zeros(12)
+    post, post_sd = shrink * effect, np.sqrt(shrink * var)
+    z = stats.norm.ppf(0.5 + level / 2)
+    norm = np.exp(post).mean()
+    out.update(raw=np.exp(effect) / np.exp(effect).mean(), p_value=p, shrinkage=float(np.mean(1 - shrink)))
+    if not (np.isfinite(p) and p < alpha) or tau2 == 0:
+        out["problem"] = (f"No clear seasonality in {len(c)} months (test of the calendar months p = {p:.2f}): "
+                          "none is used.")
+        return out
+    out.update(factors=np.exp(post) / norm, low=np.exp(post - z * post_sd) / norm,
+               high=np.exp(post + z * post_sd) / norm, used=True)
+    return out
+
+
+def pace_drift(counts: pd.Series, *, max_lag: int = 6) -> float:
+    """Variance per month of a random-walk drift in the log pace of monthly arrivals (0 when none shows).
+
+    The variogram of log counts, V(k) = mean of (x[m + k] - x[m])^2 over month pairs k apart, is 2r + k q
+    when the log pace is a random walk with monthly variance q seen through month-to-month noise of
+    variance r (Poisson and any over-dispersion); the slope of V over k = 1..``max_lag`` (least squares,
+    weighted by the number of pairs) estimates q. Arrivals that only scatter around a steady pace give
+    a flat variogram and q = 0; a pace that wanders (a trend, an unmodelled season, hiring) gives q > 0.
+    """
+    x = np.log(counts.to_numpy(float) + 0.5)
+    lags = np.arange(1, min(max_lag, len(x) // 3) + 1)
+    if lags.size < 3:
+        return 0.0
+    v = np.array([np.mean((x[k:] - x[:-k]) ** 2) for k in lags])
+    w = np.array([len(x) - k for k in lags], dtype=float)
+    slope = np.polyfit(lags, v, 1, w=np.sqrt(w))[0]
+    return float(max(slope, 0.0))
+
+
 # ============================================================================ forecast
 AGE_EDGES_DAYS = (0, 30, 60, 90, 180, np.inf)
 
@@ -342,19 +430,25 @@ class RevenueForecaster(Estimator):
       of that age is won in each of the next months is the share of past open deals of that age (at each
       of the last ``history`` month ends) won then, with a Beta posterior for its uncertainty;
     * new deals: deals opened per month by lead kind (mean of the last ``rate_window`` months, spread from
-      their month-to-month variation), each won after 0, 1, 2 ... months with the rates of past deals;
+      their month-to-month variation), each won after 0, 1, 2 ... months with the rates of past deals; the
+      pace is uncertain (one draw per simulation for all months ahead), may drift (a random walk whose
+      monthly variance comes from the variogram of past monthly counts, :func:`pace_drift`), and follows
+      the calendar when ``season_min_months`` of history show a month-of-year pattern
+      (:func:`seasonal_factors`, shrunk toward none);
     * the MRR of each win is drawn from past wins with the same time to close (big deals close slower):
       open deals from past wins of their age won that many months later, new deals from their kind's
       wins at that lag (fewer than 5 such wins: the wider pool).
 
     ``simulations`` Monte Carlo draws give the point forecast (mean) and the 80% and 95% intervals.
-    Fitted: ``forecast_`` (one row per month ahead), ``draws_`` (simulations x months), ``n_open_``.
+    Fitted: ``forecast_`` (one row per month ahead), ``draws_`` (simulations x months), ``n_open_``,
+    ``season_`` (the month-of-year factors and their test), ``pace_drift_`` (monthly drift variance).
     """
 
     def __init__(self, *, horizon: int = 3, history: int = 12, rate_window: int = 3, simulations: int = 4000,
-                 seed: int = 7):
+                 seed: int = 7, season_min_months: int = 24):
         self.horizon, self.history, self.rate_window = int(horizon), int(history), int(rate_window)
         self.simulations, self.seed = int(simulations), int(seed)
+        self.season_min_months = int(season_min_months)
 
     def fit(self, deals: pd.DataFrame, *, origin: str) -> RevenueForecaster:
         rng = np.random.default_rng(self.seed)
@@ -446,17 +540,35 @@ class RevenueForecaster(Estimator):
                 pipe_mean[h] += n_open * bm * (won_b[b, h] / max(seen_b[b, h], 1))
 
         # ---- deals still to be opened: by kind, opened per month and won after lag months
+        # month-of-year factor of deals opened (all kinds together), from at least season_min_months full months
+        first_m = int(d["_om"].min()) + 1 if len(d) else t  # the first month of the data may be partial
+        opened_all = d[(d["_om"] >= first_m) & (d["_om"] <= t)].groupby("_om").size().reindex(
+            np.arange(first_m, t + 1), fill_value=0).astype(float)
+        self.season_ = seasonal_factors(opened_all.iloc[-48:], min_months=self.season_min_months)
+        season = self.season_["factors"]
+        # drift of the pace of deals opened (after the season): a random walk in the log pace, from the
+        # variogram of the last 24 months; the pace is the mean of the last rate_window months (centred
+        # (rate_window - 1) / 2 months back), so month j ahead has drifted by (rate_window - 1) / 2 + j steps
+        deseason = opened_all / season[opened_all.index.to_numpy().astype(int) % 12]
+        self.pace_drift_ = pace_drift(deseason.iloc[-24:])
+        steps = (self.rate_window - 1) / 2 + np.arange(1, H + 1)
+        walk = np.concatenate([rng.normal(0, np.sqrt(self.pace_drift_ * steps[0]), size=(S, 1)),
+                               rng.normal(0, np.sqrt(self.pace_drift_), size=(S, H - 1))], axis=1).cumsum(axis=1)
+        drift = np.exp(walk - self.pace_drift_ * steps[None, :] / 2)  # mean 1: wider, not shifted
         new_mean = np.zeros(H)
         window = d[(d["_om"] > t - self.rate_window) & (d["_om"] <= t)]
         kinds = sorted(set(window["lead_kind"]))
         base = d[(d["_om"] > t - self.history) & (d["_om"] <= t)]
+        ahead = season[np.arange(t + 1, t + H + 1) % 12]  # the calendar months ahead
         for kind in kinds:
             monthly = window[window["lead_kind"] == kind].groupby("_om").size().reindex(
                 np.arange(t - self.rate_window + 1, t + 1), fill_value=0).to_numpy(float)
+            monthly = monthly / season[np.arange(t - self.rate_window + 1, t + 1) % 12]  # de-seasonalised
             cohort = base[base["lead_kind"] == kind]
             # pace: the last rate_window months; spread: month-to-month variance over the longer history
             longer = cohort.groupby("_om").size().reindex(np.arange(t - self.history + 1, t + 1),
                                                           fill_value=0).to_numpy(float)
+            longer = longer / season[np.arange(t - self.history + 1, t + 1) % 12]
             lam = monthly.mean()
             var = longer.var(ddof=1) if longer.size > 2 else lam
             # lag rates: deals opened in month c won in c + lag (known when c + lag <= t)
@@ -469,12 +581,13 @@ class RevenueForecaster(Estimator):
                             & closed.loc[eligible.index]).sum())
                 q[lag] = (0.5 + hits) / (1 + n_el)
                 q_draw[:, lag] = rng.beta(0.5 + hits, 0.5 + max(n_el - hits, 0), size=S)
-            # opened counts: gamma-Poisson with the observed over-dispersion and the uncertainty of the mean
+            # opened counts: gamma-Poisson with the observed over-dispersion, around a pace that is itself
+            # uncertain (the mean of rate_window over-dispersed months: variance var / rate_window), one pace per
+            # draw for all the months ahead (an unknown constant, not a fresh one each month), times the season
             shape = max(lam, 0.5) ** 2 / max(var - lam, 0.0) if var > lam else 1e6
-            mean_unc = max(lam, 0.5) / max(self.rate_window, 1)
-            lam_draw = rng.gamma(max(lam, 1e-9) ** 2 / max(mean_unc, 1e-9), max(mean_unc, 1e-9) / max(lam, 1e-9),
-                                 size=(S, H)) if lam > 0 else np.zeros((S, H))
-            opened = rng.poisson(rng.gamma(shape, np.maximum(lam_draw, 1e-12) / shape))
+            mean_var = max(var, lam, 0.5) / max(self.rate_window, 1)
+            lam_draw = rng.gamma(lam ** 2 / mean_var, mean_var / lam, size=(S, 1)) if lam > 0 else np.zeros((S, 1))
+            opened = rng.poisson(rng.gamma(shape, np.maximum(lam_draw * ahead[None, :] * drift, 1e-12) / shape))
             cohort_won = cohort[won_known.loc[cohort.index]]
             won_mrr_kind = cohort_won["mrr"].to_numpy(float)
             if won_mrr_kind.size < 5:
@@ -491,7 +604,7 @@ class RevenueForecaster(Estimator):
                     wins = rng.binomial(opened[:, j], np.clip(q_draw[:, lag] * factor, 0, 1))
                     draws[:, j + lag] += value(wins, lag_pools[lag])
                     lag_mrr = float(np.nanmean(lag_pools[lag])) if lag_pools[lag].size else 0.0
-                    new_mean[j + lag] += lam * q[lag] * lag_mrr
+                    new_mean[j + lag] += lam * ahead[j] * q[lag] * lag_mrr
 
         months = [month_label(t + h) for h in range(1, H + 1)]
         qs = np.quantile(draws, [0.025, 0.10, 0.90, 0.975], axis=0)
@@ -523,7 +636,7 @@ def naive_forecast(bookings: pd.DataFrame, origin: str, *, window: int = 3) -> f
 
 def backtest(deals: pd.DataFrame, bookings: pd.DataFrame, *, first_origin: str, last_month: str,
              horizon: int = 3, history: int = 12, rate_window: int = 3, simulations: int = 2000,
-             seed: int = 7) -> pd.DataFrame:
+             seed: int = 7, season_min_months: int = 24) -> pd.DataFrame:
     """The forecast made at each past month end from ``first_origin``, against what happened.
 
     One row per origin and month ahead whose outcome is known (target month <= ``last_month``):
@@ -535,7 +648,7 @@ def backtest(deals: pd.DataFrame, bookings: pd.DataFrame, *, first_origin: str, 
     for t in range(lo, hi):  # one fit per past month end (a dozen or two)
         origin = month_label(t)
         f = RevenueForecaster(horizon=horizon, history=history, rate_window=rate_window, simulations=simulations,
-                              seed=seed + t).fit(deals, origin=origin).forecast_
+                              seed=seed + t, season_min_months=season_min_months).fit(deals, origin=origin).forecast_
         naive = naive_forecast(bookings, origin)
         for r in f.itertuples():
             if month_index(r.month) > hi:

@@ -157,7 +157,22 @@ class PredictableRevenueAnalysis:
         parts = [f"{pd.Period(r.month).strftime('%B %Y')}: {_usd(r.forecast)} (80% interval {_usd(r.low_80)} to "
                  f"{_usd(r.high_80)}; 95% {_usd(r.low_95)} to {_usd(r.high_95)})" for r in f.itertuples()]
         return (f"Forecast of new MRR booked, from {self.forecaster.n_open_:,} open deals and the deals expected to be "
-                f"opened: " + "; ".join(parts) + ".")
+                f"opened: " + "; ".join(parts) + ". " + self.season_text())
+
+    def season_text(self) -> str:
+        """One sentence on the month-of-year pattern of deals opened: used, not clear, or not estimable."""
+        if self.forecaster is None:
+            return ""
+        season = self.forecaster.season_
+        if not season["used"]:
+            return season["problem"]
+        f = season["factors"]
+        names = [pd.Period(f"2000-{i + 1:02d}").strftime("%B") for i in range(12)]
+        hi, lo = int(np.argmax(f)), int(np.argmin(f))
+        return (f"Deals opened follow the calendar (test over {season['months']} months, p = {season['p_value']:.3f}): "
+                f"{names[hi]} brings {f[hi]:.2f}x an average month's deals and {names[lo]} {f[lo]:.2f}x "
+                f"(95% CI {season['low'][hi]:.2f}-{season['high'][hi]:.2f} and "
+                f"{season['low'][lo]:.2f}-{season['high'][lo]:.2f}, shrunk toward no season); the forecast uses this.")
 
     def backtest_text(self) -> str:
         if self.backtest_table is None or self.backtest_table.empty:
@@ -491,7 +506,8 @@ def analyse(report: ReportContext, **params: Any) -> PredictableRevenueAnalysis:
     else:
         a.forecaster = M.RevenueForecaster(horizon=settings.horizon_months, history=settings.forecast_history_months,
                                            rate_window=settings.rate_window_months, simulations=settings.simulations,
-                                           seed=settings.seed).fit(deals, origin=month)
+                                           seed=settings.seed,
+                                           season_min_months=settings.season_min_months).fit(deals, origin=month)
         if history < settings.min_backtest_months:
             a.backtest_problem = (f"Only {history} months of history (under {settings.min_backtest_months}): the "
                                   "forecast is not backtested yet, so how often it is right is unknown.")
@@ -500,7 +516,8 @@ def analyse(report: ReportContext, **params: Any) -> PredictableRevenueAnalysis:
             a.backtest = M.backtest(deals, bookings, first_origin=first_origin, last_month=month,
                                     horizon=settings.horizon_months, history=settings.forecast_history_months,
                                     rate_window=settings.rate_window_months,
-                                    simulations=max(500, settings.simulations // 2), seed=settings.seed)
+                                    simulations=max(500, settings.simulations // 2), seed=settings.seed,
+                                    season_min_months=settings.season_min_months)
             a.backtest_table = M.backtest_summary(a.backtest, level=level)
 
     # ---- capacity
