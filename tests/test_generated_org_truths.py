@@ -163,3 +163,249 @@ def test_command_line_switches_reach_the_generator(tmp_path: Path) -> None:
     gen = json.loads((tmp_path / "b" / "ground_truth.json").read_text())["generator"]
     assert gen["old_weak_stage"] and gen["experiment_harm"] and "no_effects" not in gen
     assert main(["sample", "--reps", "8", "--months", "9", "--out", str(tmp_path / "c"), "--hires", "9"]) == 2
+
+
+# --------------------------------------------------------------------------- the real analyses on those orgs
+NOTEBOOKS = {"hiring": "01_trait_discovery", "training": "02_training_score_correlation",
+             "coaching": "03_funnel_coaching", "churn": "04_compensation_churn_quartiles",
+             "experiments": "06_experiments"}
+
+
+@pytest.fixture(scope="session")
+def analysed(truth_org, tmp_path_factory: pytest.TempPathFactory):
+    """``analysed(kind, org, config="")`` -> (analysis, recorded Results): the report's public entry point
+    (``start_report`` + ``analyse`` + ``record``) on a generated org, with the default configuration; run
+    once per session."""
+    import importlib
+
+    from helpers.reporting.context import start_report
+
+    root = tmp_path_factory.mktemp("truth_results")
+    done: dict[tuple[str, str, str], tuple] = {}
+
+    def run(kind: str, org: str, config: str = "") -> tuple:
+        key = (kind, org, config)
+        if key not in done:
+            package = {"hiring": "hiring", "training": "training", "coaching": "coaching", "churn": "compensation",
+                       "experiments": "experiments"}[kind]
+            analyse = importlib.import_module(f"helpers.analyses.{package}.report").analyse
+            report = start_report(NOTEBOOKS[kind], data_dir=str(truth_org(org)), config_path=config,
+                                  results_path=str(root / f"{kind}_{org}_{len(done)}.json"))
+            analysis = analyse(report)
+            analysis.record(report.results)
+            done[key] = (analysis, report.results.results)
+        return done[key]
+
+    return run
+
+
+def _coaching_flags(results) -> dict[str, str]:
+    """rep -> stage the page tells a manager to coach (the coaching plan's focus stages)."""
+    return {row["rep_id"]: row["focus_stage"] for row in results.details["coaching_plan"] if row["focus_stage"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["none", "cadence"])
+def test_coaching_flags_at_most_5_percent_of_reps_without_a_weakness(analysed, truth_org, family: str) -> None:
+    """No planted weakness: ``none`` = no effect anywhere (identical reps); ``cadence`` = enterprise leads
+    connect at half the rate with 2.5x the call spacing, mid-market 0.8x and 1.5x, for every rep of the
+    segment. Every flag is false. The design promises at most 5% of reps flagged; one org of 40 reps cannot
+    show that (5% is 2 reps), so three seeds are pooled: 120 reps, at most 6 flags (5%). The seeds are fixed,
+    so the test is deterministic; at the 3.1% rate measured in docs/funnel-coaching.md about 8% of seed
+    triples would exceed 6. Measured: none 0 of 120, cadence 4 of 120 (none at connect in enterprise, the
+    issue's failure: 7 of its 9 false flags)."""
+    flagged: dict[str, str] = {}
+    reps = 0
+    segment: dict[str, str] = {}
+    for org in [name for name in ORGS if name.startswith(family) and name[len(family):].isdigit()]:
+        _, results = analysed("coaching", org)
+        truth = SampleData(truth_org(org)).truth
+        assert truth["funnel"]["weak_stage_reps"] == {} and "old_weak_stage" not in truth["funnel"]
+        flagged.update(_coaching_flags(results))
+        reps += len(results.details["coaching_plan"])
+        segment.update(SampleData(truth_org(org))["reps"].set_index("rep_id")["segment"].to_dict())
+    assert reps == 120
+    assert len(flagged) <= 0.05 * reps, flagged
+    enterprise_connect = [r for r, s in flagged.items() if s == "connected" and segment[r] == "enterprise"]
+    assert len(enterprise_connect) <= 1, enterprise_connect
+
+
+@pytest.mark.slow
+def test_a_whole_team_comparison_would_read_the_segment_cadence_as_weakness(analysed, tmp_path_factory) -> None:
+    """The cadence org is a real test: compared with the whole team (``[coaching] peer_groups = "none"``), its
+    enterprise reps are flagged at connect (measured: 3 on cadence41), which the default comparison avoids."""
+    config = tmp_path_factory.mktemp("whole_team") / "whole_team.toml"
+    config.write_text('[coaching]\npeer_groups = "none"\n', encoding="utf-8")
+    whole = _coaching_flags(analysed("coaching", "cadence41", str(config))[1])
+    default = _coaching_flags(analysed("coaching", "cadence41")[1])
+    assert sum(s == "connected" for s in whole.values()) >= 2, whole
+    assert len(whole) > len(default), (whole, default)
+
+
+def _clearly_weak_over_the_window(org: SampleData, z_limit: float = -4.0) -> dict[str, tuple[str, float, float]]:
+    """Old-weak reps whose stage is clearly low over the whole 12 months (the evidence window), by an
+    independent measure: the rep's conversion into the stage against the rest of the team, z of the log ratio
+    with the binomial error plus the planted rep-to-rep stage spread (STAGE_NOISE_SD) in quadrature."""
+    from helpers.data.sample_truth import STAGE_NOISE_SD
+
+    counts = funnel_counts(org)
+    order = ["attempted", *STAGES]
+    out = {}
+    for rep, stage in org.truth["funnel"]["old_weak_stage"]["reps"].items():
+        prev = order[order.index(stage) - 1]
+        k, n = float(counts.loc[rep, stage]), float(counts.loc[rep, prev])
+        rest_k, rest_n = counts[stage].sum() - k, counts[prev].sum() - n
+        ratio = (k / n) / (rest_k / rest_n)
+        se = np.sqrt(1 / k - 1 / n + 1 / rest_k - 1 / rest_n + STAGE_NOISE_SD ** 2)
+        z = float(np.log(ratio) / se)
+        if z <= z_limit:
+            out[rep] = (stage, round(float(ratio), 2), round(z, 1))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason=(
+    "issue 19: the coaching model (reworked by another helper) misses R00020, whose demo stage was 0.4x in "
+    "its oldest 6 months (12-month ratio 0.60 against the team, z about -4.3); it finds the other 3 clear "
+    "ones (R00021, R00028 at discovery, R00034 at connect)"))
+def test_a_strong_weak_stage_in_old_leads_is_found_with_the_full_evidence_window(analysed, truth_org) -> None:
+    """``old_weak_stage``: 8 reps' weak stage (0.4x) holds only in leads older than the last 6 months. The
+    default 12-month evidence window holds those months, so each rep whose stage is clearly low over the
+    window (z <= -4 by an independent measure, beyond a Bonferroni bound of 3.4 over 40 reps x 4 stages) is
+    flagged at that stage, and no old-weak rep is flagged at another stage. Weak stages diluted below that
+    (the won stage with ~30 wins, or a ratio of 0.8) are not required."""
+    org = SampleData(truth_org("old_weak"))
+    clear = _clearly_weak_over_the_window(org)
+    assert len(clear) >= 3, clear  # the plant is strong enough to be a real test
+    flags = _coaching_flags(analysed("coaching", "old_weak")[1])
+    planted = org.truth["funnel"]["old_weak_stage"]["reps"]
+    wrong = {r: s for r, s in flags.items() if r in planted and s != planted[r]}
+    assert wrong == {}, wrong
+    missed = {r: v for r, v in clear.items() if flags.get(r) != v[0]}
+    assert missed == {}, (missed, flags)
+
+
+HIRING_ORGS = ["hires18", "hires18_none", "none31", "harm"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("org", ["hires18", "hires18_none"])
+def test_no_trait_is_named_with_15_to_20_hires(analysed, org: str) -> None:
+    """18 of 40 reps have scorecards (17 judged: the newest hire has no outcome yet), with the sample's
+    truths (hires18) or none (hires18_none): below the power-derived hires (about 31 for six traits) no
+    trait is a finding, whatever its p-value; the page says how many hires the data would need."""
+    analysis, results = analysed("hiring", org)
+    model = analysis.model
+    assert 15 <= model.n_ <= 20 and model.underpowered_ and model.hires_needed_ > model.n_
+    assert (model.summary["verdict"] == "too few hires to tell").all(), model.summary["verdict"]
+    assert not model.summary["significant"].any()
+    traits = [t.replace("_", " ") for t in model.summary.index]
+    assert "to name any trait" in results.headline and not any(t in results.headline.lower() for t in traits)
+    assert not any(f.severity == "good" for f in results.findings), results.findings
+    assert results.key_figure.name == "hires_judged" and results.key_figure.value == model.n_
+    assert any(f"{model.hires_needed_} hires" in f.text for f in results.findings)
+
+
+@pytest.mark.slow
+def test_no_reweighting_that_loses_to_equal_weights_and_no_ranking_worse_than_the_average(analysed) -> None:
+    """On every org here (small, null, and a 39-hire org with the sample's traits) the data-derived weights do
+    not beat equal weights out of sample by the margin; none may be recommended, and where the cross-validated
+    R² is negative the page says 'worse than guessing the average' and ranks no open candidate.
+    Measured gains (weights minus equal, CV R²): -0.26, -0.13, -0.13, -0.07."""
+    losing = 0
+    for org in HIRING_ORGS:
+        analysis, results = analysed("hiring", org)
+        model = analysis.model
+        if model.cv_.gain_ci[0] <= model.reweight_margin:
+            assert not model.recommend_reweighting_, org
+            assert not any(f.text.startswith("Recommended scorecard weights") for f in results.findings), org
+            assert any(f.text.startswith("Keep equal weights") for f in results.findings), org
+        losing += model.cv_.gain < 0
+        if model.cv_.r2_model < 0:
+            assert not model.beats_average_ and "worse than guessing the average" in model.r2_sentence(), org
+            assert analysis.open.empty or analysis.open["predicted"].isna().all(), org
+            assert "not ranked" in analysis.open_sentence() or analysis.open.empty, org
+    assert losing >= 2  # the situation the test is about really occurs
+
+
+@pytest.mark.slow
+def test_training_verdict_is_neither_predicts_when_nothing_has_an_effect(analysed) -> None:
+    """no_effects: the final exam and the certifications are noise, as are the scorecards. With 39 hires the
+    verdict is 'neither predicts'; with 17 (hires18_none) 'too few people to tell'. Never 'training' or
+    'hiring predicts better'."""
+    for org in ("none31", "none32", "none33"):
+        analysis, results = analysed("training", org)
+        assert analysis.comparison.verdict_code_ == "neither", (org, analysis.comparison.verdict_)
+        assert results.headline.startswith("Neither training nor hiring scores predict"), results.headline
+    small, _ = analysed("training", "hires18_none")
+    assert small.comparison.verdict_code_ in ("too_few", "neither"), small.comparison.verdict_
+
+
+@pytest.mark.slow
+def test_churn_quartile_reps_are_named_for_training_only_with_heterogeneity(analysed) -> None:
+    """no_effects: every rep's customers churn at one rate. The heterogeneity test says 'differ' on about 5%
+    of such orgs by design (measured on 20 more null orgs of 30 reps: 1), so of these three at most one may;
+    where it does not, the page says the quartiles are noise and names nobody for training.
+    Measured: none31 p = 0.015 (the test's 5% false alarm: 9 reps named), none32 p = 0.77, none33 p = 0.48."""
+    differ = 0
+    for org in ("none31", "none32", "none33"):
+        analysis, results = analysed("churn", org)
+        h = analysis.heterogeneity
+        differ += h.differ_
+        if not h.differ_:
+            assert analysis.training_list() == [], org
+            assert "quartiles are noise this period" in results.headline, results.headline
+            texts = " ".join(f.text for f in results.findings)
+            assert "sold something they did not need" not in texts
+    assert differ <= 1, differ
+
+
+@pytest.mark.slow
+def test_a_planted_harm_gets_the_worse_than_control_verdict(analysed) -> None:
+    """experiment_harm: GPCT multiplies the close probability by 0.6 (true effect about -10 points). The page
+    says stop, with the estimate (measured -10.3 points, 95% CI -13.2 to -7.4), not 'no effect'."""
+    analysis, results = analysed("experiments", "harm")
+    row = analysis.summary.set_index("experiment_id").loc["EXP-01"]
+    assert row["verdict"] == "worse" and row["ci_high"] < 0, row["verdict"]
+    stop = [f for f in results.findings if "did worse than control" in f.text]
+    assert len(stop) == 1 and stop[0].severity == "action" and "no effect" not in stop[0].text
+
+
+@pytest.mark.slow
+def test_experiments_with_no_effect_get_at_most_the_designed_false_verdicts(analysed) -> None:
+    """no_effects: every treatment equals its control. Each finished experiment's decisive verdict ('success'
+    or 'worse than control') is a 5% two-sided false alarm at most (less for 'success', which also needs the
+    pre-registered bar), so over the three orgs' nine finished experiments at most one may be decisive
+    (two or more: probability about 7% at exactly 5% each), and a decisive one has p < 0.05.
+    Measured: one, none32's EXP-02 'success' (+3.3 points against a bar of 3, 95% CI +0.9 to +5.6,
+    p = 0.006): a chance result (EXP-02's z over 30 further null orgs of 40 reps: mean 0.02, sd 0.98,
+    2 of 30 beyond 1.96)."""
+    decisive = 0
+    for org in ("none31", "none32", "none33"):
+        analysis, _ = analysed("experiments", org)
+        table = analysis.summary.set_index("experiment_id")
+        finished = table[table["status"] == "finished"]
+        assert len(finished) == 3, org
+        hit = finished[finished["verdict"].isin(["success", "worse"])]
+        assert (hit["p_value"] < 0.05).all(), hit
+        decisive += len(hit)
+    assert decisive <= 1, decisive
+
+
+def test_sla_list_is_exactly_the_planted_breakers_with_segment_cadence(truth_org) -> None:
+    """Enterprise calls 2.5x further apart (still within the 14-day idle rule): the "Do not be on it" list with
+    the generator's rules (grace period on) is exactly the planted breakers, rule by rule. Boundary times
+    (exactly 60 minutes, exactly 72 hours, a 16:00 dashboard) are in tests/test_sla.py."""
+    import dataclasses
+
+    from helpers.analyses.lead_value import sla
+    from helpers.core.config import load_config
+    from helpers.data.engine import open_source
+
+    folder = truth_org("cadence41")
+    config = load_config()
+    truth = json.loads((folder / "ground_truth.json").read_text())["sla"]
+    rules = dataclasses.replace(config.sla, free_trial_grace=True)
+    got = sla.sla_violations(open_source(config, data_dir=folder), as_of=truth["as_of"], rules=rules)
+    for rule in sla.RULES:
+        assert set(got.loc[got["rule"] == rule, "lead_id"]) == set(truth["breakers"][rule]), rule

@@ -175,7 +175,8 @@ class HiringAnalysis:
             return "Re-run view: one cohort only (set [hiring] rerun_cohorts to 2 or more)."
         if c["effect"].isna().all():
             return "Re-run view: each hire-date cohort is too small to estimate on its own."
-        top = c.loc[c.groupby("cohort")["effect"].idxmax().dropna()]
+        c = c.dropna(subset=["effect"])  # a cohort too small to estimate has no strongest trait (idxmax raises)
+        top = c.loc[c.groupby("cohort")["effect"].idxmax()]
         same = top["trait"].nunique() == 1
         return ("Re-run on successive hire cohorts, the strongest trait is "
                 + ", ".join(f"{r.trait.replace('_', ' ')} ({r.cohort}, n = {r.n})" for r in top.itertuples())
