@@ -21,6 +21,11 @@ What a sales leader can learn from the sample (and what the notebooks must recov
 * Experiments: GPCT qualifying really raises the close rate; a voicemail experiment does
   nothing; a pricing experiment has a real lift smaller than its pre-registered bar.
 
+Other truths than these, for testing the analyses on organisations nobody tuned them to, are opt-in
+switches of :func:`generate_org` (``no_effects``, ``hires``, ``segment_cadence``, ``old_weak_stage``,
+``experiment_harm``, ``weak_stages``; ``sales-workbook sample --no-effects`` etc.), each recorded in
+``ground_truth.json``; see docs/sample-org.md. Off, the sample keeps every byte.
+
 The whole simulation is vectorised with numpy; a Python loop runs once per month only, and each
 month's tables are appended to the files at once, so thousands of reps fit in bounded memory.
 
@@ -223,7 +228,7 @@ def generate_org(out_dir: str | Path, *, seed: int = DEFAULT_SEED, reps: int = D
       (mid-market 0.8, enterprise 0.5) and spaces unanswered calls and emails further apart (1.5x, 2.5x); quotas
       follow the segment's expected rate. ``funnel.segment_cadence``. Not a weakness of any rep.
     * ``old_weak_stage=True``: the planted weak stages (same reps and stages) hold only in leads created before
-      the last 6 months, and there at 0.4x (``funnel.old_weak_stage``: reps, ``recent_from``);
+      the last 6 months, and there at 0.3x (``funnel.old_weak_stage``: reps, ``recent_from``);
       ``funnel.weak_stage_reps`` is then empty. Needs ``months >= 9``.
     * ``experiment_harm=True``: EXP-01's treatment (GPCT qualifying) multiplies each deal's close probability by
       0.6 instead of 1.4: a treatment worse than control (``experiments.EXP-01.harm``).
