@@ -21,6 +21,8 @@ from helpers.analyses.coaching.model import (
     change_test,
     compute_stage_table,
     compute_submetrics,
+    evidence_counts,
+    fit_weak_stages,
     month_window,
     pooled_counts,
     progress,
@@ -299,13 +301,15 @@ def _fit(path: Path) -> tuple[WeakStageModel, dict]:
     src = open_source(data_dir=path)
     truth = json.loads((path / "ground_truth.json").read_text())
     month = str(last_complete_month(src))[:7]
-    funnel = rep_month_funnel(src, CONFIG)
+    counts = evidence_counts(src, CONFIG, SETTINGS, month=month)
     reps = src.read("reps", columns=["rep_id", "segment"])
     src.close()
-    assert SETTINGS.peer_groups == "segment"  # the default: peers who work the same kind of leads
-    groups = dict(zip(reps["rep_id"], reps["segment"]))
-    model = WeakStageModel.from_settings(SETTINGS).fit(funnel, months=month_window(month, SETTINGS.evidence_months),
-                                                       peer_groups=groups)
+    # the defaults: cohort counts (mature leads only), compared with what the other reps convert on the same mix
+    assert (SETTINGS.peer_groups, SETTINGS.counts) == ("lead_mix", "cohort")
+    model, sentence = fit_weak_stages(counts, months=month_window(month, SETTINGS.evidence_months),
+                                      settings=SETTINGS, rep_segments=dict(zip(reps["rep_id"], reps["segment"])))
+    assert "same segment and lead source" in sentence
+    assert set(model.summary.loc[model.summary["judged"], "peer_group"]) == {"lead mix"}
     return model, truth
 
 
@@ -317,9 +321,10 @@ def test_every_planted_weak_stage_is_flagged_at_its_stage(coaching_orgs, org: st
     found = {r: flags.get(r) for r in planted}
     assert all(not isinstance(s, str) or s == planted[r] for r, s in found.items()), found  # never the wrong stage
     missed = [r for r, s in found.items() if s != planted[r]]
-    # the simulation study finds 97.5% of planted weak stages: the sample and the 12-month org lose none; the
-    # 8-month org (a shorter history than the 12-month window) may lose one
-    assert len(missed) <= (1 if org == "seed5" else 0), missed
+    # the simulation study finds about 95% of planted weak stages: the sample and the 12-month org lose none; the
+    # 8-month org (a shorter history than the 12-month window, and only mature leads count: about 7 months of
+    # customers) may lose two close stages with about 90 demos (z near -2, the bar is -2.24)
+    assert len(missed) <= (2 if org == "seed5" else 0), missed
     false = {r: s for r, s in flags.dropna().items() if planted.get(r) != s}
     assert len(false) <= 2, false  # 5% of 40 reps is 2
     # the new hire (two months, ramping) has too little data to be flagged

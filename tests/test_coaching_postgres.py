@@ -52,3 +52,21 @@ def test_weak_stage_model_identical_on_duckdb_and_postgres(engines) -> None:
     b = WeakStageModel(min_previous_stage=5).fit(f_pg, months=months).summary
     assert a["judged"].sum() > 0
     pd.testing.assert_frame_equal(b, a)
+
+
+def test_cohort_counts_and_lead_mix_model_identical_on_duckdb_and_postgres(engines) -> None:
+    """The default evidence (cohort counts, mature leads only) and the lead-mix comparison built on it."""
+    from helpers.analyses.coaching.model import CoachingSettings, fit_weak_stages
+    from helpers.data.reductions import rep_cohort_funnel
+
+    folder, database = engines
+    c_duck = rep_cohort_funnel(folder, CONFIG, end="2024-06")
+    c_pg = rep_cohort_funnel(database, CONFIG, end="2024-06")
+    assert c_duck["n"].sum() > 0 and c_duck["k"].sum() > 0 and (c_duck["k"] <= c_duck["n"]).all()
+    pd.testing.assert_frame_equal(c_pg, c_duck)
+    months = sorted(c_duck["month"].unique())
+    settings = CoachingSettings(min_previous_stage=5)
+    a, text = fit_weak_stages(c_duck, months=months, settings=settings)
+    b, _ = fit_weak_stages(c_pg, months=months, settings=settings)
+    assert a.summary["judged"].sum() > 0
+    pd.testing.assert_frame_equal(b.summary, a.summary)

@@ -16,8 +16,6 @@ tests/test_churn_postgres.py) and the experiment review on PostgreSQL
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -102,6 +100,14 @@ CASES: dict[str, tuple[tuple[str, ...], Callable[[Any, Ctx], pd.DataFrame]]] = {
                                                                    lead_types=("seed", "net", "spear"))),
     "table_overview": (("postgres", "spark"),
                        lambda s, c: compute_table_overview(s, sorted(s.tables()), month=c.month)),
+    # notebook 03's cohort funnel (lead-level, mature leads only) and the step times its maturity comes from
+    "stage_time_histogram": (("postgres", "spark"),
+                             lambda s, c: reductions.stage_time_histogram(s, CFG, end=c.as_of)),
+    "rep_cohort_funnel": (("postgres", "spark"),
+                          lambda s, c: reductions.rep_cohort_funnel(s, CFG, end=c.as_of)),
+    "rep_cohort_funnel_window": (("postgres", "spark"),
+                                 lambda s, c: reductions.rep_cohort_funnel(s, CFG, end=c.month, start="2000-01",
+                                                                           maturity_days={"won": 20.0})),
     # compared on PostgreSQL in other files: Spark only here
     "coaching_submetrics": (("spark",), lambda s, c: coaching.rep_month_submetrics(s)),
     "churn_cohorts": (("spark",), lambda s, c: churn.customer_cohorts(s, window_months=2, clawback_months=2,
@@ -147,20 +153,12 @@ def postgres_source(postgres_server, org: Path):
 
 
 @pytest.fixture(scope="module")
-def spark_source(org: Path):
-    if os.environ.get("CI"):  # .ci/run installs both: a missing one there is a defect, not a skip
-        import pyspark  # noqa: F401
+def spark_source(org: Path, spark_session):
+    """The org's tables as views of the session's one Spark session (tests/conftest.py: skipped without
+    pyspark or Java, except in CI)."""
+    from helpers.data.spark import spark_folder_source
 
-        assert shutil.which("java"), "CI must install a Java runtime for the Spark test (see .ci/run)"
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs a Java runtime")
-    from helpers.data.spark import local_session, spark_folder_source
-
-    spark = local_session()
-    spark.sparkContext.setLogLevel("ERROR")
-    yield spark_folder_source(spark, org)
-    spark.stop()
+    return spark_folder_source(spark_session, org)
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

@@ -42,9 +42,12 @@ __all__ = [
     "lead_outcomes",
     "lead_touch_summary",
     "leads_and_touches_known_at",
+    "maturity_days_from",
     "rep_churn",
+    "rep_cohort_funnel",
     "rep_month_activity",
     "rep_month_funnel",
+    "stage_time_histogram",
 ]
 
 UTC_TS = dt.Timestamp(timezone="UTC")
@@ -258,6 +261,137 @@ def rep_month_funnel(source: DataSource, config: WorkbookConfig, *, start: Any =
     out.insert(out.columns.get_loc("conversion_rate"), "previous_stage_leads",
                long["previous_stage_leads"].to_numpy())
     return out
+
+
+# --------------------------------------------------------------------------- funnel by cohort
+def _stage_first_reach(source: DataSource, stage: FunnelStage, end: ibis.Value) -> ibis.Table:
+    """(_lead, _at, _rep) per lead: the first time the lead reached ``stage`` before ``end``, and the rep of
+    that first event (the smallest rep id when several reps logged it at the same instant)."""
+    if stage.deal_statuses:
+        deals = source.table("deals")
+        deals = deals.filter(deals.status.isin(list(stage.deal_statuses)))
+        events = deals.select(_lead=ibis.coalesce(deals.lead_id, "deal:" + deals.deal_id),
+                              _at=ibis.coalesce(deals.closed_at, deals.created_at), _rep=deals.rep_id)
+    else:
+        acts = source.table("activities")
+        for column, values in (("activity_type", stage.activity_types), ("outcome", stage.outcomes),
+                               ("meeting_kind", stage.meeting_kinds)):
+            if values:  # a handful of filters from the configuration, not rows
+                acts = acts.filter(acts[column].isin(list(values)))
+        events = acts.filter(acts.lead_id.notnull()).select(_lead=acts.lead_id, _at=acts.occurred_at,
+                                                            _rep=acts.rep_id)
+    events = events.filter(events._at.notnull() & (events._at < end))
+    first = events.group_by("_lead").aggregate(_first=events._at.min())
+    at_first = events.inner_join(first, (events._lead == first._lead) & (events._at == first._first))
+    return at_first.group_by("_lead").aggregate(_at=at_first._at.min(), _rep=at_first._rep.min())
+
+
+def _stage_transitions(source: DataSource, config: WorkbookConfig, end: ibis.Value) -> list[tuple[int, str, ibis.Table]]:
+    """Per stage after the first: (order, name, table of leads that reached the previous stage with ``_rep``,
+    ``_t0`` (first reach of the previous stage), ``_reached`` and ``_seconds`` (to the stage, >= 0))."""
+    stages = tuple(config.funnel_stages)
+    if not stages:
+        raise ValueError("the configuration defines no funnel stages; add [[funnel.stages]] to workbook.toml")
+    firsts = [_stage_first_reach(source, stage, end) for stage in stages]  # one expression per stage
+    out = []
+    for order, (prev, cur, stage) in enumerate(zip(firsts, firsts[1:], stages[1:]), start=2):
+        nxt = cur.select(_lead2="_lead", _t1="_at")
+        joined = prev.left_join(nxt, prev._lead == nxt._lead2)
+        seconds = epoch_seconds(joined._t1) - epoch_seconds(joined._at)
+        out.append((order, stage.name, joined.select(
+            _lead="_lead", _rep="_rep", _t0="_at", _reached=joined._t1.notnull(),
+            _seconds=ibis.greatest(seconds, ibis.literal(0, type="int64")))))
+    return out
+
+
+def stage_time_histogram(source: DataSource, config: WorkbookConfig, *, end: Any) -> pd.DataFrame:
+    """How long leads take from one stage to the next: per stage after the first and whole day ``days``
+    (time from first reaching the previous stage to first reaching this one, rounded up; 0 when the
+    stage came first), the number of leads that made the step before ``end`` (exclusive). The maturity
+    time of :func:`rep_cohort_funnel` is a percentile of this."""
+    end_lit = _ts_literal(_instant(end))
+    parts = []
+    for order, name, t in _stage_transitions(source, config, end_lit):  # a handful of stages
+        conv = t.filter(t._reached)
+        days = ((conv._seconds.cast("float64") + 86399.0) / 86400.0).floor().cast("int64")
+        conv = conv.mutate(_days=days)
+        parts.append(conv.group_by("_days").aggregate(leads=conv.count()).mutate(
+            stage_order=ibis.literal(order, type="int64"), stage=ibis.literal(name)))
+    df = fetch(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]).rename(columns={"_days": "days"})
+    return _finish(df, {"stage_order": "int", "stage": "str", "days": "int", "leads": "int"},
+                   keys=("stage_order", "days"))
+
+
+def maturity_days_from(histogram: pd.DataFrame, *, quantile: float = 0.9, default_days: float = 90.0,
+                       stages: Sequence[str] = ()) -> dict[str, float]:
+    """Per stage: the ``quantile`` of days to reach it from the previous stage among the leads that did
+    (from :func:`stage_time_histogram`); ``default_days`` for a stage of ``stages`` nobody reached. At least
+    one day."""
+    out: dict[str, float] = {name: float(default_days) for name in stages}
+    for stage, grp in histogram.sort_values(["stage_order", "days"]).groupby("stage", sort=False):  # stages
+        total = grp["leads"].sum()
+        if total <= 0:
+            out[stage] = float(default_days)
+            continue
+        cum = grp["leads"].cumsum().to_numpy()
+        idx = int(np.searchsorted(cum, quantile * total - 1e-9))
+        out[stage] = float(max(1, grp["days"].to_numpy()[min(idx, len(cum) - 1)]))
+    return out
+
+
+def rep_cohort_funnel(source: DataSource, config: WorkbookConfig, *, end: Any, start: Any = None,
+                      maturity_days: dict[str, float] | float | None = None, maturity_quantile: float = 0.9,
+                      mix_columns: Sequence[str] = ("segment", "source")) -> pd.DataFrame:
+    """Stage-to-stage conversion counted per lead, only once each lead's outcome is known.
+
+    For every stage after the first, rep, cohort month (the month the lead first reached the previous
+    stage) and lead-mix cell: ``n`` = leads that first reached the previous stage in that month and are
+    **mature** (at least the stage's maturity time passed between that moment and ``end``, exclusive), and
+    ``k`` = those of them that reached the stage before ``end``. A lead still inside its cadence is left
+    out instead of being counted as a failure (and a quick converter of the same age is left out too, so
+    the rate is not biased upward). The rep is the one who first took the lead to the previous stage.
+
+    ``maturity_days``: days per stage name (or one number for all); by default the ``maturity_quantile``
+    of the days leads took to make the step (:func:`stage_time_histogram`, all history before ``end``).
+    ``mix_columns``: columns of ``leads`` whose values form the lead-mix cells (``segment`` and
+    ``lead_source`` in the output; empty when the table or the column is absent). Adds ``maturity_days``.
+    """
+    end_ts = _instant(end)
+    end_lit = _ts_literal(end_ts)
+    names = [s.name for s in config.funnel_stages][1:]
+    if maturity_days is None:
+        maturity = maturity_days_from(stage_time_histogram(source, config, end=end_ts), quantile=maturity_quantile,
+                                      stages=names)
+    elif isinstance(maturity_days, dict):
+        maturity = {n: float(maturity_days.get(n, 90.0)) for n in names}
+    else:
+        maturity = {n: float(maturity_days) for n in names}
+    wanted = list(mix_columns)
+    lead_cols: dict[str, str] = {}
+    if source.has("leads"):
+        present = set(source.table("leads").columns)
+        for out_name, col in zip(("segment", "lead_source"), wanted[:2]):
+            if col and col in present:
+                lead_cols[out_name] = col
+    parts = []
+    for order, name, t in _stage_transitions(source, config, end_lit):  # a handful of stages
+        mature_before = _ts_literal(end_ts - pd.Timedelta(days=maturity.get(name, 90.0)))
+        t = t.filter(t._t0 <= mature_before)
+        if start is not None:
+            t = t.filter(t._t0 >= _ts_literal(_instant(start)))
+        if lead_cols:
+            leads = source.table("leads")
+            mix = leads.select(_lid=leads.lead_id, **{k: leads[v].cast("string") for k, v in lead_cols.items()})
+            t = t.left_join(mix, t._lead == mix._lid)
+        cells = {k: (t[k] if k in lead_cols else ibis.null().cast("string")) for k in ("segment", "lead_source")}
+        parts.append(t.group_by(rep_id=t._rep, **_year_month(t._t0), **cells).aggregate(
+            n=t.count(), k=t.count(where=t._reached)).mutate(
+            stage_order=ibis.literal(order, type="int64"), stage=ibis.literal(name)))
+    df = _with_month(fetch(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]))
+    df["maturity_days"] = df["stage"].map(maturity)
+    return _finish(df, {"rep_id": "str", "month": "str", "stage_order": "int", "stage": "str", "segment": "str",
+                        "lead_source": "str", "n": "int", "k": "int", "maturity_days": "float"},
+                   keys=("rep_id", "month", "stage_order", "segment", "lead_source"))
 
 
 # --------------------------------------------------------------------------- leads

@@ -38,7 +38,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.data.reductions import _between, _finish, _with_month, _year_month, epoch_seconds, rep_month_funnel
+from helpers.data.reductions import (
+    _between,
+    _finish,
+    _with_month,
+    _year_month,
+    epoch_seconds,
+    rep_cohort_funnel,
+    rep_month_funnel,
+)
 from helpers.core import intervals
 from helpers.core.estimator import Estimator
 
@@ -54,7 +62,10 @@ __all__ = [
     "anonymise",
     "coaching_plan",
     "compute_stage_table",
+    "evidence_counts",
+    "fit_weak_stages",
     "compute_submetrics",
+    "mix_expected_rates",
     "month_window",
     "peel",
     "progress",
@@ -69,6 +80,10 @@ class CoachingError(ValueError):
 
 
 # --------------------------------------------------------------------------- settings
+#: ``[coaching] peer_groups``: whom each rep is compared with (docs/funnel-coaching.md).
+PEER_GROUPS = ("lead_mix", "segment", "none")
+
+
 @dataclass(frozen=True)
 class CoachingSettings:
     """The ``[coaching]`` section of the configuration, validated."""
@@ -78,7 +93,10 @@ class CoachingSettings:
     false_positive_rate: float = 0.05
     max_flag_ratio: float = 0.85
     shrinkage: str = "beta_binomial"
-    peer_groups: str = "segment"
+    peer_groups: str = "lead_mix"
+    counts: str = "cohort"
+    maturity_days: float = 0.0
+    maturity_quantile: float = 0.9
     progress_months: int = 6
     sub_metrics: tuple[tuple[str, str], ...] = ()
     confidence_level: float = 0.95
@@ -100,7 +118,10 @@ class CoachingSettings:
             false_positive_rate=float(s.number("coaching.false_positive_rate", minimum=0, maximum=0.5, strict_min=True)),
             max_flag_ratio=float(s.number("coaching.max_flag_ratio", minimum=0, maximum=1, strict_min=True)),
             shrinkage=s.choice("coaching.shrinkage", ("beta_binomial", "none")),
-            peer_groups=s.choice("coaching.peer_groups", ("none", "segment")),
+            peer_groups=s.choice("coaching.peer_groups", PEER_GROUPS),
+            counts=s.choice("coaching.counts", ("cohort", "flow")),
+            maturity_days=float(s.number("coaching.maturity_days", minimum=0)),
+            maturity_quantile=float(s.number("coaching.maturity_quantile", minimum=0, maximum=1, strict_min=True)),
             progress_months=int(s.number("coaching.progress_months", integer=True, minimum=2)),
             sub_metrics=tuple(pairs),
             confidence_level=float(config.confidence_level),
@@ -128,8 +149,14 @@ def _check_funnel(funnel: pd.DataFrame) -> None:
 
 def pooled_counts(funnel: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
     """Per rep and stage after the first: ``k`` (leads reaching the stage) and ``n`` (leads at the
-    previous stage), summed over ``months``. ``k`` is capped at ``n`` (flow ratios can exceed 1 when
-    leads from before the window convert); ``k_raw`` keeps the uncapped count."""
+    previous stage), summed over ``months``.
+
+    ``funnel`` is either the cohort table of :func:`helpers.data.reductions.rep_cohort_funnel` (columns
+    ``n`` and ``k``: mature leads of each cohort month, the default) or the flow table of
+    ``rep_month_funnel`` (``leads`` and ``previous_stage_leads``), whose ``k`` is capped at ``n`` (flow
+    ratios can exceed 1 when leads from before the window convert); ``k_raw`` keeps the uncapped count."""
+    if {"n", "k"} <= set(funnel.columns) and "leads" not in funnel.columns:
+        return _pooled_cohort_counts(funnel, months)
     _check_funnel(funnel)
     part = funnel[funnel["month"].isin(list(months)) & (funnel["stage_order"] > 1)]
     if part.empty:
@@ -141,6 +168,61 @@ def pooled_counts(funnel: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
            .agg(k_raw=("leads", "sum"), n=("previous_stage_leads", "sum")))
     out["k"] = np.minimum(out["k_raw"], out["n"]).astype("int64")
     return out.sort_values(["rep_id", "stage_order"], ignore_index=True)
+
+
+def _pooled_cohort_counts(cohort: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
+    needed = {"rep_id", "month", "stage_order", "stage", "n", "k"}
+    missing = needed - set(cohort.columns)
+    if missing:
+        raise CoachingError(f"the cohort funnel table lacks column(s) {', '.join(sorted(missing))}: pass the table "
+                            f"of helpers.data.reductions.rep_cohort_funnel(source, config, end=...)")
+    if (cohort["n"] < 0).any() or (cohort["k"] > cohort["n"]).any() or (cohort["k"] < 0).any():
+        raise CoachingError("the cohort funnel table has counts with k > n or below 0; counts must be 0 <= k <= n")
+    part = cohort[cohort["month"].isin(list(months)) & (cohort["stage_order"] > 1)]
+    out = (part.groupby(["rep_id", "stage_order", "stage"], as_index=False)[["k", "n"]].sum()
+           .astype({"k": "int64", "n": "int64"}))
+    out.insert(3, "k_raw", out["k"])
+    return out[["rep_id", "stage_order", "stage", "k_raw", "n", "k"]].sort_values(
+        ["rep_id", "stage_order"], ignore_index=True)
+
+
+def mix_expected_rates(cohort: pd.DataFrame, months: Sequence[str], *,
+                       cells: Sequence[str] = ("segment", "lead_source"), prior_leads: float = 20.0) -> pd.DataFrame:
+    """What each rep would convert at each stage if they converted like the rest of the team on the same
+    kind of leads (indirect standardisation over the lead mix).
+
+    Per rep and stage: ``expected_rate`` = sum over cells of (rep's leads in the cell x the other reps'
+    rate in the cell) / rep's leads, where a cell is a combination of the ``cells`` columns (e.g. the
+    lead's segment x lead source). The other reps' rate leaves the rep out (so a rep who dominates a cell
+    is not their own yardstick) and is pulled toward the coarser level's rate with ``prior_leads`` leads
+    of weight (lead source within segment toward the segment, the segment toward the whole team), so
+    a thin cell borrows from its neighbours. Missing cell values are a cell of their own. Columns absent
+    or entirely empty are dropped; with none left it is the team's rate without the rep.
+    ``expected_var_log``: the sampling variance of log(expected_rate) (the other reps' rates are estimates
+    too; the model adds it to the rep's own sampling variance).
+    """
+    part = cohort[cohort["month"].isin(list(months)) & (cohort["stage_order"] > 1)]
+    used = [c for c in cells if c in part.columns and part[c].notna().any()]
+    part = part.assign(**{c: part[c].astype("object").where(part[c].notna(), "(unknown)") for c in used})
+    cell = part.groupby(["rep_id", "stage", *used], as_index=False)[["n", "k"]].sum()
+    rate = None
+    for level in range(len(used) + 1):  # team, then segment, then segment x source: a few levels
+        keys = ["stage", *used[:level]]
+        team = cell.groupby(keys)[["n", "k"]].transform("sum")
+        mine = cell.groupby(["rep_id", *keys])[["n", "k"]].transform("sum")
+        other_n, other_k = team["n"] - mine["n"], team["k"] - mine["k"]
+        if rate is None:
+            rate = (other_k + 0.5) / (other_n + 1.0)
+        else:
+            rate = (other_k + prior_leads * rate) / (other_n + prior_leads)
+    cell["_expected_k"] = cell["n"] * rate
+    # sampling variance of the other reps' cell rate (binomial, with the prior's weight), times n^2
+    cell["_var_k"] = cell["n"] ** 2 * rate * (1 - rate) / (other_n + (prior_leads if used else 1.0))
+    out = cell.groupby(["rep_id", "stage"], as_index=False)[["n", "_expected_k", "_var_k"]].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["expected_rate"] = out["_expected_k"] / out["n"].where(out["n"] > 0)
+        out["expected_var_log"] = out["_var_k"] / out["_expected_k"].where(out["_expected_k"] > 0) ** 2
+    return out[["rep_id", "stage", "expected_rate", "expected_var_log"]]
 
 
 def shrink_rates(counts: pd.DataFrame, *, method: str = "beta_binomial") -> pd.DataFrame:
@@ -229,12 +311,16 @@ class WeakStageModel(Estimator):
                    max_flag_ratio=settings.max_flag_ratio, confidence_level=settings.confidence_level)
 
     def fit(self, funnel: pd.DataFrame, *, months: Sequence[str],
-            peer_groups: dict[str, str] | None = None) -> WeakStageModel:
+            peer_groups: dict[str, str] | None = None, expected: pd.DataFrame | None = None) -> WeakStageModel:
         """Judge every rep's stages over ``months``.
 
-        ``peer_groups`` (rep -> group, e.g. the rep's segment) makes each rep's team rate that of the
-        reps in the same group, when the group has at least ``min_group_reps`` reps with leads; other
-        reps (and reps without a group) are held against the whole team.
+        ``funnel``: the cohort table of ``rep_cohort_funnel`` (default) or the flow table of
+        ``rep_month_funnel`` (see :func:`pooled_counts`).
+        ``expected`` (rep_id, stage, expected_rate; e.g. :func:`mix_expected_rates`) replaces each rep's
+        team rate by the rate expected for the rep's own lead mix. Otherwise ``peer_groups`` (rep -> group,
+        e.g. the rep's segment) makes each rep's team rate that of the reps in the same group, when the
+        group has at least ``min_group_reps`` reps with leads; other reps (and reps without a group) are
+        held against the whole team.
         """
         counts = pooled_counts(funnel, months)
         self.months_ = list(months)
@@ -242,7 +328,18 @@ class WeakStageModel(Estimator):
         self.team_rates_ = (totals["k"] / totals["n"].where(totals["n"] > 0)).rename("team_rate")
         df = counts.merge(self.team_rates_, left_on="stage", right_index=True, how="left")
         df["peer_group"] = "team"
-        if peer_groups:
+        expected_var = np.zeros(len(df))
+        if expected is not None:
+            exp = df[["rep_id", "stage"]].merge(expected[["rep_id", "stage", "expected_rate"]],
+                                                on=["rep_id", "stage"], how="left")["expected_rate"].to_numpy()
+            ok = np.isfinite(exp) & (exp > 0)
+            df.loc[ok, "team_rate"] = exp[ok]
+            df.loc[ok, "peer_group"] = "lead mix"
+            if "expected_var_log" in expected.columns:
+                extra = df[["rep_id", "stage"]].merge(expected[["rep_id", "stage", "expected_var_log"]],
+                                                      on=["rep_id", "stage"], how="left")["expected_var_log"]
+                expected_var = np.where(ok, extra.fillna(0.0).to_numpy(float), 0.0)
+        elif peer_groups:
             group = df["rep_id"].map(peer_groups)
             size = df[df["n"] > 0].assign(_g=group).groupby("_g")["rep_id"].nunique()
             big = size[size >= self.min_group_reps].index
@@ -254,7 +351,7 @@ class WeakStageModel(Estimator):
         k, n = df["k"].to_numpy(float) + 0.5, df["n"].to_numpy(float) + 0.5
         with np.errstate(invalid="ignore", divide="ignore"):
             df["g"] = np.log(k / n) - np.log(df["team_rate"].to_numpy(float))
-            df["v"] = 1.0 / k - 1.0 / n
+            df["v"] = 1.0 / k - 1.0 / n + expected_var
         judged = df[df["judged"]].copy()
         tau2 = pd.Series(0.0, index=judged.index)
         for _ in range(3):  # tau^2 enters the weights; a few rounds settle it
@@ -335,6 +432,59 @@ class WeakStageModel(Estimator):
         from helpers.analyses.coaching.plots import plot_gaps
 
         return plot_gaps(self.summary, ax=ax)
+
+
+def evidence_counts(source: DataSource, config: WorkbookConfig, settings: CoachingSettings, *,
+                    month: str) -> pd.DataFrame:
+    """The counts the weak-stage model judges for the report ``month``: the cohort table of
+    ``rep_cohort_funnel`` over the evidence window, outcomes as known at the end of ``month`` (default,
+    ``counts = "cohort"``), or the monthly flows of ``rep_month_funnel`` (``counts = "flow"``)."""
+    months = month_window(month, settings.evidence_months)
+    after = str(pd.Period(month, freq="M") + 1)
+    if settings.counts == "flow":
+        return rep_month_funnel(source, config, start=months[0], end=after)
+    return rep_cohort_funnel(source, config, end=after, start=months[0], maturity_days=settings.maturity_days or None,
+                             maturity_quantile=settings.maturity_quantile)
+
+
+def fit_weak_stages(counts: pd.DataFrame, *, months: Sequence[str], settings: CoachingSettings,
+                    rep_segments: dict[str, Any] | None = None) -> tuple[WeakStageModel, str]:
+    """Fit :class:`WeakStageModel` with the comparison ``settings.peer_groups`` asks for, falling back
+    when the data lack what it needs; returns the model and one plain sentence saying whom each rep was
+    compared with (for the page).
+
+    * ``"lead_mix"`` (default): the rate the other reps reach on the same mix of leads
+      (:func:`mix_expected_rates` over the lead's segment, the rep's segment where the lead has none, x
+      lead source), when ``counts`` is the cohort table and carries either; else as ``"segment"``;
+    * ``"segment"``: the reps of the same ``reps.segment`` (``rep_segments``); else the whole team;
+    * ``"none"``: the whole team.
+    """
+    segs = {r: v for r, v in (rep_segments or {}).items() if isinstance(v, str) and v.strip()}
+    model = WeakStageModel.from_settings(settings)
+    choice = settings.peer_groups
+    if choice == "lead_mix" and {"segment", "lead_source"} <= set(counts.columns):
+        cells = counts.assign(segment=counts["segment"].where(counts["segment"].notna(),
+                                                              counts["rep_id"].map(segs)))
+        expected = mix_expected_rates(cells, months)
+        used = [c for c in ("segment", "lead_source") if c in cells.columns and
+                cells.loc[cells["month"].isin(list(months)), c].notna().any()]
+        if used:
+            what = {("segment", "lead_source"): "the same segment and lead source",
+                    ("segment",): "the same segment (the leads carry no lead source)",
+                    ("lead_source",): "the same lead source (the leads carry no segment)"}[tuple(used)]
+            model.fit(counts, months=months, expected=expected)
+            return model, (f"Each rep is compared with what the other reps convert on the same kind of leads "
+                           f"({what}), weighted by the rep's own mix of leads at each stage.")
+    if choice in ("lead_mix", "segment") and segs:
+        model.fit(counts, months=months, peer_groups=segs)
+        why = "" if choice == "segment" else " (the leads carry no segment or lead source to weigh by)"
+        return model, (f"Each rep is compared with the reps of their own segment{why}; a segment with fewer "
+                       f"than {model.min_group_reps} reps is compared with the whole team.")
+    model.fit(counts, months=months)
+    why = ("" if choice == "none" else
+           " (the data carry no lead segment, lead source or rep segment to find peers who work the same kind "
+           "of leads)")
+    return model, f"Each rep is compared with the whole team{why}."
 
 
 # --------------------------------------------------------------------------- per-month stage table

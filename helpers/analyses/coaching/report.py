@@ -22,6 +22,8 @@ from helpers.analyses.coaching.model import (
     coaching_plan,
     compute_stage_table,
     compute_submetrics,
+    evidence_counts,
+    fit_weak_stages,
     month_window,
     peel,
     progress,
@@ -59,6 +61,9 @@ class CoachingAnalysis:
     small_sample_n: int
     has_leads: bool
     notes: list[str] = field(default_factory=list)
+    evidence: pd.DataFrame | None = None  # the counts the model judged (cohort table by default)
+    comparison_text: str = ""  # whom each rep is compared with, one sentence for the page
+    counting_text: str = ""  # how a lead is counted at a stage, one sentence for the page
     followup: FocusFollowUp | None = None  # last month's focus reviewed (set by :func:`analyse`)
 
     # ------------------------------------------------------------------ views
@@ -298,8 +303,14 @@ def _analyse(report: Any, *, rep_id: str = "") -> CoachingAnalysis:
     if funnel.empty:
         raise CoachingError(f"no funnel activity between {first} and {month}: the activities and deals tables hold "
                             f"no rows in those months; pick a month inside the data's period")
-    groups = dict(zip(reps["rep_id"], reps["segment"])) if settings.peer_groups == "segment" else None
-    model = WeakStageModel.from_settings(settings).fit(funnel, months=months, peer_groups=groups)
+    evidence = evidence_counts(source, config, settings, month=month)
+    if settings.counts == "cohort":
+        counting = _counting_text(evidence, labels, month)
+    else:
+        counting = ("Conversion is counted as monthly flows: the leads reaching each stage in a month over "
+                    "those reaching the stage before it in the same month.")
+    model, comparison = fit_weak_stages(evidence, months=months, settings=settings,
+                                        rep_segments=dict(zip(reps["rep_id"], reps["segment"])))
     counts = rep_month_submetrics(source, start=first, end=after, sla_hours=config.sla.first_touch_hours)
     submetrics = compute_submetrics(counts, months=months)
     heat = team_heatmap(model, method=settings.shrinkage)
@@ -331,7 +342,20 @@ def _analyse(report: Any, *, rep_id: str = "") -> CoachingAnalysis:
         private_rep=rep_id, funnel=funnel,
         stage_month=compute_stage_table(funnel, months=[month]), stage_window=compute_stage_table(funnel, months=months),
         to_won=to_won_table(funnel, months=months), model=model, submetric_counts=counts, submetrics=submetrics,
-        plan=plan, heatmap=heat, small_sample_n=config.small_sample_n, has_leads=has_leads, notes=notes)
+        plan=plan, heatmap=heat, small_sample_n=config.small_sample_n, has_leads=has_leads, notes=notes,
+        evidence=evidence, comparison_text=comparison, counting_text=counting)
+
+
+def _counting_text(cohort: pd.DataFrame, labels: dict[str, str], month: str) -> str:
+    """One sentence: conversion counts leads whose outcome is known, with each stage's maturity time."""
+    days = cohort.drop_duplicates("stage").sort_values("stage_order")
+    parts = ", ".join(f"{labels.get(r.stage, r.stage)} {r.maturity_days:.0f} days"
+                      for r in days.itertuples(index=False))
+    if not parts:
+        return "No lead had been at a stage long enough for its next step to be known."
+    return (f"Conversion counts each lead once its outcome is known: leads that reached the previous stage "
+            f"at least this long before the end of {month} ({parts}); newer leads are still in their cadence "
+            f"and are left out rather than counted as not converting.")
 
 
 def render_private_page(rep_id: str, *, month: str = "", config_path: str = "", data_dir: str = "",
