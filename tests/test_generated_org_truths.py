@@ -402,6 +402,29 @@ def test_experiments_with_no_effect_get_at_most_the_designed_false_verdicts(anal
     assert decisive <= 1, decisive
 
 
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason=(
+    "issue 19, found here: on a no-effect org notebook 05's value sentence still ranks first offers with no "
+    "uncertainty ('A blog subscribe lead is worth $944 ..., 1 times a other lead ($678)': a 1.39 ratio shown "
+    "as '1 times', intervals not mentioned); lead_value is outside this helper's area"))
+def test_lead_value_does_not_rank_first_offers_that_are_equal(truth_org, tmp_path: Path) -> None:
+    """no_effects: every first offer converts at the team's average rate (ground truth: true customer rates
+    equal). The page's one sentence on lead value must not present the best and the worst offer as different
+    by chance alone: it says they do not differ beyond chance, or gives the interval of the difference."""
+    import re
+
+    from helpers.analyses.lead_value.report import analyse as analyse_lead_value
+    from helpers.reporting.context import start_report
+
+    folder = truth_org("none31")
+    rates = [v["true_customer_rate"] for v in SampleData(folder).truth["leads"]["first_offer"].values()]
+    assert max(rates) - min(rates) < 1e-3
+    report = start_report("05_lead_value_and_sla", data_dir=str(folder), results_path=str(tmp_path / "05.json"))
+    text = analyse_lead_value(report).value.value_text()
+    assert not re.search(r"\b1 times\b", text), text
+    assert any(word in text for word in ("interval", "CI", "beyond chance", "do not differ")), text
+
+
 def test_sla_list_is_exactly_the_planted_breakers_with_segment_cadence(truth_org) -> None:
     """Enterprise calls 2.5x further apart (still within the 14-day idle rule): the "Do not be on it" list with
     the generator's rules (grace period on) is exactly the planted breakers, rule by rule. Boundary times
