@@ -145,6 +145,7 @@ def test_experiment_harm_plants_a_treatment_worse_than_control(truth_org) -> Non
     ({"hires": 7}, "--hires 1 to 6"),
     ({"old_weak_stage": True, "months": 6}, "--months 9"),
     ({"no_effects": True, "experiment_harm": True}, "cannot be combined"),
+    ({"no_effects": True, "revenue_roles": True}, "cannot be combined"),
 ])
 def test_contradictory_switches_say_how_to_fix_them(tmp_path: Path, kwargs: dict, message: str) -> None:
     with pytest.raises(SampleError, match=message):

@@ -78,9 +78,9 @@ class _Generator(_OrgSteps, _MonthSteps, _RevenueSteps):
             raise SampleError(f"months={months}: a weak stage only in leads older than the last "
                               f"{OLD_WEAK_STAGE_RECENT_MONTHS} months needs at least {OLD_WEAK_STAGE_RECENT_MONTHS + 3} "
                               f"months of history; pass --months {OLD_WEAK_STAGE_RECENT_MONTHS + 3} or more")
-        if no_effects and (old_weak_stage or experiment_harm):
-            raise SampleError("no_effects plants no effect anywhere; it cannot be combined with old_weak_stage or "
-                              "experiment_harm (drop one of them)")
+        if no_effects and (old_weak_stage or experiment_harm or revenue_roles):
+            raise SampleError("no_effects plants no effect anywhere; it cannot be combined with old_weak_stage, "
+                              "experiment_harm or revenue_roles, which plant effects (drop one of them)")
         try:
             end = np.datetime64(end_month, "M")
         except ValueError:
