@@ -404,10 +404,6 @@ def test_experiments_with_no_effect_get_at_most_the_designed_false_verdicts(anal
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 19, found here: on a no-effect org notebook 05's value sentence still ranks first offers with no "
-    "uncertainty ('A blog subscribe lead is worth $944 ..., 1 times a other lead ($678)': a 1.39 ratio shown "
-    "as '1 times', intervals not mentioned); lead_value is outside this helper's area"))
 def test_lead_value_does_not_rank_first_offers_that_are_equal(truth_org, tmp_path: Path) -> None:
     """no_effects: every first offer converts at the team's average rate (ground truth: true customer rates
     equal). The page's one sentence on lead value must not present the best and the worst offer as different

@@ -57,3 +57,19 @@ def test_headline_without_pacing_or_breaches_still_covers_both_halves(daily):
                     "record yet); no lead breaks the sales SLA.")
     assert text.count(".") == 1  # one sentence
     assert "2 hours" in combined_headline(None, _violations(1, 0), daily=daily, month_label="x", first_touch_hours=2)
+
+
+def test_offers_differ_only_beyond_chance():
+    """One chi-square test across first offers decides whether the page may name a best and a worst offer;
+    reference by hand: 10/100 vs 12/100 expects 11 and 89 won/lost per offer, chi-square = 2/11 + 2/89 = 0.204
+    on 1 degree of freedom, p = 0.651."""
+    import pandas as pd
+
+    from helpers.analyses.lead_value.report import offers_differ_p_value
+
+    same = pd.DataFrame({"leads": [100, 100], "won": [10, 12]})
+    assert offers_differ_p_value(same) == pytest.approx(0.6513, abs=1e-3)
+    apart = pd.DataFrame({"leads": [1000, 1000, 0], "won": [150, 10, 0]})
+    assert offers_differ_p_value(apart) < 1e-6  # an offer with no leads is left out, not a division by zero
+    assert offers_differ_p_value(pd.DataFrame({"leads": [50, 60], "won": [0, 0]})) is None  # nobody won
+    assert offers_differ_p_value(pd.DataFrame({"leads": [50], "won": [5]})) is None  # one offer

@@ -34,6 +34,20 @@ _VALUED_COLUMNS = ("created_at", *lv.ATTRIBUTES, "won", "won_mrr", "first_won_at
 _MONTH_COLUMNS = ("created_at", *lv.ATTRIBUTES)
 
 
+def offers_differ_p_value(table: pd.DataFrame) -> float | None:
+    """Whether first offers differ in conversion beyond chance: a chi-square test of won vs not won across
+    offers (one test for all of them, so naming a best and a worst offer is not a many-comparisons accident).
+    None when it cannot be computed (fewer than two offers with leads, or nobody won)."""
+    from scipy import stats
+
+    t = table[table["leads"] > 0]
+    won = t["won"].to_numpy(dtype=float)
+    lost = (t["leads"] - t["won"]).to_numpy(dtype=float)
+    if len(t) < 2 or won.sum() == 0 or lost.sum() == 0:
+        return None
+    return float(stats.chi2_contingency(np.vstack([won, lost]), correction=False)[1])
+
+
 @dataclass
 class LeadValueSection:
     report: Any
@@ -166,12 +180,27 @@ class LeadValueSection:
                 return head + (f", {top['p'] / low['p']:,.1f} times a {low['first_offer'].replace('_', ' ')} lead "
                                f"({low['p']:.1%}).")
             return head + f", a {low['first_offer'].replace('_', ' ')} lead {low['p']:.1%}."
+        how = (f"Value = chance of becoming a customer x expected MRR of the segment (${e['mean_mrr']:,.0f} on "
+               f"average) x expected lifetime ({e['lifetime_months']:.0f} months on average, from "
+               f"{int(e['churned'])} churns in {e['customer_months']:,.0f} customer-months, capped at "
+               f"{self.settings.lifetime_cap_months:.0f}).")
+        pct = f"{self.report.config.confidence_level:.0%}"
+        rates = "; ".join(f"{label(r.first_offer)} {r.observed:.1%} ({pct} CI {r.ci_low:.1%} to {r.ci_high:.1%}, "
+                          f"n = {int(r.leads):,})" for r in (top, low))
+        p_differ = offers_differ_p_value(t)
+        if len(t) >= 2 and (p_differ is None or p_differ >= 1 - self.report.config.confidence_level):
+            tested = "" if p_differ is None else f" (chi-square test across {len(t)} first offers, p = {p_differ:.2f})"
+            return (f"First offers do not differ in how often their leads become customers beyond chance{tested}: "
+                    f"the highest and lowest observed are {rates}. Until they do, value every lead alike: "
+                    f"${t['value'].mean():,.0f} over the customer's life on average. " + how)
         if low["value"] <= 0:
             return (f"A {top['first_offer'].replace('_', ' ')} lead is worth ${top['value']:,.0f} over the customer's "
-                    f"life; a {low['first_offer'].replace('_', ' ')} lead has shown no value yet.")
+                    f"life; a {low['first_offer'].replace('_', ' ')} lead has shown no value yet. Leads that became customers: {rates}.")
         ratio = top["value"] / low["value"]
+        times = f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:,.1f}"
         return (f"A {top['first_offer'].replace('_', ' ')} lead is worth ${top['value']:,.0f} over the customer's "
-                f"life, {ratio:,.0f} times a {low['first_offer'].replace('_', ' ')} lead (${low['value']:,.0f}). "
+                f"life, {times} times a {low['first_offer'].replace('_', ' ')} lead (${low['value']:,.0f}). "
+                f"Leads that became customers: {rates}. "
                 f"Value = chance of becoming a customer x expected MRR of the segment (${e['mean_mrr']:,.0f} on "
                 f"average) x expected lifetime ({e['lifetime_months']:.0f} months on average, from "
                 f"{int(e['churned'])} churns in {e['customer_months']:,.0f} customer-months, capped at "
