@@ -350,6 +350,17 @@ def test_planted_seasonality_visible_in_lead_arrivals(role_frames: dict) -> None
     assert np.corrcoef(monthly.to_numpy(float), planted)[0, 1] > 0.6
 
 
+def test_pace_drift_zero_for_a_steady_pace_and_found_for_a_wandering_one() -> None:
+    rng = np.random.default_rng(11)
+    steady = pd.Series(rng.poisson(120, size=24).astype(float))
+    assert M.pace_drift(steady) < 0.002
+    q = 0.01  # a log pace that wanders by sd 0.1 a month
+    walks = [M.pace_drift(pd.Series(rng.poisson(120 * np.exp(np.cumsum(rng.normal(0, np.sqrt(q), 24)))).astype(float)))
+             for _ in range(200)]
+    assert 0.5 * q < np.median(walks) < 2 * q and np.mean(np.array(walks) > 0.002) > 0.8
+    assert M.pace_drift(steady.iloc[:6]) == 0.0  # too few months for three lags: no drift assumed
+
+
 @pytest.fixture(scope="module")
 def season_org(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """Three years of a revenue_roles organisation: enough months to estimate a calendar pattern."""
@@ -382,6 +393,21 @@ def test_planted_seasonality_recovered_from_36_months(season_org: tuple[Path, di
     assert f.season_["used"] and f.season_["factors"].max() > 1.05
 
 
+def test_page_names_the_season_it_uses(season_org: tuple[Path, dict], tmp_path: Path) -> None:
+    from helpers.analyses.predictable_revenue.report import analyse
+
+    folder, _ = season_org
+    results = tmp_path / "results.json"
+    report = start_report("07_predictable_revenue", data_dir=str(folder), results_path=str(results))
+    a = analyse(report, backtest=False)
+    a.record(report.results)
+    report.save()
+    assert "Deals opened follow the calendar" in a.forecast_text() and "the forecast uses this" in a.forecast_text()
+    table = json.loads(results.read_text())["details"]["seasonality"]
+    assert [r["calendar_month"] for r in table] == list(range(1, 13))
+    assert all(r["low_95"] <= r["factor"] <= r["high_95"] for r in table)
+
+
 def test_no_seasonality_without_a_pattern_or_enough_months(org: Path) -> None:
     """A plain organisation (no season planted) fails the test; under 24 months the factor is not estimated."""
     rng = np.random.default_rng(4)
@@ -400,6 +426,7 @@ def test_backtest_coverage_on_generated_orgs() -> None:
     The bounds follow from n: three binomial standard errors around the nominal 80% per months ahead (the
     months of one horizon are distinct target months), so a calibrated forecast fails this about 1 time in
     300; with about 33 forecasts per horizon it catches intervals covering under about 60% (or almost all).
+    Measured: 76.9% / 80.6% / 78.8% of 39 / 36 / 33 months (1 / 2 / 3 months ahead), 95%: 95.4% of 108.
     """
     import importlib.util
 

@@ -344,6 +344,11 @@ class PredictableRevenueAnalysis:
                                                                          round(float(r.high_80), 0)),
                            ci_level=0.8, key=r.months_ahead == 1)
             rec.table("forecast", f)
+            season = self.forecaster.season_
+            if season["used"]:
+                rec.table("seasonality", pd.DataFrame({"calendar_month": np.arange(1, 13),
+                                                       "factor": season["factors"], "low_95": season["low"],
+                                                       "high_95": season["high"], "unshrunk": season["raw"]}))
             rec.finding(self.forecast_text())
         else:
             rec.warn(self.forecast_problem)
