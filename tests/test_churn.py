@@ -13,7 +13,6 @@ from helpers.analyses.compensation.churn import (ChurnDataError, ChurnQuartiles,
 from helpers.data.engine import open_source
 from helpers.paths import SAMPLE_DATA_DIR
 from helpers.data.reductions import rep_churn
-from helpers.data.sample import generate_org
 
 HEADER = "customer_id,deal_id,closing_rep_id,consultant_id,start_date,churn_date,mrr,billing_term\n"
 
@@ -155,13 +154,11 @@ ORGS = {"sample": None, "seed3_30reps_12m": (3, 30, 12), "seed5_60reps_10m": (5,
 
 
 @pytest.fixture(scope="session", params=list(ORGS))
-def org(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def org(request: pytest.FixtureRequest, generated_org) -> Path:
     args = ORGS[request.param]
     if args is None:
         return SAMPLE_DATA_DIR
-    out = tmp_path_factory.mktemp(request.param)
-    generate_org(out, seed=args[0], reps=args[1], months=args[2])
-    return out
+    return generated_org(seed=args[0], reps=args[1], months=args[2])  # shared, read only (tests/conftest.py)
 
 
 def _org_rates(org: Path, attribution: str = "closing_rep") -> tuple[pd.DataFrame, dict, str]:

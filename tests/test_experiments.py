@@ -18,7 +18,6 @@ from helpers.data.engine import open_source
 from helpers.analyses.experiments.model import ExperimentDataError, ExperimentReview
 from helpers.paths import SAMPLE_DATA_DIR
 from helpers.core.results import ResultsRecorder, load_results
-from helpers.data.sample import generate_org
 
 # (seed, reps, months): the committed sample, a big short org, a small one, a mid-sized longer one
 ORGS = {"sample": None, "seed7_120reps_4m": (7, 120, 4), "seed11_16reps_6m": (11, 16, 6),
@@ -26,16 +25,14 @@ ORGS = {"sample": None, "seed7_120reps_4m": (7, 120, 4), "seed11_16reps_6m": (11
 
 
 @pytest.fixture(scope="session")
-def org_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def org_dirs(generated_org) -> dict[str, Path]:
     dirs = {}
     for name, args in ORGS.items():
         if args is None:
             dirs[name] = SAMPLE_DATA_DIR
             continue
-        out = tmp_path_factory.mktemp(f"exp_{name}")
         seed, reps, months = args
-        generate_org(out, seed=seed, reps=reps, months=months)
-        dirs[name] = out
+        dirs[name] = generated_org(seed=seed, reps=reps, months=months)  # shared, read only (tests/conftest.py)
     return dirs
 
 

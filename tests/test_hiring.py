@@ -17,7 +17,6 @@ from helpers.analyses.hiring.report import trait_discovery
 from helpers.analyses.success import SUCCESS_METRICS
 from helpers.paths import SAMPLE_DATA_DIR
 from helpers.core.results import ResultsRecorder
-from helpers.data.sample import generate_org
 
 STRONG = {"coachability", "curiosity", "intelligence"}
 
@@ -145,13 +144,12 @@ ORGS = {"sample": None, "seed7_120reps": (7, 120, 6), "seed3_60reps": (3, 60, 8)
 
 
 @pytest.fixture(scope="module", params=list(ORGS))
-def found(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+def found(request: pytest.FixtureRequest, generated_org):
     args = ORGS[request.param]
     if args is None:
         folder = SAMPLE_DATA_DIR
     else:
-        folder = tmp_path_factory.mktemp(request.param)
-        generate_org(folder, seed=args[0], reps=args[1], months=args[2])
+        folder = generated_org(seed=args[0], reps=args[1], months=args[2])  # shared, read only (conftest.py)
     truth = json.loads((folder / "ground_truth.json").read_text())
     truth["_data_dir"] = str(folder)  # not part of the planted truth: where the org was written
     config = load_config().with_data_dir(folder)

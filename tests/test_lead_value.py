@@ -14,7 +14,6 @@ from helpers.analyses.lead_value import model as lv
 from helpers.core.config import ConfigError, load_config
 from helpers.data.engine import open_source
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.data.sample import generate_org
 
 CFG = load_config()
 SET = lv.LeadValueSettings.from_config(CFG)
@@ -207,13 +206,12 @@ ORGS = {"default": None, "seed7_120reps": (7, 120, 4), "seed11_16reps": (11, 16,
 
 
 @pytest.fixture(scope="module", params=list(ORGS))
-def fitted(request, tmp_path_factory):
+def fitted(request, generated_org):
     args = ORGS[request.param]
     if args is None:
         data = SAMPLE_DATA_DIR
     else:
-        data = tmp_path_factory.mktemp(request.param)
-        generate_org(data, seed=args[0], reps=args[1], months=args[2])
+        data = generated_org(seed=args[0], reps=args[1], months=args[2])  # shared, read only (conftest.py)
     truth = json.loads((Path(data) / "ground_truth.json").read_text())
     source = open_source(CFG, data_dir=data)
     as_of = truth["generator"]["as_of"][:10]

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from helpers.paths import SAMPLE_DATA_DIR
-from helpers.data.sample import generate_org
 from test_sample_support import (STAGES, SampleData, churn_within, established_reps, funnel_counts,
                                  hiring_mean_scores, lead_customer_rate_by_offer, quota_attainment, sla_breakers,
                                  stage_rates, two_proportion_z)
@@ -24,14 +23,12 @@ ORGS = {"default": None, "seed7_120reps": (7, 120, 4), "seed11_16reps": (11, 16,
 
 
 @pytest.fixture(scope="module", params=list(ORGS))
-def org(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SampleData:
+def org(request: pytest.FixtureRequest, generated_org) -> SampleData:
     args = ORGS[request.param]
     if args is None:
         return SampleData(SAMPLE_DATA_DIR)
     seed, reps, months = args
-    out = tmp_path_factory.mktemp(request.param)
-    generate_org(out, seed=seed, reps=reps, months=months)
-    return SampleData(out)
+    return SampleData(generated_org(seed=seed, reps=reps, months=months))  # shared, read only (conftest.py)
 
 
 def _performance_frame(org: SampleData) -> pd.DataFrame:

@@ -12,7 +12,6 @@ from helpers.analyses.lead_value import sla
 from helpers.core.config import ConfigError, load_config
 from helpers.data.engine import open_source
 from helpers.paths import PROJECT_ROOT
-from helpers.data.sample import generate_org
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 CFG = load_config()
@@ -179,10 +178,8 @@ def test_bad_as_of_names_the_problem(tmp_path):
 
 # ------------------------------------------------------------------ planted breakers in generated orgs
 @pytest.fixture(scope="module")
-def other_org(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sla_org_seed11")
-    generate_org(out, seed=11, reps=16, months=6)
-    return out
+def other_org(generated_org):
+    return generated_org(seed=11, reps=16, months=6)  # shared, read only (tests/conftest.py)
 
 
 @pytest.mark.parametrize("which", ["sample", "seed11"])

@@ -36,11 +36,11 @@ def org(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def sources(org):
-    spark = local_session()
-    spark.sparkContext.setLogLevel("ERROR")
-    yield spark_folder_source(spark, org), FolderSource(org)
-    spark.stop()
+def sources(org, spark_session):
+    """The org's tables as views of the session's one Spark session (tests/conftest.py), and on DuckDB."""
+    duck = FolderSource(org)
+    yield spark_folder_source(spark_session, org), duck
+    duck.close()
 
 
 CASES = {
@@ -65,8 +65,9 @@ def test_reduction_is_identical_on_spark_and_duckdb(sources, name):
                                   check_dtype=False)
 
 
-def test_a_session_outside_utc_is_refused(org):
-    spark = local_session()
+def test_a_session_outside_utc_is_refused(org, spark_session):
+    spark = local_session()  # getOrCreate: the session's one Spark session
+    assert spark is spark_session
     spark.conf.set("spark.sql.session.timeZone", "America/New_York")
     try:
         with pytest.raises(DataSourceError, match="timeZone=UTC"):
@@ -75,7 +76,7 @@ def test_a_session_outside_utc_is_refused(org):
         spark.conf.set("spark.sql.session.timeZone", "UTC")
 
 
-def test_open_category_values_are_trimmed_alike_on_spark_and_duckdb(org, tmp_path):
+def test_open_category_values_are_trimmed_alike_on_spark_and_duckdb(org, tmp_path, spark_session):
     """Open vocabularies are trimmed and lower-cased in the engine. Spark SQL once read the form feed of
     Ibis' strip() as a plain "f" and cut "free_trial" to "ree_trial" (every free trial lost on Spark)."""
     import shutil
@@ -86,8 +87,7 @@ def test_open_category_values_are_trimmed_alike_on_spark_and_duckdb(org, tmp_pat
     edited = leads["lead_id"].head(3).tolist()
     leads.loc[leads.index[:3], "first_offer"] = [" Free_Trial ", "\tebook\n", "fax_form"]
     leads.to_parquet(folder / "leads.parquet", index=False)
-    spark = local_session()
-    on_spark = r.fetch(spark_folder_source(spark, folder).table("leads").select("lead_id", "first_offer"))
+    on_spark = r.fetch(spark_folder_source(spark_session, folder).table("leads").select("lead_id", "first_offer"))
     duck = FolderSource(folder)
     on_duck = r.fetch(duck.table("leads").select("lead_id", "first_offer"))
     duck.close()

@@ -13,7 +13,6 @@ import pytest
 from helpers.analyses.lead_value import speed_to_lead as stl
 from helpers.core.config import load_config
 from helpers.data.engine import open_source
-from helpers.data.sample import generate_org
 
 CFG = load_config()
 SETTINGS = stl.AttemptSettings.from_config(CFG)
@@ -139,10 +138,8 @@ def test_speed_to_lead_recovers_the_planted_effect_adjusted_for_offer(planted_sp
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    out = tmp_path_factory.mktemp("stl_seed11")
-    generate_org(out, seed=11, reps=16, months=6)
-    return out
+def generated(generated_org):
+    return generated_org(seed=11, reps=16, months=6)  # shared, read only (tests/conftest.py)
 
 
 @pytest.mark.parametrize("which", ["sample", "seed11"])

@@ -96,14 +96,13 @@ ORGS = {"sample": None, "seed7_30reps": (7, 30, 8), "seed11_16reps": (11, 16, 6)
 
 
 @pytest.fixture(scope="module", params=list(ORGS))
-def org(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+def org(request: pytest.FixtureRequest, generated_org):
     args = ORGS[request.param]
     if args is None:
         folder = SAMPLE_DATA_DIR
     else:
-        folder = tmp_path_factory.mktemp(request.param)
         seed, reps, months = args
-        generate_org(folder, seed=seed, reps=reps, months=months)
+        folder = generated_org(seed=seed, reps=reps, months=months)  # shared, read only (tests/conftest.py)
     truth = json.loads((folder / "ground_truth.json").read_text())
     config = load_config().with_data_dir(folder)
     metrics = compute_success_metrics(open_source(config, data_dir=folder), config,

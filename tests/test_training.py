@@ -275,15 +275,13 @@ def _analyse(data_dir: Path):
 
 
 @pytest.fixture(scope="session")
-def org_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def org_dirs(generated_org) -> dict[str, Path]:
     dirs = {}
     for name, args in ORGS.items():
         if args is None:
             dirs[name] = SAMPLE_DATA_DIR
             continue
-        out = tmp_path_factory.mktemp(name)
-        generate_org(out, seed=args[0], reps=args[1], months=args[2])
-        dirs[name] = out
+        dirs[name] = generated_org(seed=args[0], reps=args[1], months=args[2])  # shared, read only (conftest.py)
     return dirs
 
 

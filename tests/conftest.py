@@ -1,0 +1,74 @@
+"""Test-session wiring shared by every test file (and the notebooks nbval runs).
+
+* One BLAS thread per process, set before numpy loads (see below).
+* ``spark_session``: one local Spark session for the whole run (test_spark.py and test_engine_parity.py).
+* ``generated_org``: one generated organisation per set of ``generate_org`` arguments for the whole run,
+  shared by the files that use the same one.
+
+Running the suite on two pytest-xdist workers was measured and not adopted: on 2 busy cores it was no
+faster (the same nine files: 320 s serial, 342 s with ``-n 2``, and 45% more CPU for the second
+worker's imports and collection).
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# One BLAS thread per process (and per kernel and command the tests start, which inherit it): OpenBLAS's
+# threads spin while they wait for a core, so on 2 busy cores a multi-threaded matrix product ran 3-5 times
+# slower (tests/test_lead_value.py's grouped fits: 70 s -> 15 s). numpy is not imported yet at this point.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """One local Spark session for the whole test session (starting one takes half a minute on a busy
+    machine); skipped without pyspark or Java, except in CI, where both must be installed."""
+    if os.environ.get("CI"):  # .ci/run installs both: a missing one there is a defect, not a skip
+        import pyspark  # noqa: F401
+
+        assert shutil.which("java"), "CI must install a Java runtime for the Spark tests (see .ci/run)"
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime")
+    from helpers.data.spark import local_session
+
+    spark = local_session()
+    spark.sparkContext.setLogLevel("ERROR")
+    yield spark
+    spark.stop()
+
+
+@pytest.fixture(scope="session")
+def generated_org(tmp_path_factory: pytest.TempPathFactory):
+    """``generated_org(seed=3, reps=60, months=8, ...)`` -> the folder ``generate_org`` wrote with those
+    arguments, generated once per test run and shared by every file that asks for the same organisation
+    (test_hiring and test_training both use seed 3 with 60 reps, five files seed 11 with 16 reps). Written
+    under a file lock into a temporary folder, then renamed into place, so that parallel workers (pytest-xdist,
+    if used) share it too. Read only: copy it before changing it."""
+    from helpers.data.sample import generate_org
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # <run>/popen-gwN: the run's folder is common to the workers
+        root = root.parent
+    cache = root / "generated-orgs"
+    cache.mkdir(exist_ok=True)
+
+    def get(**kwargs) -> Path:
+        key = "_".join(f"{k}-{kwargs[k]}" for k in sorted(kwargs))
+        folder = cache / key
+        with open(cache / f"{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not folder.exists():
+                tmp = cache / f".tmp-{key}-{os.getpid()}"
+                shutil.rmtree(tmp, ignore_errors=True)
+                generate_org(tmp, **kwargs)
+                tmp.rename(folder)
+        return folder
+
+    return get
