@@ -7,7 +7,10 @@ finer metrics that explain it; agree on ONE skill to work on this month; track t
 over month to see whether the coaching moved it.
 
 The statistics here work on small per-rep-month tables. The event-level counting happens in the
-data engine: :func:`helpers.data.reductions.rep_month_funnel` (leads reaching each configured stage) and
+data engine: :func:`helpers.data.reductions.rep_cohort_funnel` (what the weak-stage rule judges: per rep,
+stage and cohort month, mature leads at the previous stage and those that made the step),
+:func:`helpers.data.reductions.rep_month_funnel` (leads reaching each configured stage per month, for the
+page's one-month charts) and
 :func:`rep_month_submetrics` below (attempts, voicemails, speed to first attempt, no-shows, deal
 size, cycle length, segment mix), both Ibis expressions that run on DuckDB or the company's
 database.
@@ -16,7 +19,9 @@ database.
 A rep's rates at every stage move together with the rep's general skill, so a weak stage is a stage
 far below what the rep's *own other stages* predict, relative to the team:
 
-* ``g`` = log(rep's rate / team's rate) at each stage, pooled over ``evidence_months`` months;
+* ``g`` = log(rep's rate / comparison rate) at each stage, pooled over ``evidence_months`` months; the
+  comparison rate is by default what the other reps convert on the rep's own lead mix
+  (:func:`mix_expected_rates`, see :func:`fit_weak_stages`);
 * ``d`` = ``g`` minus the precision-weighted mean of ``g`` over the rep's other judged stages;
 * ``z`` = ``d`` / sqrt(sampling variance + tau^2), where tau^2 is the normal stage-to-stage
   variation between reps, estimated robustly (median absolute deviation) from the whole team;
