@@ -3,14 +3,18 @@
 Generates organisations with ``helpers.data.sample.generate_org`` -- with no planted weak stage
 (``weak_stages=False``, every flag is false) and with planted weak stages -- over several seeds and
 team sizes (24, 40, 60 reps: the segments hold different numbers of reps, so the segment mix
-differs), counts each org's funnel in the engine, and judges every rep with
-``WeakStageModel`` under the default settings and the alternatives the defaults were chosen over.
+differs), and with ``--other-truths`` the generator's other truths (segments with different cadences,
+with and without weak stages; no effect anywhere; weak stages only in old leads; 30 and 50 reps).
+Reduces each org in the engine (flow counts and cohort counts as known at the end of the last complete
+month) and judges every rep through ``fit_weak_stages`` (as the page does) under the default settings
+(cohorts, lead mix, 12 months) and the alternatives the defaults were chosen over.
 
 * false-flag rate = reps flagged at any stage / reps with no planted weakness (judged reps, >= 2 stages);
 * recall = planted weak reps flagged at their planted stage / planted weak reps.
 
     .venv/bin/python benchmarks/coaching_simulation.py            # 5 seeds x 3 sizes x null/planted
     .venv/bin/python benchmarks/coaching_simulation.py --seeds 2  # quicker
+    .venv/bin/python benchmarks/coaching_simulation.py --other-truths --cache /tmp/coaching_sim  # + 40 orgs
 
 The figures are written in docs/funnel-coaching.md ("Measured: false flags and recall").
 """

@@ -356,6 +356,9 @@ def test_analysis_records_results_and_private_view_hides_peers(tmp_path: Path) -
 
     report = _report(SAMPLE_DATA_DIR, tmp_path / "team.json")
     team = analyse(report)
+    assert "same segment and lead source" in team.comparison_text
+    assert team.counting_text.startswith("Conversion counts each lead once its outcome is known")
+    assert "Customers " in team.counting_text and " days" in team.counting_text
     team.record(report.results)
     report.record_inputs()
     saved = json.loads(report.save().read_text())
@@ -401,6 +404,7 @@ def test_missing_leads_table_is_a_caveat_not_a_crash(coaching_orgs, tmp_path: Pa
     report = _report(data, tmp_path / "r.json")
     analysis = analyse(report)
     assert any("leads table is absent" in n for n in analysis.notes)
+    assert "the rep's own segment; the leads carry no segment or lead source" in analysis.comparison_text
     assert analysis.submetrics.query("sub_metric == 'first_attempt_within_sla'")["value"].isna().all()
     assert analysis.model.flags_["flagged"].sum() >= 6
 

@@ -185,7 +185,7 @@ def test_comparison_falls_back_when_columns_are_missing() -> None:
     no_mix = cohort.assign(segment=None, lead_source=None)
     # lead mix asked, leads carry nothing, reps carry a segment: the rep's segment becomes the lead's cell
     _, text = fit_weak_stages(no_mix, months=months, settings=CoachingSettings(), rep_segments=segs)
-    assert "(the same segment (the leads carry no lead source))" in text
+    assert "(the rep's own segment; the leads carry no segment or lead source)" in text
     _, text = fit_weak_stages(no_mix, months=months, settings=CoachingSettings())
     assert text.startswith("Each rep is compared with the whole team (the data carry no")
     flows = pd.DataFrame({"rep_id": ["a"], "month": ["2025-01"], "stage_order": [1], "stage": ["attempted"],

@@ -471,11 +471,14 @@ def fit_weak_stages(counts: pd.DataFrame, *, months: Sequence[str], settings: Co
         cells = counts.assign(segment=counts["segment"].where(counts["segment"].notna(),
                                                               counts["rep_id"].map(segs)))
         expected = mix_expected_rates(cells, months)
-        used = [c for c in ("segment", "lead_source") if c in cells.columns and
-                cells.loc[cells["month"].isin(list(months)), c].notna().any()]
+        window = counts["month"].isin(list(months))
+        lead_seg = bool(counts.loc[window, "segment"].notna().any())
+        used = [c for c in ("segment", "lead_source") if cells.loc[window, c].notna().any()]
         if used:
-            what = {("segment", "lead_source"): "the same segment and lead source",
-                    ("segment",): "the same segment (the leads carry no lead source)",
+            what = {("segment", "lead_source"): "the same segment and lead source" if lead_seg else
+                    "the rep's segment and the same lead source; the leads carry no segment",
+                    ("segment",): "the same segment (the leads carry no lead source)" if lead_seg else
+                    "the rep's own segment; the leads carry no segment or lead source",
                     ("lead_source",): "the same lead source (the leads carry no segment)"}[tuple(used)]
             model.fit(counts, months=months, expected=expected)
             return model, (f"Each rep is compared with what the other reps convert on the same kind of leads "
