@@ -215,3 +215,14 @@ def test_settings_validate_the_new_keys(tmp_path: Path) -> None:
         path.write_text(f"[coaching]\n{bad}\n", encoding="utf-8")
         with pytest.raises(ConfigError, match="coaching"):
             CoachingSettings.from_config(load_config(path))
+
+
+def test_no_mature_lead_yet_gives_no_flag_not_an_error(source) -> None:
+    """Data so recent that no lead has matured: an empty cohort table, no rep judged, an empty heatmap."""
+    from helpers.analyses.coaching.model import team_heatmap
+
+    cohort = rep_cohort_funnel(source, CONFIG, end="2024-01-04", maturity_days=30)
+    assert cohort.empty and list(cohort.columns)[-3:] == ["n", "k", "maturity_days"]
+    model, _ = fit_weak_stages(cohort, months=["2024-01"], settings=CoachingSettings(), rep_segments={"R1": "smb"})
+    assert model.flags_.empty and model.summary.empty
+    assert team_heatmap(model).empty

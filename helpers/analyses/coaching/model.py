@@ -184,6 +184,10 @@ def _pooled_cohort_counts(cohort: pd.DataFrame, months: Sequence[str]) -> pd.Dat
     if (cohort["n"] < 0).any() or (cohort["k"] > cohort["n"]).any() or (cohort["k"] < 0).any():
         raise CoachingError("the cohort funnel table has counts with k > n or below 0; counts must be 0 <= k <= n")
     part = cohort[cohort["month"].isin(list(months)) & (cohort["stage_order"] > 1)]
+    if part.empty:  # no mature lead in the window: the typed empty table, so the model says "too little data"
+        return pd.DataFrame({"rep_id": pd.Series(dtype=str), "stage_order": pd.Series(dtype="int64"),
+                             "stage": pd.Series(dtype=str), "k_raw": pd.Series(dtype="int64"),
+                             "n": pd.Series(dtype="int64"), "k": pd.Series(dtype="int64")})
     out = (part.groupby(["rep_id", "stage_order", "stage"], as_index=False)[["k", "n"]].sum()
            .astype({"k": "int64", "n": "int64"}))
     out.insert(3, "k_raw", out["k"])
@@ -548,6 +552,8 @@ def team_heatmap(model: WeakStageModel, *, names: dict[str, str] | None = None,
     """Reps x stage: shrunk conversion rate divided by the team's (1.0 = team rate), stack-ranked by
     the product over stages (best first). Reps named by ``names`` where given."""
     counts = model.summary[["rep_id", "stage_order", "stage", "k", "n"]]
+    if counts.empty:  # nothing judged (e.g. no lead mature yet): an empty grid, not an error
+        return pd.DataFrame()
     shrunk = shrink_rates(counts, method=method)
     shrunk["index"] = shrunk["shrunk_rate"] / shrunk["team_rate"]
     grid = shrunk.pivot(index="rep_id", columns="stage", values="index")
