@@ -594,13 +594,15 @@ def data_period(source: DataSource) -> tuple[pd.Timestamp, pd.Timestamp]:
     return min(firsts), max(lasts)
 
 
-def last_complete_month(source: DataSource) -> str:
+def last_complete_month(source: DataSource, *,
+                        period: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> str:
     """The latest calendar month the data covers to its last day, as ``"YYYY-MM"``.
 
     Data exported on the 14th of June ends mid-month, so the monthly report defaults to
-    May; data reaching the 30th of June makes June complete.
+    May; data reaching the 30th of June makes June complete. ``period``: the source's
+    :func:`data_period`, when the caller has it already (it costs a query per table).
     """
-    first, last = data_period(source)
+    first, last = period if period is not None else data_period(source)
     next_day_month = (last + pd.Timedelta(days=1)).tz_localize(None).to_period("M")
     month = next_day_month - 1
     if month < first.tz_localize(None).to_period("M"):

@@ -55,10 +55,14 @@ def ensure_kernel(kernel_name: str = KERNEL_NAME) -> str:
 
 
 def undated_check(source: Any, *, month: str | None, as_of: str | None,
-                  daily: bool) -> tuple[str, str, Any] | None:
+                  daily: bool, period: Any = None) -> tuple[str, str, Any] | None:
     """For data with no dated activity, lead or deal at all: the month (given, else the last complete
-    calendar month before today), its as-of day and a note that every row counts. None for dated data."""
+    calendar month before today), its as-of day and a note that every row counts. None for dated data
+    (at once when the caller passes the source's ``data_period`` as ``period``)."""
     from helpers.data.reductions import data_period
+
+    if period is not None:
+        return None
     from helpers.reporting.context import ReportParameterError, month_bounds, parse_as_of, parse_month
 
     present = [t for t in CORE_MONTH_TABLES if source.has(t)]

@@ -298,8 +298,10 @@ def _finish_run(run: NotebookRun, spec: NotebookSpec, *, folder: Path, organisat
 
 
 # ----------------------------------------------------------------------------- the whole report
-def _resolve_dates(source: Any, *, month: str | None, as_of: str | None, daily: bool) -> tuple[str, str]:
-    """The month and as-of date the report is for (defaults from the data)."""
+def _resolve_dates(source: Any, *, month: str | None, as_of: str | None, daily: bool,
+                   period: Any = None) -> tuple[str, str]:
+    """The month and as-of date the report is for (defaults from the data; ``period``: the source's
+    ``data_period`` when the caller has it already)."""
     from helpers.reporting.context import ReportParameterError, month_bounds, parse_as_of, parse_month
 
     try:
@@ -310,7 +312,7 @@ def _resolve_dates(source: Any, *, month: str | None, as_of: str | None, daily: 
                 from helpers.data.reductions import data_period
                 from helpers.reporting.context import _period_bounds
 
-                _, end = _period_bounds(data_period(source))
+                _, end = _period_bounds(period if period is not None else data_period(source))
                 day = min(end, date.today()) if end else date.today()
             return (parse_month(month) if month else day.strftime("%Y-%m")), day.isoformat()
         if month:
@@ -318,7 +320,7 @@ def _resolve_dates(source: Any, *, month: str | None, as_of: str | None, daily: 
         else:
             from helpers.data.reductions import last_complete_month
 
-            month = parse_month(str(last_complete_month(source))[:7])
+            month = parse_month(str(last_complete_month(source, period=period))[:7])
         _, after = month_bounds(month)
         day = parse_as_of(as_of) if as_of else after - timedelta(days=1)
         return month, day.isoformat()
@@ -409,19 +411,20 @@ class MonthCheck:
     empty: tuple[str, ...]  # present core tables with no row in the month
 
 
-def check_month(source: Any, *, month: str, as_of: str, daily: bool = False) -> MonthCheck:
+def check_month(source: Any, *, month: str, as_of: str, daily: bool = False, period: Any = None) -> MonthCheck:
     """Refuse a month the data does not cover; name what the data lacks in a month it does cover.
 
     Raises :class:`ReportError` (exit 2) when ``month`` lies before the data's first or after its last
     day, or when none of activities, leads and deals has a row dated in it. Returns the month's notes:
     a table present but empty in the month, or data that starts or ends inside the month. For a daily
-    run (``daily``) the day itself is checked as well (:func:`check_day`).
+    run (``daily``) the day itself is checked as well (:func:`check_day`). ``period``: the source's
+    ``data_period`` when the caller has it already (it costs a query per table).
     """
     from helpers.data.reductions import data_period
     from helpers.reporting.context import _period_bounds, compute_table_overview, month_bounds
 
     try:
-        start, end = _period_bounds(data_period(source))
+        start, end = _period_bounds(period if period is not None else data_period(source))
     except Exception as exc:  # noqa: BLE001 - no dated rows at all: nothing to report on
         raise ReportError(f"the data has no dated activities, leads or deals, so no month can be reported: {exc}") \
             from None
@@ -529,12 +532,18 @@ def _plan(*, month: str | None, as_of: str | None, config_path: str | Path | Non
     except DataSourceError as exc:
         raise ReportError(str(exc)) from None
     try:
-        undated = undated_check(source, month=month, as_of=as_of, daily=daily)
+        from helpers.data.reductions import data_period
+
+        try:  # once: each call queries every core table
+            period = data_period(source)
+        except Exception:  # noqa: BLE001 - no core table or no dated row: undated_check and check_month say it
+            period = None
+        undated = undated_check(source, month=month, as_of=as_of, daily=daily, period=period)
         if undated is not None:  # an export without any date (deals with seller and outcome, an A/B table)
             month, as_of_day, checked = undated
         else:
-            month, as_of_day = _resolve_dates(source, month=month, as_of=as_of, daily=daily)
-            checked = check_month(source, month=month, as_of=as_of_day, daily=daily)
+            month, as_of_day = _resolve_dates(source, month=month, as_of=as_of, daily=daily, period=period)
+            checked = check_month(source, month=month, as_of=as_of_day, daily=daily, period=period)
         fingerprint = source.fingerprint()
         missing = {s.stem: [t for t in s.needs if not source.has(t)] for s in specs}
         parts = {s.stem: supported_parts(source, s.stem) for s in specs}
