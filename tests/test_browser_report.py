@@ -18,7 +18,6 @@ from PIL import Image
 from browser_support import SCREEN, WIDTH, chromium_path, launch, output_dir, sync_playwright
 from helpers.data.sample import generate_org
 from helpers.reporting.pipeline import build_report
-from test_report_support import write_tiny_org
 
 pytest_plugins = ["shared_reports"]
 pytestmark = pytest.mark.browser
@@ -34,10 +33,10 @@ def screenshot(browser: str, page: Path, png: Path, profile: Path) -> np.ndarray
 
 
 @pytest.fixture(scope="module")
-def report_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("browser")
-    data = write_tiny_org(root / "data")
-    return build_report(data_dir=data, out_dir=root / "reports", only=["03"], progress=False).folder
+def report_folder(sample_report):
+    """The session's sample report (tests/shared_reports.py), read here rather than built again."""
+    assert sample_report.returncode == 0, sample_report.stdout + sample_report.stderr
+    return sample_report.folder
 
 
 @pytest.mark.parametrize("page", ["index.html", "03_funnel_coaching.html"])
