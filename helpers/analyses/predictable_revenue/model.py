@@ -476,8 +476,14 @@ class RevenueForecaster(Estimator):
         mean_won = counts.mean() if counts.size else 0.0
         excess = (counts.var(ddof=1) - mean_won) / mean_won ** 2 if counts.size > 2 and mean_won > 0 else 0.0
         self.month_sd_ = float(np.sqrt(np.log1p(max(excess, 0.0))))
-        factor = np.exp(rng.normal(-self.month_sd_ ** 2 / 2, self.month_sd_, size=S)) if self.month_sd_ > 0 \
-            else np.ones(S)
+        # that variance is itself estimated from a few months: each draw takes one from its posterior
+        # (scaled inverse chi-square with n - 1 degrees of freedom), so a calm half-year does not rule out swings
+        if counts.size > 2 and mean_won > 0:
+            var_draw = (counts.size - 1) * max(counts.var(ddof=1), 1e-9) / rng.chisquare(counts.size - 1, size=S)
+            sd_draw = np.sqrt(np.log1p(np.maximum(var_draw - mean_won, 0.0) / mean_won ** 2))
+        else:
+            sd_draw = np.zeros(S)
+        factor = np.exp(rng.normal(-sd_draw ** 2 / 2, sd_draw))
 
         def value(counts: np.ndarray, pool: np.ndarray) -> np.ndarray:
             """Sum of ``counts`` MRR values drawn from ``pool`` (the skew of deal sizes kept), per cell."""
