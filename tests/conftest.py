@@ -4,6 +4,8 @@
 * ``spark_session``: one local Spark session for the whole run (test_spark.py and test_engine_parity.py).
 * ``generated_org``: one generated organisation per set of ``generate_org`` arguments for the whole run,
   shared by the files that use the same one.
+* A report's validation runs in the test process, not in a fresh interpreter (see
+  ``_validation_in_the_test_process``).
 
 Running the suite on two pytest-xdist workers was measured and not adopted: on 2 busy cores it was no
 faster (the same nine files: 320 s serial, 342 s with ``-n 2``, and 45% more CPU for the second
@@ -23,6 +25,21 @@ import pytest
 # slower (tests/test_lead_value.py's grouped fits: 70 s -> 15 s). numpy is not imported yet at this point.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _validation_in_the_test_process():
+    """``build_report`` and ``cli.main(["report", ...])`` called inside the tests validate the data in this
+    process instead of a fresh interpreter (``pipeline._in_child_process``). The child exists to give a big
+    validation's memory back before the notebooks run, which tiny test data do not need; starting it cost
+    4-6 s of imports per report on a busy machine, about 40 times per run. The real child is still
+    exercised: by the sample report's command-line run (``tests/shared_reports.py`` runs
+    ``sales-workbook report`` in a subprocess, where nothing is patched) and by tests/test_reporting_child.py."""
+    from helpers.reporting import pipeline
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pipeline, "_in_child_process", lambda func, *args: func(*args))
+        yield
 
 
 @pytest.fixture(scope="session")
