@@ -31,15 +31,19 @@ def _money(ax: Any) -> None:
 
 def plot_lead_mix(monthly: pd.DataFrame, *, ax: Any = None) -> Any:
     """Leads per month by kind (stacked bars): seeds, nets and spears."""
+    from helpers.analyses.predictable_revenue.model import KIND_LABELS
+    from helpers.reporting.present import legend_outside
+
     ax = _axes(ax)
     wide = monthly.pivot_table(index="month", columns="lead_kind", values="leads", aggfunc="sum", fill_value=0)
     bottom = np.zeros(len(wide))
     for kind in wide.columns:
-        ax.bar(wide.index, wide[kind], bottom=bottom, label=kind, color=KIND_COLOURS.get(kind, "#7f8c8d"))
+        ax.bar(wide.index, wide[kind], bottom=bottom, label=KIND_LABELS.get(kind, str(kind)),
+               color=KIND_COLOURS.get(kind, "#7f8c8d"))
         bottom += wide[kind].to_numpy()
     ax.set_ylabel("Leads created")
     ax.tick_params(axis="x", rotation=45)
-    ax.legend(frameon=False, ncol=4, fontsize=8)
+    legend_outside(ax)  # beside the bars, never on top of them
     ax.set_title("Leads per month: seeds, nets and spears", loc="left", fontsize=11)
     return ax
 

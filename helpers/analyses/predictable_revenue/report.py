@@ -77,6 +77,10 @@ class PredictableRevenueAnalysis:
             return self.mix_problem or "No leads in the data: the lead mix cannot be shown."
         parts = []
         for r in self.mix.itertuples():
+            if r.lead_kind == "unknown" and not r.leads_per_month and np.isfinite(r.bookings_share):
+                parts.append(f"deals with no lead behind them: {r.bookings_share:.0%} of bookings "
+                             f"(CI {r.share_low:.0%} to {r.share_high:.0%})")
+                continue
             conv = ("conversion not yet known" if not np.isfinite(r.conversion) else
                     f"none of {r.mature_leads:,} leads old enough to judge became a customer" if r.won_leads == 0 else
                     f"{r.conversion:.1%} become customers ({self.level:.0%} CI {r.conversion_low:.1%} to "
