@@ -158,7 +158,7 @@ def org(request: pytest.FixtureRequest, generated_org) -> Path:
     args = ORGS[request.param]
     if args is None:
         return SAMPLE_DATA_DIR
-    return generated_org(seed=args[0], reps=args[1], months=args[2])  # shared, read only (tests/conftest.py)
+    return generated_org(seed=args[0], reps=args[1], months=args[2])  # shared, read only (conftest.py)
 
 
 def _org_rates(org: Path, attribution: str = "closing_rep") -> tuple[pd.DataFrame, dict, str]:

@@ -154,7 +154,7 @@ def postgres_source(postgres_server, org: Path):
 
 @pytest.fixture(scope="module")
 def spark_source(org: Path, spark_session):
-    """The org's tables as views of the session's one Spark session (tests/conftest.py: skipped without
+    """The org's tables as views of the session's one Spark session (the root conftest.py: skipped without
     pyspark or Java, except in CI)."""
     from helpers.data.spark import spark_folder_source
 

@@ -32,7 +32,7 @@ def org_dirs(generated_org) -> dict[str, Path]:
             dirs[name] = SAMPLE_DATA_DIR
             continue
         seed, reps, months = args
-        dirs[name] = generated_org(seed=seed, reps=reps, months=months)  # shared, read only (tests/conftest.py)
+        dirs[name] = generated_org(seed=seed, reps=reps, months=months)  # shared, read only (conftest.py)
     return dirs
 
 

@@ -179,7 +179,7 @@ def test_bad_as_of_names_the_problem(tmp_path):
 # ------------------------------------------------------------------ planted breakers in generated orgs
 @pytest.fixture(scope="module")
 def other_org(generated_org):
-    return generated_org(seed=11, reps=16, months=6)  # shared, read only (tests/conftest.py)
+    return generated_org(seed=11, reps=16, months=6)  # shared, read only (conftest.py)
 
 
 @pytest.mark.parametrize("which", ["sample", "seed11"])

@@ -37,7 +37,7 @@ def org(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sources(org, spark_session):
-    """The org's tables as views of the session's one Spark session (tests/conftest.py), and on DuckDB."""
+    """The org's tables as views of the session's one Spark session (the root conftest.py), and on DuckDB."""
     duck = FolderSource(org)
     yield spark_folder_source(spark_session, org), duck
     duck.close()

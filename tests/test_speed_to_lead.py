@@ -139,7 +139,7 @@ def test_speed_to_lead_recovers_the_planted_effect_adjusted_for_offer(planted_sp
 
 @pytest.fixture(scope="module")
 def generated(generated_org):
-    return generated_org(seed=11, reps=16, months=6)  # shared, read only (tests/conftest.py)
+    return generated_org(seed=11, reps=16, months=6)  # shared, read only (conftest.py)
 
 
 @pytest.mark.parametrize("which", ["sample", "seed11"])

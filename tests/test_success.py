@@ -102,7 +102,7 @@ def org(request: pytest.FixtureRequest, generated_org):
         folder = SAMPLE_DATA_DIR
     else:
         seed, reps, months = args
-        folder = generated_org(seed=seed, reps=reps, months=months)  # shared, read only (tests/conftest.py)
+        folder = generated_org(seed=seed, reps=reps, months=months)  # shared, read only (conftest.py)
     truth = json.loads((folder / "ground_truth.json").read_text())
     config = load_config().with_data_dir(folder)
     metrics = compute_success_metrics(open_source(config, data_dir=folder), config,
