@@ -130,7 +130,8 @@ def interviewer_leniency(scores: pd.DataFrame, *, confidence_level: float = 0.95
     Model: ``score[c, t, i] = level[c, t] + leniency[i] + noise`` (least squares, the candidate x
     trait levels absorbed by demeaning within each candidate-trait, leniencies centred so that
     their plain average is 0). One row per interviewer, most lenient first: ``leniency``,
-    ``ci_low``, ``ci_high`` (t interval, residual df after the absorbed levels), ``scores`` and
+    ``ci_low``, ``ci_high`` (t interval; standard errors clustered by candidate, so a halo (an interviewer
+    scoring every trait of a candidate they liked higher) does not narrow them; candidates - 1 df), ``scores`` and
     ``candidates`` (n), ``identified`` (False when the interviewer never shares a candidate with
     the others, so leniency cannot be told from candidate quality; leniency is then NaN).
     """
@@ -166,12 +167,19 @@ def interviewer_leniency(scores: pd.DataFrame, *, confidence_level: float = 0.95
     full = np.r_[0.0, beta]
     centre = np.eye(k) - 1.0 / k
     lenient = centre @ full
-    if df > 0:
-        sigma2 = float(resid @ resid) / df
+    # Standard errors clustered by candidate: an interviewer who liked a candidate tends to score every trait
+    # of that candidate higher (a halo), so a candidate's scores are not independent pieces of evidence;
+    # treating them as independent makes intervals too narrow and names lenient interviewers by chance.
+    cand = pd.factorize(scores["candidate_id"].astype(str))[0]
+    n_clusters = int(cand.max()) + 1 if len(cand) else 0
+    if df > 0 and n_clusters > 1:
+        Gc = sparse.csr_matrix((np.ones(len(y)), (rows, cand)), shape=(len(y), n_clusters))
+        per_cluster = np.asarray((Gc.T @ sparse.csr_matrix(Xd.multiply(resid[:, None]))).todense())
+        meat = per_cluster.T @ per_cluster * (n_clusters / (n_clusters - 1))
         cov_full = np.zeros((k, k))
-        cov_full[1:, 1:] = sigma2 * xtx_inv
+        cov_full[1:, 1:] = xtx_inv @ meat @ xtx_inv
         se = np.sqrt(np.clip(np.diag(centre @ cov_full @ centre.T), 0, None))
-        half = stats.t.ppf(0.5 + confidence_level / 2, df) * se
+        half = stats.t.ppf(0.5 + confidence_level / 2, n_clusters - 1) * se
     else:
         half = np.full(k, np.nan)
     out = pd.DataFrame({"interviewer": interviewers, "leniency": lenient, "ci_low": lenient - half,
