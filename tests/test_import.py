@@ -222,7 +222,8 @@ def test_import_then_report_skips_what_the_crm_cannot_provide(tmp_path):
     from helpers.reporting.pipeline import build_report
 
     _, out = run("salesforce", tmp_path, export=FIXTURES / "variants" / "sf-report-export")
-    result = build_report(data_dir=out, out_dir=tmp_path / "reports", only=["01", "02", "04", "06"], progress=False)
+    result = build_report(data_dir=out, out_dir=tmp_path / "reports", only=["01", "02", "04", "06"], jobs=2,
+                          progress=False)
     states = {r.notebook: r.state for r in result.runs}
     reasons = {r.notebook: r.skip_reason for r in result.runs if r.state == "skipped"}
     assert states["01_trait_discovery"] == states["02_training_score_correlation"] == "skipped"

@@ -233,7 +233,7 @@ def test_reports_on_real_shapes_run_without_a_crash_and_name_the_folders_organis
     from helpers.reporting.pipeline import build_report
 
     folder = getattr(real_shapes, shape)(tmp_path / "acme_sales")
-    result = build_report(data_dir=folder, out_dir=tmp_path / "reports", progress=False)
+    result = build_report(data_dir=folder, out_dir=tmp_path / "reports", jobs=2, progress=False)
     states = {r.notebook: r.state for r in result.runs}
     assert not [n for n, s in states.items() if s == "failed"], {r.notebook: r.error[-400:] for r in result.runs}
     assert ran <= {n for n, s in states.items() if s == "ok"}, states
