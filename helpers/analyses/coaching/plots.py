@@ -103,7 +103,7 @@ def plot_heatmap(grid: pd.DataFrame, *, ax: Any = None, highlight: str | None = 
     """Reps x stage heatmap of conversion relative to the team (1.0 = team; log colour scale)."""
     import matplotlib.colors as mcolors
 
-    ax = _ax(ax, (7, max(3, 0.28 * len(grid) + 1)))
+    ax = _ax(ax, (7, max(3, 0.17 * len(grid) + 1.3)))  # a row per rep, readable when the page fits it to 700 px
     values = grid.to_numpy(float)
     norm = mcolors.TwoSlopeNorm(vmin=0.5, vcenter=1.0, vmax=1.5)
     im = ax.imshow(np.clip(values, 0.5, 1.5), cmap="RdYlGn", norm=norm, aspect="auto")

@@ -14,7 +14,7 @@ def plot_win_rates(win_rates: pd.DataFrame, *, ax: Any = None) -> Any:
 
     sellers = win_rates[(win_rates["rep_id"] != "all") & (win_rates["closed"] > 0)]
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.4 * max(3, len(sellers)) + 1))
+        _, ax = plt.subplots(figsize=(7, 0.18 * max(8, len(sellers)) + 1.2))  # a row per seller, readable at page width
     rate = sellers["win_rate"].to_numpy() * 100
     ax.barh(sellers["name"], rate, xerr=error_bars(rate, sellers["ci_low"] * 100, sellers["ci_high"] * 100),
             color="#2c7fb8", capsize=3)
