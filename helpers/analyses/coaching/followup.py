@@ -138,7 +138,9 @@ class FocusFollowUp:
 
     def summary_text(self) -> str:
         if self.review is None:
-            return self.note + " The plan below shows each rep's focus stage from last month to this month instead."
+            reason = self.note or "Last month's results are not in the reports folder, so its focus cannot be followed up."
+            return (reason + " The coaching plan above shows each rep's focus stage last month and this month "
+                    "instead.")
         r = self.rows()
         if r.empty:
             who = "This rep" if self.private_rep else "No rep"
