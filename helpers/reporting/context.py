@@ -235,6 +235,14 @@ def pd_isna(value: Any) -> bool:
     return bool(pd.isna(value))
 
 
+def rows_dated_between(source: Any, name: str, first: Any, after: Any) -> int:
+    """Rows of table ``name`` whose time column (:data:`TIME_COLUMNS`) falls on a day from ``first`` to
+    before ``after`` (UTC dates), counted in the engine."""
+    table = source.table(name)
+    day = table[TIME_COLUMNS[name]].cast("date")
+    return int(table.filter((day >= first) & (day < after)).count().execute())
+
+
 def compute_table_overview(source: Any, tables: tuple[str, ...] | list[str], *, month: str) -> "pd.DataFrame":
     """One row per table: present or not, rows in total, rows whose time column falls in ``month``.
 
@@ -257,8 +265,7 @@ def compute_table_overview(source: Any, tables: tuple[str, ...] | list[str], *, 
             if TABLES[name].column(column).dtype == "month":
                 in_month = int(table.filter(table[column].cast("string") == month).count().execute())
             else:
-                day = table[column].cast("date")
-                in_month = int(table.filter((day >= first) & (day < after)).count().execute())
+                in_month = rows_dated_between(source, name, first, after)
         records.append({"table": name, "present": True, "rows_total": total, "rows_in_month": in_month})
     overview = pd.DataFrame.from_records(records, columns=["table", "present", "rows_total", "rows_in_month"])
     return overview.astype({"rows_total": "Int64", "rows_in_month": "Int64"})

@@ -468,14 +468,9 @@ def check_month(source: Any, *, month: str, as_of: str, daily: bool = False, per
 def rows_on_day(source: Any, tables: list[str] | tuple[str, ...], day: date) -> dict[str, int]:
     """Rows of each table whose time column (``context.TIME_COLUMNS``) falls on ``day`` (UTC), counted in
     the engine: one aggregate query per table."""
-    from helpers.reporting.context import TIME_COLUMNS
+    from helpers.reporting.context import rows_dated_between
 
-    counts = {}
-    for name in tables:
-        table = source.table(name)
-        on_day = table[TIME_COLUMNS[name]].cast("date")
-        counts[name] = int(table.filter((on_day >= day) & (on_day < day + timedelta(days=1))).count().execute())
-    return counts
+    return {name: rows_dated_between(source, name, day, day + timedelta(days=1)) for name in tables}
 
 
 def check_day(source: Any, *, day: date, start: date, end: date, present: list[str], covered: str) -> MonthCheck:
