@@ -81,6 +81,15 @@ def label(code: Any, *, config: Any = None, extra: Mapping[str, str] | None = No
     return out[:1].upper() + out[1:]
 
 
+def words(code: Any, **kw: Any) -> str:
+    """:func:`label` for the middle of a sentence: ``connect_rate`` -> "connect rate", ``mrr_per_deal`` ->
+    "MRR per deal" (an acronym keeps its capitals); a value that is not a code is returned as typed."""
+    text = label(code, **kw)
+    if text == str(code):  # a name the data chose: as typed
+        return text
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def name_label(code: Any) -> str:
     """A persona or other *name* code as words in title case: ``marketing_mary`` -> "Marketing Mary".
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from helpers.reporting.present import words
+
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.analyses.experiments.model import ExperimentSettings
 
@@ -101,16 +103,8 @@ def _next_step(r: pd.Series) -> str:
     return "-"
 
 
-def _metric_words(metric: Any) -> str:
-    """``connect_rate`` -> "connect rate", ``mrr_per_deal`` -> "MRR per deal" (a code reads as words mid-sentence)."""
-    from helpers.reporting.present import label
-
-    words = label(metric)
-    return words[:1].lower() + words[1:] if words[1:2].islower() else words
-
-
 def _note(r: pd.Series, s: ExperimentSettings) -> str:
-    head = (f"**{r['name']}** (owner {r['owner']}; {r['unit']}s; metric: {_metric_words(r['metric'])}; {r['status']}; "
+    head = (f"**{r['name']}** (owner {r['owner']}; {r['unit']}s; metric: {words(r['metric'])}; {r['status']}; "
             f"bar {_fmt(r['success_min_lift'], r, signed=True)}).")
     if r["verdict"] == "not_started":
         return f"{head} Planned: starts {r['start_date']}."

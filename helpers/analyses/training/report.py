@@ -375,14 +375,10 @@ class TrainingAnalysis:
 
 def score_words(assessment: str, *, start: bool = False) -> str:
     """A score column as words: ``final_exam`` -> "the final exam", ``cert_demo`` -> "certification: demo"."""
-    from helpers.reporting.present import label
+    from helpers.reporting.present import words
 
-    words = label(assessment)
-    if words == assessment:  # a name the data chose: keep it as typed
-        return words
-    words = words[:1].lower() + words[1:] if words[1:2].islower() else words
-    words = "the final exam" if assessment == "final_exam" else words
-    return words[:1].upper() + words[1:] if start else words
+    text = "the final exam" if assessment == "final_exam" else words(assessment)
+    return text[:1].upper() + text[1:] if start else text
 
 
 def analyse(report: ReportContext) -> TrainingAnalysis:
