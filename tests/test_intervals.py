@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from helpers.core.intervals import error_bars, wilson_interval
@@ -41,3 +42,17 @@ def test_error_bars_are_never_negative():
     bars = error_bars([0.0, 50.0, np.nan], [1e-15, 40.0, np.nan], [10.0, 45.0, 3.0])
     assert bars.shape == (2, 3) and (bars >= 0).all()
     assert bars[:, 1].tolist() == [10.0, 0.0]  # a bound on the wrong side draws no bar
+
+
+def test_rates_differ_across_groups_only_beyond_chance():
+    """One chi-square test across groups (sellers' win rates, lead types, consultants). Reference by hand:
+    10/100 vs 12/100 expects 11 and 89 per group, chi-square = 2/11 + 2/89 = 0.204 on 1 df, p = 0.651."""
+    from helpers.core.intervals import rates_differ_p_value
+
+    assert rates_differ_p_value([10, 12], [100, 100]) == pytest.approx(0.6513, abs=1e-3)
+    assert rates_differ_p_value([150, 10, 0], [1000, 1000, 0]) < 1e-6  # a group without trials is left out
+    assert rates_differ_p_value([0, 0], [50, 60]) is None and rates_differ_p_value([5], [50]) is None
+    # 24 equal sellers: the extremes look far apart, the one test does not call it a difference
+    rng = np.random.default_rng(3)
+    won = rng.binomial(120, 0.2, size=24)
+    assert won.max() / 120 - won.min() / 120 > 0.1 and rates_differ_p_value(won, [120] * 24) > 0.05

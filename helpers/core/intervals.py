@@ -39,3 +39,18 @@ def error_bars(value: Any, low: Any, high: Any) -> np.ndarray:
     """
     value, low, high = (np.asarray(v, dtype=float) for v in (value, low, high))
     return np.nan_to_num(np.clip(np.vstack([value - low, high - value]), 0, None))
+
+
+def rates_differ_p_value(successes: Any, n: Any) -> float | None:
+    """Whether several groups' rates (sellers' win rates, lead types' conversion) differ beyond chance: the
+    p-value of one chi-square test of homogeneity on the groups x (success, failure) table. One test for all
+    groups, so naming the best and the worst of many is not a many-comparisons accident (the extremes of 24
+    equal sellers often have intervals that do not overlap). None when it cannot be computed (fewer than two
+    groups with trials, or no success or no failure at all)."""
+    k = np.asarray(successes, dtype=float)
+    total = np.asarray(n, dtype=float)
+    keep = total > 0
+    k, total = k[keep], total[keep]
+    if len(k) < 2 or k.sum() == 0 or (total - k).sum() == 0:
+        return None
+    return float(stats.chi2_contingency(np.vstack([k, total - k]), correction=False)[1])

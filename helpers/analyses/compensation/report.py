@@ -15,6 +15,7 @@ import pandas as pd
 
 from helpers.analyses.compensation.churn import (DAYS_PER_MONTH, ChurnHeterogeneity, RetentionCurves, churn_rates, customer_cohorts,
                                                 retention_durations)
+from helpers.core.intervals import rates_differ_p_value
 from helpers.core.periods import month_at, month_index
 from helpers.analyses.compensation.model import (PLAN_LABELS, PlanComparison, PlanSettings, commission_statement, commitment_payments,
                            rolling_quartiles, statement_lines)
@@ -131,12 +132,14 @@ class CompensationAnalysis:
         parts = []
         if len(c) >= 2:
             best, worst = c.loc[c["churn_rate"].idxmin()], c.loc[c["churn_rate"].idxmax()]
-            separated = best["ci_high"] < worst["ci_low"]
+            p_differ = rates_differ_p_value(c["churned_in_window"], c["customers_judged"])
+            differ = p_differ is not None and p_differ < 1 - self.report.config.confidence_level
+            tested = "" if p_differ is None else f" (chi-square test across {len(c)} consultants, p = {p_differ:.2g})"
             parts.append(f"Post-sale consultants: {self.names.get(best['rep_id'], best['rep_id'])} keeps customers best "
                          f"({_pct(best['churn_rate'])} lost), {self.names.get(worst['rep_id'], worst['rep_id'])} worst "
                          f"({_pct(worst['churn_rate'])}); "
-                         + ("their intervals do not overlap." if separated else "their intervals overlap, so the gap "
-                            "may be chance."))
+                         + (f"consultants differ beyond chance{tested}." if differ else
+                            f"consultants do not differ beyond chance{tested}, so the gap may be luck."))
         b = self.billing.set_index("rep_id")
         if {"monthly", "annual_prepay"} <= set(b.index):
             parts.append(f"Customers who prepay a year lost {_pct(b.loc['annual_prepay', 'churn_rate'])} within the "

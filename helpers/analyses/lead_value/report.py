@@ -24,7 +24,7 @@ from helpers.analyses.lead_value import marketing as mk
 from helpers.analyses.lead_value import plots
 from helpers.analyses.lead_value import sla
 from helpers.analyses.lead_value import speed_to_lead as stl
-from helpers.core.intervals import wilson_interval
+from helpers.core.intervals import rates_differ_p_value, wilson_interval
 from helpers.reporting.context import month_bounds
 from helpers.reporting.present import label, name_label
 
@@ -35,17 +35,9 @@ _MONTH_COLUMNS = ("created_at", *lv.ATTRIBUTES)
 
 
 def offers_differ_p_value(table: pd.DataFrame) -> float | None:
-    """Whether first offers differ in conversion beyond chance: a chi-square test of won vs not won across
-    offers (one test for all of them, so naming a best and a worst offer is not a many-comparisons accident).
-    None when it cannot be computed (fewer than two offers with leads, or nobody won)."""
-    from scipy import stats
-
-    t = table[table["leads"] > 0]
-    won = t["won"].to_numpy(dtype=float)
-    lost = (t["leads"] - t["won"]).to_numpy(dtype=float)
-    if len(t) < 2 or won.sum() == 0 or lost.sum() == 0:
-        return None
-    return float(stats.chi2_contingency(np.vstack([won, lost]), correction=False)[1])
+    """Whether first offers differ in conversion beyond chance (:func:`helpers.core.intervals.rates_differ_p_value`
+    on the table's ``won`` and ``leads``)."""
+    return rates_differ_p_value(table["won"], table["leads"])
 
 
 @dataclass

@@ -15,6 +15,7 @@ import pandas as pd
 
 from helpers.analyses.sales_rates import model as m
 from helpers.core.contract import ANALYSIS_PARTS, part_note, part_status
+from helpers.core.intervals import rates_differ_p_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from helpers.reporting.context import ReportContext
@@ -105,11 +106,14 @@ class SalesRatesAnalysis:
         judged = sellers[sellers["closed"] >= self.settings.small_sample_n]
         if len(judged) >= 2:
             best, worst = judged.loc[judged["win_rate"].idxmax()], judged.loc[judged["win_rate"].idxmin()]
-            apart = best["ci_low"] > worst["ci_high"]
+            p_differ = rates_differ_p_value(judged["won"], judged["closed"])
+            differ = p_differ is not None and p_differ < 1 - self.settings.confidence_level
+            tested = "" if p_differ is None else f" (chi-square test across the {len(judged)} sellers, p = {p_differ:.2g})"
             text += (f" Among the {len(judged)} sellers with at least {self.settings.small_sample_n} closed deals, "
                      f"{best['name']} wins {_pct(best['win_rate'])} and {worst['name']} {_pct(worst['win_rate'])}; "
-                     + ("their intervals do not overlap." if apart else "their intervals overlap, so the gap may be "
-                        "chance."))
+                     + (f"sellers' win rates differ beyond chance{tested}." if differ else
+                        f"win rates do not differ between sellers beyond chance{tested}, so the gap between the "
+                        "highest and the lowest may be luck."))
         elif len(sellers):
             text += (f" No seller has {self.settings.small_sample_n} closed deals yet, so sellers are not compared "
                      "(the table shows each with its interval).")
