@@ -7,6 +7,7 @@ before and after the pick go to ``test-output/lab/``.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -27,6 +28,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 NOTEBOOK = "03_funnel_coaching.ipynb"
 
 
+class _Lab(str):
+    """The notebook's URL in JupyterLab, carrying the path of the server's log."""
+
+    def __new__(cls, url: str, log_path: Path):
+        obj = super().__new__(cls, url)
+        obj.log_path = str(log_path)
+        return obj
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -36,7 +46,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on a copy of notebook 03; yields its URL with the token."""
-    from helpers.reporting.pipeline import ensure_kernel
+    from helpers.reporting.pipeline import KERNEL_NAME, ensure_kernel
 
     ensure_kernel()  # the notebooks' kernel, registered as the report does
     root = tmp_path_factory.mktemp("lab")
@@ -67,13 +77,97 @@ def lab(tmp_path_factory):
                 server.kill()
                 pytest.fail(f"JupyterLab did not start: {(root / 'lab.log').read_text()[-2000:]}")
             time.sleep(1)
-    yield f"{base}/lab/tree/{NOTEBOOK}?token={token}"
+    # The notebook's kernel is started through the REST API before the page opens: JupyterLab then joins
+    # that session. Opened cold, JupyterLab sometimes asks "Select Kernel" (offering Python 3) before the
+    # notebook's own kernel name has loaded, and Run All then waits on the dialog (seen in CI).
+    request = urllib.request.Request(
+        f"{base}/api/sessions?token={token}", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"path": NOTEBOOK, "name": NOTEBOOK, "type": "notebook",
+                         "kernel": {"name": KERNEL_NAME}}).encode())
+    with urllib.request.urlopen(request, timeout=120) as response:
+        session = json.load(response)
+    assert session["kernel"]["name"] == KERNEL_NAME, session
+    yield _Lab(f"{base}/lab/tree/{NOTEBOOK}?token={token}", root / "lab.log")
     server.terminate()
     try:
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
+
+
+_NOTEBOOK_STATE = """() => {
+    const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
+    const prompt = c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '';
+    const running = cells.filter(c => prompt(c).includes('*'));
+    const ran = cells.filter(c => /\\d/.test(prompt(c)));
+    const indicator = document.querySelector('.jp-Notebook-ExecutionIndicator');
+    const source = c => ((c.querySelector('.jp-InputArea-editor') || {}).textContent || '').slice(0, 160);
+    return {
+        cells: cells.length, ran: ran.length, running: running.length,
+        running_source: running.length ? source(running[0]) : '',
+        status: indicator ? indicator.getAttribute('data-status') : '',
+        statusbar: ((document.querySelector('#jp-main-statusbar') || {}).textContent || '').slice(0, 300),
+        dialog: ((document.querySelector('.jp-Dialog') || {}).textContent || '').slice(0, 500),
+        errors: [...document.querySelectorAll(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
+            .map(e => e.textContent.slice(-1500)).filter(t => /Traceback/.test(t)),
+        widgets_loading: [...document.querySelectorAll('.jp-OutputArea-output')]
+            .filter(e => /Loading widget|Error displaying widget|model not found/.test(e.textContent)).length,
+    };
+}"""
+
+
+def _choose_the_notebooks_kernel(page) -> None:
+    """Answer JupyterLab's "Select Kernel" dialog with the notebooks' kernel. It should not come up (the session
+    exists before the page opens); if it does, the test goes on as an analyst would."""
+    dialog = page.locator(".jp-Dialog")
+    text = dialog.inner_text()
+    assert "Select Kernel" in text, f"an unexpected dialog: {text}"
+    dialog.locator("select").select_option(label="Sales Science Workbook")
+    dialog.locator(".jp-mod-accept").click()
+    dialog.wait_for(state="detached")
+    page.wait_for_function("""() => /Sales Science Workbook\\s*\\|\\s*Idle/.test(
+        (document.querySelector('#jp-main-statusbar') || {}).textContent || '')""", timeout=240_000)
+
+
+def _wait_for_widget(page, *, lab_log: Path, shots: Path, timeout_s: float) -> None:
+    """Wait until the coaching widget's dropdown is in the page. Fails at once, saying why, when the notebook
+    stopped at an error, the kernel died or a dialog came up, and on timeout says which cell was running,
+    with a screenshot and the end of JupyterLab's log: a hang is a finding to read, not a bare timeout."""
+    deadline, idle_since, chose_kernel = time.monotonic() + timeout_s, None, False
+    state: dict = {}
+    while time.monotonic() < deadline:
+        if page.locator(".widget-dropdown select").count():
+            return
+        state = page.evaluate(_NOTEBOOK_STATE)
+        problem = None
+        if "Select Kernel" in state["dialog"] and not chose_kernel:
+            _choose_the_notebooks_kernel(page)
+            chose_kernel = True
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        elif state["dialog"]:
+            problem = f"a dialog came up: {state['dialog']}"
+        elif state["status"] == "dead" or "Dead" in state["statusbar"]:
+            problem = "the kernel died"
+        elif state["errors"]:
+            problem = "a cell failed:\n" + "\n---\n".join(state["errors"])
+        elif state["ran"] and not state["running"] and state["status"] in ("idle", ""):
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > 20:
+                problem = "every cell ran and no widget came up"
+        else:
+            idle_since = None
+        if problem:
+            break
+        time.sleep(2)
+    else:
+        problem = f"no widget after {timeout_s:.0f} s"
+    page.screenshot(path=str(shots / "03_lab_failure.png"), full_page=True)
+    log_tail = lab_log.read_text(errors="replace")[-3000:] if lab_log.exists() else "(no log)"
+    pytest.fail(f"{problem}\nnotebook state: {state}\nscreenshot: {shots / '03_lab_failure.png'}\n"
+                f"JupyterLab log (end):\n{log_tail}")
 
 
 def test_coaching_widget_redraws_for_another_rep_in_jupyterlab(lab):
@@ -83,14 +177,18 @@ def test_coaching_widget_redraws_for_another_rep_in_jupyterlab(lab):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
         page.goto(lab)
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
-                               "#jp-main-statusbar :text('Idle')", timeout=180_000)
+        # the whole notebook loaded and its own kernel idle (or a kernel dialog, answered below)
+        page.wait_for_function("""() => document.querySelector('.jp-Dialog') || (
+            document.querySelectorAll('.jp-Notebook .jp-Cell').length > 5 &&
+            /Sales Science Workbook\\s*\\|\\s*Idle/.test(
+                (document.querySelector('#jp-main-statusbar') || {}).textContent || ''))""", timeout=240_000)
+        if page.locator(".jp-Dialog").count():
+            _choose_the_notebooks_kernel(page)
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         # the widget's dropdowns appear when its cell has run (the analysis runs first: minutes under load)
         rep_select = page.locator(".widget-dropdown select").first
-        rep_select.wait_for(state="attached", timeout=600_000)
+        _wait_for_widget(page, lab_log=Path(lab.log_path), shots=shots, timeout_s=540)
         widget = page.locator(".widget-vbox").filter(has=page.locator(".widget-dropdown")).first
         widget.scroll_into_view_if_needed()
         chart = widget.locator("img").first
