@@ -368,3 +368,17 @@ def test_grouped_fit_equals_the_per_lead_fit(fitted, form):
     assert np.allclose(model.holdout_predictions_["predicted"], p_hold, rtol=0, atol=1e-10)
     assert model.auc_ == pytest.approx(lv.auc_delong(p_hold, mature["won"].to_numpy()[hold])[0], abs=1e-12)
     assert np.allclose(model.predict_proba(mature), 1 / (1 + np.exp(-(model._design(mature) @ model.coef_))))
+
+
+def test_a_column_with_one_value_is_not_judged_rather_than_called_weak():
+    """An export without personas (one default value for every lead) says nothing about personas: the page
+    must not list persona among the "not strong factors", as it did when the column was missing."""
+    df = _toy_leads().assign(persona="unknown")
+    model = lv.LeadValueModel(prior_sd=2.5, holdout_share=0, attributes=("first_offer", "persona")).fit(
+        df, min_leads=10, min_won=5)
+    assert model.unjudged_factors() == ["persona"]
+    assert "persona" not in model.not_strong_factors() + model.strong_factors()
+    assert model.strong_factors() == ["behaviour", "first_offer"] or "first_offer" in model.strong_factors()
+    both = lv.LeadValueModel(prior_sd=2.5, holdout_share=0, attributes=("first_offer", "persona")).fit(
+        _toy_leads(), min_leads=10, min_won=5)
+    assert both.unjudged_factors() == [] and "persona" in both.not_strong_factors()

@@ -580,6 +580,18 @@ class LeadValueModel(Estimator):
         self._check_fitted()
         return sorted(set(self.summary.loc[self.summary["strong"], "factor"]))
 
+    def not_strong_factors(self) -> list[str]:
+        """Attributes the model could judge (two or more values among the leads) and found no strong level in."""
+        self._check_fitted()
+        strong = set(self.strong_factors())
+        return [a for a in self.attributes if self.levels_.get(a) and a not in strong]
+
+    def unjudged_factors(self) -> list[str]:
+        """Attributes the model could not judge: one value (or none) among the leads, e.g. a column the export
+        left out or filled with one default. Not the same as "not a strong factor"."""
+        self._check_fitted()
+        return [a for a in self.attributes if not self.levels_.get(a)]
+
     def plot(self, ax=None, *, top: int = 15):
         """Forest plot of the largest odds ratios with their intervals (log scale)."""
         from helpers.analyses.lead_value.plots import plot_odds_ratios

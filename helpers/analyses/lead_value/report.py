@@ -82,10 +82,14 @@ class LeadValueSection:
         strong = [f for f in m.strong_factors() if f != "behaviour"]
         text += ("Strong factors: " + ", ".join(f.replace("_", " ") for f in strong) + (
             ", and engagement." if "behaviour" in m.strong_factors() else ".") if strong else "No attribute is a strong factor.")
-        weak = [f for f in lv.ATTRIBUTES if f not in m.strong_factors() and f in m.levels_]
+        weak = m.not_strong_factors()
         if weak:
             text += " Not strong factors (no level moves the odds by 1.5 times or more with confidence): " + \
                 ", ".join(w.replace("_", " ") for w in weak) + "."
+        unjudged = m.unjudged_factors()
+        if unjudged:
+            text += (" Not judged, because the leads have one value or none: " +
+                     ", ".join(w.replace("_", " ") for w in unjudged) + ".")
         return text
 
     def plot_factors(self):
