@@ -33,8 +33,8 @@ E2E := slow or postgres or browser
 test: $(STAMP)
 	@mkdir -p test-output
 	@echo "make test: the end-to-end tests run alongside; their log (test-output/end-to-end.log) follows at the end"
-	@$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(E2E)" tests > test-output/end-to-end.log 2>&1 & e2e=$$!; \
-	$(BIN)/python -m pytest -q -m "not ($(E2E))" --nbval-lax tests notebooks; rest=$$?; \
+	@$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20 -m "$(E2E)" tests > test-output/end-to-end.log 2>&1 & e2e=$$!; \
+	$(BIN)/python -m pytest -q --durations=20 -m "not ($(E2E))" --nbval-lax tests notebooks; rest=$$?; \
 	wait $$e2e; e2e_rc=$$?; echo "---- end-to-end tests ($(E2E)) ----"; cat test-output/end-to-end.log; \
 	test $$rest -eq 0 && test $$e2e_rc -eq 0
 
