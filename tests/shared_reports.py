@@ -4,6 +4,10 @@ The full monthly report of the bundled sample is the suite's most expensive obje
 the sample data, minutes on a busy machine). It used to be built twice per ``make test`` (by
 ``test_report_sample.py`` through the command line and by ``test_browser_report.py``); now the
 command line builds it once and both read it. Load with ``pytest_plugins = ["shared_reports"]``.
+
+``other_org_report`` is the same for an organisation unlike the sample (another seed, 16 reps, 13 months of
+gzipped CSV ending in March 2026): test_report_sources.py checks it ran whole and compares a database's
+reports with it, test_browser_report.py reads its pages as a leader would. Each used to build its own.
 """
 from __future__ import annotations
 
@@ -17,9 +21,11 @@ from types import SimpleNamespace
 import pytest
 
 from helpers.core.config import load_config
+from helpers.data.sample import generate_org
 from helpers.data.engine import open_source
 from helpers.data.reductions import last_complete_month
 from helpers.paths import SAMPLE_DATA_DIR
+from helpers.reporting.pipeline import build_report
 
 CLI = Path(sys.executable).with_name("sales-workbook")
 
@@ -58,3 +64,31 @@ def sample_report(tmp_path_factory) -> SampleReport:
     proc = subprocess.run([str(CLI), "report", "--data", str(SAMPLE_DATA_DIR), "--out", str(out), "--jobs", "2"],
                           cwd=out, capture_output=True, text=True, timeout=3600)  # cells time out long before
     return SampleReport(out=out, month=month, returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
+
+
+#: The other organisation's generator arguments: unlike the sample in seed, size, history, format and end month.
+OTHER_ORG = dict(seed=11, reps=16, months=13, fmt="csv.gz", end_month="2026-03")
+
+
+@dataclass(frozen=True)
+class OtherOrgReport:
+    data: Path  # the generated data folder (read only)
+    out: Path  # the reports folder
+    result: object  # helpers.reporting.pipeline.ReportResult
+
+    @property
+    def folder(self) -> Path:
+        return self.result.folder
+
+    @property
+    def failed(self) -> list:
+        return self.result.failed
+
+
+@pytest.fixture(scope="session")
+def other_org_report(tmp_path_factory) -> OtherOrgReport:
+    """The whole monthly report (``--jobs 2``) of ``OTHER_ORG``, built once per test session."""
+    root = tmp_path_factory.mktemp("other-org")
+    data, out = root / "data", root / "reports"
+    generate_org(data, **OTHER_ORG)
+    return OtherOrgReport(data=data, out=out, result=build_report(data_dir=data, out_dir=out, jobs=2, progress=False))

@@ -16,8 +16,6 @@ import pytest
 from PIL import Image
 
 from browser_support import SCREEN, WIDTH, chromium_path, launch, output_dir, sync_playwright
-from helpers.data.sample import generate_org
-from helpers.reporting.pipeline import build_report
 
 pytest_plugins = ["shared_reports"]
 pytestmark = pytest.mark.browser
@@ -83,25 +81,13 @@ _PAGE_FACTS = """() => {
 }"""
 
 
-def _other_org(folder):
-    generate_org(folder, seed=11, reps=40, months=14)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def seed11_report(tmp_path_factory):
-    """A report of a generated org of another seed (other reps, other sizes), built once per session."""
-    root = tmp_path_factory.mktemp("leadership")
-    return build_report(data_dir=_other_org(root / "seed11-data"), out_dir=root / "seed11", jobs=2, progress=False)
-
-
 @pytest.fixture
 def built_reports(request):
     """org -> its report: the sample's is the session's shared one (tests/shared_reports.py); each is built
     only when a test asks for it, so one org's failure does not take the other's test with it."""
     class Reports(dict):
         def __missing__(self, org):
-            return request.getfixturevalue("sample_report" if org == "sample" else f"{org}_report")
+            return request.getfixturevalue({"sample": "sample_report", "other": "other_org_report"}[org])
 
     return Reports()
 
@@ -152,7 +138,7 @@ def check_pages(folder, shots):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("org", ["sample", "seed11"])
+@pytest.mark.parametrize("org", ["sample", "other"])
 def test_every_page_reads_as_a_leadership_page(built_reports, org):
     """Every page of the month at 1400 px in headless Chromium: no missing-value words, no cut cells, no paths,
     no code or prompts, no Python reprs, figures within bounds, contents numbered 1..n, at most ~6 screens

@@ -12,13 +12,14 @@ from helpers.core.registry import REPORTS
 from helpers.reporting.pipeline import build_report
 from helpers.data.sample import generate_org
 
-pytest_plugins = ["conftest_pg"]
+pytest_plugins = ["conftest_pg", "shared_reports"]
 
 
 @pytest.fixture(scope="module")
-def other_org(tmp_path_factory) -> Path:
-    """Not the sample: another seed, fewer reps, a short history, gzipped CSV, ending in March."""
-    data = tmp_path_factory.mktemp("other_org") / "data"
+def small_org(tmp_path_factory) -> Path:
+    """For the database comparison: another seed, 8 reps, 3 months of gzipped CSV ending in March (small, so
+    that loading it into PostgreSQL and running 03 and 04 there stays quick)."""
+    data = tmp_path_factory.mktemp("small_org") / "data"
     generate_org(data, seed=5, reps=8, months=3, fmt="csv.gz", end_month="2026-03")
     return data
 
@@ -27,17 +28,11 @@ def key_figures(folder: Path) -> dict[str, object]:
     return {p.stem: json.loads(p.read_text())["key_figure"]["value"] for p in sorted(folder.glob("0*.json"))}
 
 
-@pytest.fixture(scope="module")
-def folder_report(other_org, tmp_path_factory):
-    """The whole monthly report of ``other_org`` read from its folder, built once: the first test checks it,
-    the PostgreSQL test compares the database's reports with its pages (instead of building them again)."""
-    out = tmp_path_factory.mktemp("other_org_reports") / "reports"
-    return build_report(data_dir=other_org, out_dir=out, jobs=2, progress=False), out
-
-
 @pytest.mark.slow  # a full report
-def test_report_on_another_generated_org_in_csv_gz(folder_report):
-    result, out = folder_report
+def test_report_on_another_generated_org_in_csv_gz(other_org_report):
+    """The session's other organisation (tests/shared_reports.py: 16 reps, 13 months of gzipped CSV ending in
+    March 2026; the browser's leadership-page test reads the same pages)."""
+    result, out = other_org_report.result, other_org_report.out
     assert result.month == "2026-03", "the default month is the last complete month of this org's data"
     assert result.ok, [(r.notebook, r.state, r.error) for r in result.runs]
     assert [r.state for r in result.runs] == ["ok"] * len(REPORTS), "every numbered report runs on this org"
@@ -45,14 +40,14 @@ def test_report_on_another_generated_org_in_csv_gz(folder_report):
 
 
 @pytest.mark.postgres
-@pytest.mark.slow  # reads the folder's whole report (built once for both tests)
-def test_report_reads_a_database_named_only_in_the_environment(other_org, folder_report, postgres_server, tmp_path,
-                                                               monkeypatch):
+@pytest.mark.slow  # reports 03 and 04 twice
+def test_report_reads_a_database_named_only_in_the_environment(small_org, postgres_server, tmp_path, monkeypatch):
     url = postgres_server.create_database("report_source")
-    load_folder_into_database(other_org, url)
+    load_folder_into_database(small_org, url)
     config = tmp_path / "workbook.toml"
     config.write_text(f'[workbook]\norganisation = "Warehouse Co"\n[data]\ndir = "{tmp_path / "nowhere"}"\n')
-    from_folder = folder_report[0]
+    from_folder = build_report(data_dir=small_org, out_dir=tmp_path / "from_folder", only=["03", "04"], jobs=2,
+                               progress=False)
 
     monkeypatch.setenv("SALES_WORKBOOK_DB_URL", url)
     from_database = build_report(config_path=config, out_dir=tmp_path / "from_db", only=["03", "04"],
