@@ -122,3 +122,13 @@ def test_settings_reader_gives_modules_typed_access_with_errors_naming_the_key(t
     assert cfg.settings.choice("hiring.success_metric", ("quota_attainment", "mrr_per_month")) == cfg.success_metric
     with pytest.raises(ConfigError, match=r"hiring.traits.*one of 'a'"):
         cfg.settings.choice("hiring.traits", ("a",))
+
+
+def test_organisation_named_after_the_folder_skips_generic_folder_names(tmp_path):
+    """A run on ``--data ~/acme/data`` used to be headed "Organisation: Data"."""
+    from helpers.core.config import organisation_from_folder
+
+    assert organisation_from_folder(tmp_path / "acme_corp-2026") == "Acme Corp 2026"
+    assert organisation_from_folder(tmp_path / "northwind" / "data") == "Northwind"
+    assert organisation_from_folder(tmp_path / "globex" / "CRM" / "exports") == "Globex"
+    assert organisation_from_folder("/data") == "Your company"

@@ -382,3 +382,12 @@ def test_a_column_with_one_value_is_not_judged_rather_than_called_weak():
     both = lv.LeadValueModel(prior_sd=2.5, holdout_share=0, attributes=("first_offer", "persona")).fit(
         _toy_leads(), min_leads=10, min_won=5)
     assert both.unjudged_factors() == [] and "persona" in both.not_strong_factors()
+
+
+def test_buyer_states_with_an_empty_persona_or_stage_read_as_words():
+    """Seen on a generated org's index: "Nurture in marketing before passing to sales: (missing) at awareness"."""
+    from helpers.analyses.lead_value.report import buyer_state_words
+
+    assert buyer_state_words(lv.MISSING, "awareness") == "leads with no persona at awareness"
+    assert buyer_state_words("marketing_mary", lv.MISSING) == "Marketing Mary with no journey stage recorded"
+    assert buyer_state_words("owner_ollie", "decision") == "Owner Ollie at decision"

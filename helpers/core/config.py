@@ -397,11 +397,20 @@ def data_config_path(data_dir: str | Path) -> Path:
     return folder.parent / f"{folder.name}.workbook.toml"
 
 
+#: Folder names that say what a folder holds, not whose it is: ``acme/data`` is Acme's data, not "Data"'s.
+GENERIC_FOLDER_NAMES = frozenset({"data", "raw", "export", "exports", "input", "inputs", "csv", "files", "crm",
+                                  "download", "downloads", "latest", "current", "tables", "extract", "extracts"})
+
+
 def organisation_from_folder(data_dir: str | Path) -> str:
-    """A readable organisation name from a data folder's name: ``acme_corp-2026`` -> ``Acme Corp 2026``."""
+    """A readable organisation name from a data folder's name: ``acme_corp-2026`` -> ``Acme Corp 2026``. A generic
+    name (``data``, ``exports``, ``raw`` ...) is skipped for its parent's: ``~/acme/crm/exports`` -> ``Acme``."""
     folder = Path(data_dir).expanduser().resolve()
-    words = re.split(r"[\s_\-.]+", folder.name)
-    return " ".join(w[:1].upper() + w[1:] for w in words if w) or "Your company"
+    for candidate in (folder, *folder.parents):
+        if candidate.name and candidate.name.lower() not in GENERIC_FOLDER_NAMES:
+            words = re.split(r"[\s_\-.]+", candidate.name)
+            return " ".join(w[:1].upper() + w[1:] for w in words if w) or "Your company"
+    return "Your company"
 
 
 def load_config_for_data(path: str | Path | None = None, data_dir: str | Path | None = None) -> WorkbookConfig:

@@ -40,6 +40,22 @@ def offers_differ_p_value(table: pd.DataFrame) -> float | None:
     return rates_differ_p_value(table["won"], table["leads"])
 
 
+def _persona_shown(persona: str) -> str:
+    return "no persona recorded" if persona == lv.MISSING else name_label(persona)
+
+
+def _stage_shown(stage: str) -> str:
+    return "no stage recorded" if stage == lv.MISSING else stage
+
+
+def buyer_state_words(persona: str, journey_stage: str) -> str:
+    """A buyer state in a sentence: "Marketing Mary at awareness"; leads whose export left the persona or the
+    journey stage empty read "leads with no persona at awareness", never "(missing) at awareness"."""
+    who = "leads with no persona" if persona == lv.MISSING else name_label(persona)
+    where = "with no journey stage recorded" if journey_stage == lv.MISSING else f"at {journey_stage}"
+    return f"{who} {where}"
+
+
 @dataclass
 class LeadValueSection:
     report: Any
@@ -244,7 +260,7 @@ class LeadValueSection:
         if b.empty:
             return None
         shown = pd.DataFrame({
-            "Persona": b["persona"].map(name_label), "Journey stage": b["journey_stage"],
+            "Persona": b["persona"].map(_persona_shown), "Journey stage": b["journey_stage"].map(_stage_shown),
             f"Leads in {self.report.month_label}": b["leads_in_month"].map("{:,}".format),
             "Mature leads": b["mature_leads"].map("{:,}".format),
             "Became customers": b.apply(lambda r: f"{r.conversion:.1%} ({r.ci_low:.1%}-{r.ci_high:.1%})", axis=1),
@@ -262,7 +278,7 @@ class LeadValueSection:
                 f"({self.settings.target_band[0]:g} to {self.settings.target_band[1]:g} times the overall rate). ")
         early = b.loc[b["recommendation"] == "pass earlier"]
         late = b.loc[b["recommendation"] == "pass later"]
-        name = lambda r: f"{name_label(r.persona)} at {r.journey_stage}"  # noqa: E731
+        name = lambda r: buyer_state_words(r.persona, r.journey_stage)  # noqa: E731
         if len(early):
             text += ("Pass to sales as soon as they arrive: " + ", ".join(name(r) for r in early.itertuples())
                      + " (converting far above target). ")
