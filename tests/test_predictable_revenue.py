@@ -442,3 +442,21 @@ def test_backtest_coverage_on_generated_orgs() -> None:
         assert abs(r.cov80 - 0.8) <= half_width, (r.months_ahead, r.cov80, r.n)
     pooled = bt["in_95"].mean()
     assert pooled >= 0.95 - 3 * np.sqrt(0.95 * 0.05 / (len(bt) / 3))  # pooled over horizons: n / 3 independent
+
+
+def test_hiring_sentence_never_says_start_by_a_month_that_is_over():
+    """Seen on a generated org's index: "so start them: closers by 2026-03" in the report for March 2026."""
+    import pandas as pd
+
+    from helpers.analyses.predictable_revenue.report import hiring_sentence
+
+    plan = pd.DataFrame({"item": ["Won deals per month", "Market-response reps (at most 400 inbound leads each)",
+                                  "Closers"], "needed": [30, 4, 28], "now": [None, 4, 16],
+                         "hire_by": ["", "", "2026-03"]}).set_index("item")
+    late = hiring_sentence(plan, month="2026-03", goal_month="2026-06", ramp=3, ramp_how="estimated")
+    assert "extra closers hired now (starting 2026-04) are productive from 2026-07, after 2026-06" in late
+    assert "by 2026-03" not in late
+    ahead = hiring_sentence(plan.assign(hire_by=["", "2026-05", "2026-05"]), month="2026-03", goal_month="2026-08",
+                            ramp=3, ramp_how="estimated")
+    assert ahead.endswith("so start the extra market-response reps and closers by 2026-05.")
+    assert hiring_sentence(plan.assign(hire_by=""), month="2026-03", goal_month="2026-06", ramp=3, ramp_how="x") == ""

@@ -247,6 +247,10 @@ def test_card_figures_read_by_their_unit_and_actions_lose_config_keys():
     assert card_figure_text({"value": 258819.4, "unit": "USD"}) == "$258,819"
     assert card_figure_text({"value": 9, "unit": "reps"}) == "9 reps" and card_figure_text({"value": 0.479}) == "0.479"
     assert action_verb("Roll out the new script: the lift reaches its bar") == "decide"
+    # the first verb in the text decides: a capacity plan that mentions coaching at the end is a hiring decision
+    assert action_verb("To book $90,000 a month: 28 closers (now 16). New hires take 3 months to ramp. If coaching "
+                       "lifts every conversion rate by 10%, 25 closers cover it.") == "decide"
+    assert action_verb("Coach Uma on demos; hire nobody yet") == "coach"
     card = {"number": "07", "title": "T", "state": "ok", "state_text": "Ready", "headline": "H", "figure_text": "1",
             "figure_label": "L", "warnings": ["No results file from 2026-09 at /srv/r/2026-09/x.json: first run."],
             "error": "", "skip_reason": "", "html_name": "07_t.html", "ipynb_name": "07_t.ipynb", "results_name": "",

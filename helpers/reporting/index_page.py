@@ -16,7 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-#: Verb of an action, from the words of the finding (first match wins); "act" when none fits.
+#: Verb of an action, from the words of the finding: the verb whose words come first in the text wins (on a tie,
+#: the first in this list); "act" when none fits.
 _VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("coach", re.compile(r"\bcoach|one-on-one|train|practi[cs]e", re.IGNORECASE)),
     ("stop", re.compile(r"\bstop\b|\bdrop\b|end the|retire|do not\b|don't", re.IGNORECASE)),
@@ -27,10 +28,10 @@ _VERBS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 def action_verb(text: str) -> str:
-    for verb, pattern in _VERBS:
-        if pattern.search(text):
-            return verb
-    return "act"
+    """"coach", "stop", "call", "fix", "decide" or "act": the verb whose words come first in the finding, so a
+    capacity plan ("... New hires take 3 months ... If coaching lifts ...") is a decision, not coaching."""
+    found = [(m.start(), rank, verb) for rank, (verb, pattern) in enumerate(_VERBS) if (m := pattern.search(text))]
+    return min(found)[2] if found else "act"
 
 
 def month_actions(runs: list[Any], *, folder: Path, limit_per_report: int = 3) -> list[dict[str, str]]:

@@ -31,7 +31,25 @@ def _pct(x: float) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.0%}"
 
 
+def hiring_sentence(plan: pd.DataFrame, *, month: str, goal_month: str, ramp: int, ramp_how: str) -> str:
+    """When the extra reps of a capacity plan must start. A start month that has already come (the goal is
+    nearer than the ramp) is said as such: hire at once, and from when those hires are productive; never
+    "start them by" a month that is over."""
+    roles = [str(item).split(" (")[0].lower() for item, row in plan.iterrows() if row.get("hire_by")]
+    if not roles:
+        return ""
+    start = str(plan.loc[[r for r in plan.index if plan.loc[r].get("hire_by")][0], "hire_by"])
+    who = " and ".join(roles)
+    if M.month_index(start) > M.month_index(month):
+        return f" New hires take {ramp} months to ramp ({ramp_how}), so start the extra {who} by {start}."
+    first_start = M.month_label(M.month_index(month) + 1)
+    productive = M.month_label(M.month_index(first_start) + ramp)
+    return (f" New hires take {ramp} months to ramp ({ramp_how}): extra {who} hired now (starting {first_start}) "
+            f"are productive from {productive}, after {goal_month}; hire at once, or set the goal for a later month.")
+
+
 @dataclass
+
 class PredictableRevenueAnalysis:
     """Everything notebook 07 shows, computed once from a report's data."""
 
@@ -209,9 +227,7 @@ class PredictableRevenueAnalysis:
                             if i.endswith("leads per month"))
                 + f"; {mr.needed:.0f} market-response reps (now {mr.now:.0f}) and {closers.needed:.0f} closers "
                   f"(now {closers.now:.0f}).")
-        hires = [f"{i.split(' (')[0].lower()} by {r.hire_by}" for i, r in p.iterrows() if r.get("hire_by")]
-        if hires:
-            text += f" New hires take {self.ramp} months to ramp ({self.ramp_how}), so start them: {', '.join(hires)}."
+        text += hiring_sentence(p, month=self.month, goal_month=self.goal_month, ramp=self.ramp, ramp_how=self.ramp_how)
         if self.plan_improved is not None:
             q = self.plan_improved.set_index("item")
             text += (f" If coaching lifts every conversion rate by {self.settings.improvement:.0%}, "
