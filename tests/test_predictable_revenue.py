@@ -460,3 +460,20 @@ def test_hiring_sentence_never_says_start_by_a_month_that_is_over():
                             ramp=3, ramp_how="estimated")
     assert ahead.endswith("so start the extra market-response reps and closers by 2026-05.")
     assert hiring_sentence(plan.assign(hire_by=""), month="2026-03", goal_month="2026-06", ramp=3, ramp_how="x") == ""
+
+
+def test_improvement_sentence_says_what_a_better_conversion_changes():
+    """It said "28 closers and 4 market-response reps cover it, with correspondingly fewer leads" with the same
+    28 closers and 4 reps as without coaching."""
+    import pandas as pd
+
+    from helpers.analyses.predictable_revenue.report import improvement_sentence
+
+    items = ["Nets (marketing) leads per month", "Seeds (referrals) leads per month", "Won deals per month",
+             "Market-response reps (at most 400 inbound leads each)", "Closers"]
+    plan = pd.DataFrame({"item": items, "needed": [1177, 268, 30, 4, 28]})
+    same = improvement_sentence(plan, plan.assign(needed=[1070, 244, 30, 4, 28]), improvement=0.1)
+    assert same == (" If coaching lifts every conversion rate by 10%, the goal needs 1,314 leads a month instead of "
+                    "1,445; the reps needed stay the same (closers follow the won deals the goal needs).")
+    fewer = improvement_sentence(plan, plan.assign(needed=[1070, 244, 30, 3, 28]), improvement=0.1)
+    assert fewer.endswith("instead of 1,445, and 3 market-response reps instead of 4.")

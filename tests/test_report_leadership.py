@@ -264,3 +264,17 @@ def test_card_figures_read_by_their_unit_and_actions_lose_config_keys():
     assert "monthly_revenue_goal" not in page and "Hire 3 closers." in page
     assert "/srv/r" not in page and "first run." in page
     assert "07_t.ipynb" not in page and "Data fingerprint" not in page and "<!-- data fingerprint" in page
+
+
+def test_a_developer_aside_goes_alone_and_its_sentence_stays():
+    """The index dropped 07's whole capacity sentence (the closers and leads needed) for a bracketed config key."""
+    from helpers.reporting.html import _drop_developer_sentences
+
+    text = ("To book an illustrative goal of $63,388 (25% above the last three months' mean; set "
+            "[predictable_revenue] monthly_revenue_goal) of new MRR a month: 28 closers (now 15). Hire at once.")
+    assert _drop_developer_sentences(text) == ("To book an illustrative goal of $63,388 (25% above the last three "
+                                               "months' mean) of new MRR a month: 28 closers (now 15). Hire at once.")
+    assert _drop_developer_sentences("Goal of $5 (set [predictable_revenue] monthly_revenue_goal). Hire.") == \
+        "Goal of $5. Hire."
+    assert _drop_developer_sentences("Run it with --month 2026-10 to see more. Hire.") == "Hire."
+    assert _drop_developer_sentences("Closers (now 15) are short.") == "Closers (now 15) are short."

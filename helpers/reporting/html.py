@@ -124,8 +124,24 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z*_(\"\u201c])")
 _PATH = re.compile(r"(?:\s(?:at|in|from|under)\s+)?(?<![\w<])/(?:[\w.+-]+/){2,}[\w.+-]*")
 
 
+_ASIDE = re.compile(r"\s*\(([^()]*)\)")
+
+
+def _drop_developer_asides(sentence: str) -> str:
+    """``sentence`` without the parts of its brackets meant for developers: "an illustrative goal of $63,388 (25%
+    above the last three months' mean; set [predictable_revenue] monthly_revenue_goal)" keeps the mean and loses
+    the config key, so the sentence itself (the goal's numbers) is not dropped for it."""
+    def keep_leader_parts(match: re.Match[str]) -> str:
+        if not _DEVELOPER_SENTENCE.search(match.group(1)):
+            return match.group(0)
+        parts = [part for part in re.split(r";\s*", match.group(1)) if not _DEVELOPER_SENTENCE.search(part)]
+        return f" ({'; '.join(parts)})" if parts else ""
+    return _ASIDE.sub(keep_leader_parts, sentence)
+
+
 def _drop_developer_sentences(text: str) -> str:
-    """``text`` (Markdown) without sentences meant for developers (flags, parameters, paths, config keys)."""
+    """``text`` (Markdown) without sentences meant for developers (flags, parameters, paths, config keys); a
+    bracketed aside for developers goes alone, the rest of its sentence stays."""
     out_lines = []
     for paragraph in re.split(r"(\n\s*\n)", text):
         if paragraph.strip() == "" or paragraph.lstrip().startswith(("#", "|", "```")):
@@ -133,10 +149,10 @@ def _drop_developer_sentences(text: str) -> str:
             continue
         lines = paragraph.split("\n")
         if all(line.lstrip().startswith(("- ", "* ", "1.", "> ")) for line in lines if line.strip()):
-            kept = [line for line in lines if not _DEVELOPER_SENTENCE.search(line)]
+            kept = [line for line in map(_drop_developer_asides, lines) if not _DEVELOPER_SENTENCE.search(line)]
             out_lines.append("\n".join(kept))
             continue
-        sentences = _SENTENCE_SPLIT.split(paragraph)
+        sentences = [_drop_developer_asides(x) for x in _SENTENCE_SPLIT.split(paragraph)]
         kept = [x for x in sentences if not _DEVELOPER_SENTENCE.search(x)]
         out_lines.append(" ".join(kept) if kept else "")
     return _PATH.sub("", "".join(out_lines))
@@ -353,6 +369,8 @@ def _summary_box(results: Any) -> str:
     actions = [f.text for f in results.findings if f.severity == "action"][:3]
     if not actions:
         actions = [f.text for f in results.findings if f.severity == "warning"][:2]
+    # as on the page below and the index: no config keys, flags or paths in what a leader reads first
+    actions = [a for a in (_drop_developer_sentences(a).strip() for a in actions) if a]
     if actions:
         items = "".join(f"<li>{html.escape(a)}</li>" for a in actions)
         lines.append(f'<p class="actions-title">What to do</p><ul class="actions">{items}</ul>')

@@ -48,6 +48,21 @@ def hiring_sentence(plan: pd.DataFrame, *, month: str, goal_month: str, ramp: in
             f"are productive from {productive}, after {goal_month}; hire at once, or set the goal for a later month.")
 
 
+def improvement_sentence(plan: pd.DataFrame, improved: pd.DataFrame, *, improvement: float) -> str:
+    """What a coaching lift of every conversion rate changes in a capacity plan (``capacity_plan`` tables, before
+    and after): fewer leads a month, and fewer reps only where the plan's reps follow the leads. Closers follow
+    the won deals the goal needs, which a better conversion does not change: said so, not "28 closers cover it"."""
+    before, after = plan.set_index("item")["needed"], improved.set_index("item")["needed"]
+    leads = [i for i in before.index if str(i).endswith("leads per month")]
+    text = (f" If coaching lifts every conversion rate by {improvement:.0%}, the goal needs "
+            f"{after[leads].sum():,.0f} leads a month instead of {before[leads].sum():,.0f}")
+    changed = [f"{after[i]:.0f} {str(i).split(' (')[0].lower()} instead of {before[i]:.0f}"
+               for i in before.index if not str(i).endswith("per month") and np.isfinite(before[i])
+               and np.isfinite(after[i]) and round(after[i]) != round(before[i])]
+    return text + (f", and {' and '.join(changed)}." if changed else
+                   "; the reps needed stay the same (closers follow the won deals the goal needs).")
+
+
 @dataclass
 
 class PredictableRevenueAnalysis:
@@ -229,10 +244,7 @@ class PredictableRevenueAnalysis:
                   f"(now {closers.now:.0f}).")
         text += hiring_sentence(p, month=self.month, goal_month=self.goal_month, ramp=self.ramp, ramp_how=self.ramp_how)
         if self.plan_improved is not None:
-            q = self.plan_improved.set_index("item")
-            text += (f" If coaching lifts every conversion rate by {self.settings.improvement:.0%}, "
-                     f"{q.loc['Closers', 'needed']:.0f} closers and {q.loc[mr.name, 'needed']:.0f} market-response "
-                     "reps cover it, with correspondingly fewer leads.")
+            text += improvement_sentence(self.plan, self.plan_improved, improvement=self.settings.improvement)
         return text
 
     @property
