@@ -477,3 +477,25 @@ def test_improvement_sentence_says_what_a_better_conversion_changes():
                     "1,445; the reps needed stay the same (closers follow the won deals the goal needs).")
     fewer = improvement_sentence(plan, plan.assign(needed=[1070, 244, 30, 3, 28]), improvement=0.1)
     assert fewer.endswith("instead of 1,445, and 3 market-response reps instead of 4.")
+
+
+def test_capacity_plan_scales_todays_team_where_a_few_sellers_win_most(generated_org, tmp_path: Path) -> None:
+    """Seed 11 with 16 reps: the median closer wins 3 deals a month, the team 4.7 a head. Planned on the median,
+    a goal 25% above today's bookings asked for 28 closers with 15 today; a goal at today's bookings must need
+    today's closers, and 25% more bookings about 25% more closers."""
+    from helpers.analyses.predictable_revenue.report import analyse
+
+    folder = generated_org(seed=11, reps=16, months=13)
+    report = start_report("07_predictable_revenue", data_dir=str(folder), results_path=str(tmp_path / "r.json"))
+    a = analyse(report, backtest=False)
+    with FolderSource(folder) as source:  # today's won deals a month, counted from the data (last six months)
+        deals = source.read("deals")
+    closed = pd.to_datetime(deals["closed_at"], utc=True).dt.tz_localize(None).dt.to_period("M")
+    recent = closed.between(pd.Period(a.month, "M") - 5, pd.Period(a.month, "M"))
+    won_now = int(((deals["status"] == "won") & recent).sum()) / 6
+    won_needed = a.plan.set_index("item").loc["Won deals per month", "needed"]
+    scale = won_now / won_needed  # the goal at which the plan books today's won deals
+    at_today = a.plan_for(a.goal * scale).set_index("item").loc["Closers", "needed"]
+    above = a.plan_for(a.goal * scale * 1.25).set_index("item").loc["Closers", "needed"]
+    assert at_today in (a.closers_now, a.closers_now + 1)
+    assert above <= np.ceil(1.25 * a.closers_now) + 1, (above, a.closers_now)
