@@ -499,3 +499,16 @@ def test_capacity_plan_scales_todays_team_where_a_few_sellers_win_most(generated
     above = a.plan_for(a.goal * scale * 1.25).set_index("item").loc["Closers", "needed"]
     assert at_today in (a.closers_now, a.closers_now + 1)
     assert above <= np.ceil(1.25 * a.closers_now) + 1, (above, a.closers_now)
+
+
+def test_capacity_text_without_roles_counts_reps_once(generated_org, tmp_path: Path) -> None:
+    """Without specialised roles every rep works leads and closes: the plan said "4 market-response reps (now 15)
+    and 28 closers (now 15)", counting the same 15 people twice."""
+    from helpers.analyses.predictable_revenue.report import analyse
+
+    report = start_report("07_predictable_revenue", data_dir=str(generated_org(seed=11, reps=16, months=13)),
+                          results_path=str(tmp_path / "r.json"))
+    a = analyse(report, backtest=False)
+    assert a.roles_problem
+    text = a.plan_text()
+    assert "market-response reps (now" not in text and "every rep here both works leads and closes" in text

@@ -240,8 +240,11 @@ class PredictableRevenueAnalysis:
         text = (f"To book {goal} of new MRR a month from {self.goal_month}: "
                 + "; ".join(f"{i.lower()}: {r.needed:,.0f} (now {r.now:,.0f})" for i, r in p.iterrows()
                             if i.endswith("leads per month"))
-                + f"; {mr.needed:.0f} market-response reps (now {mr.now:.0f}) and {closers.needed:.0f} closers "
-                  f"(now {closers.now:.0f}).")
+                + (f"; {mr.needed:.0f} market-response reps (now {mr.now:.0f}) and {closers.needed:.0f} closers "
+                   f"(now {closers.now:.0f})." if not self.roles_problem else
+                   f"; {max(mr.needed, closers.needed):.0f} reps (now {closers.now:.0f}), since every rep here both "
+                   f"works leads and closes: {closers.needed:.0f} for the won deals, {mr.needed:.0f} to keep each "
+                   f"under {self.settings.lead_ceiling:,.0f} inbound leads a month."))
         text += hiring_sentence(p, month=self.month, goal_month=self.goal_month, ramp=self.ramp, ramp_how=self.ramp_how)
         if self.plan_improved is not None:
             text += improvement_sentence(self.plan, self.plan_improved, improvement=self.settings.improvement)
