@@ -28,15 +28,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 NOTEBOOK = "03_funnel_coaching.ipynb"
 
 
-class _Lab(str):
-    """The notebook's URL in JupyterLab, carrying the path of the server's log."""
-
-    def __new__(cls, url: str, log_path: Path):
-        obj = super().__new__(cls, url)
-        obj.log_path = str(log_path)
-        return obj
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -45,7 +36,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server on a copy of notebook 03; yields its URL with the token."""
+    """A JupyterLab server on a copy of notebook 03; yields its URL with the token, and the server's log."""
     from helpers.reporting.pipeline import KERNEL_NAME, ensure_kernel
 
     ensure_kernel()  # the notebooks' kernel, registered as the report does
@@ -87,7 +78,7 @@ def lab(tmp_path_factory):
     with urllib.request.urlopen(request, timeout=120) as response:
         session = json.load(response)
     assert session["kernel"]["name"] == KERNEL_NAME, session
-    yield _Lab(f"{base}/lab/tree/{NOTEBOOK}?token={token}", root / "lab.log")
+    yield f"{base}/lab/tree/{NOTEBOOK}?token={token}", root / "lab.log"
     server.terminate()
     try:
         server.wait(timeout=30)
@@ -171,12 +162,13 @@ def _wait_for_widget(page, *, lab_log: Path, shots: Path, timeout_s: float) -> N
 
 
 def test_coaching_widget_redraws_for_another_rep_in_jupyterlab(lab):
+    url, lab_log = lab
     shots = output_dir("lab")
     with sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
-        page.goto(lab)
+        page.goto(url)
         # the whole notebook loaded and its own kernel idle (or a kernel dialog, answered below)
         page.wait_for_function("""() => document.querySelector('.jp-Dialog') || (
             document.querySelectorAll('.jp-Notebook .jp-Cell').length > 5 &&
@@ -188,7 +180,7 @@ def test_coaching_widget_redraws_for_another_rep_in_jupyterlab(lab):
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         # the widget's dropdowns appear when its cell has run (the analysis runs first: minutes under load)
         rep_select = page.locator(".widget-dropdown select").first
-        _wait_for_widget(page, lab_log=Path(lab.log_path), shots=shots, timeout_s=540)
+        _wait_for_widget(page, lab_log=lab_log, shots=shots, timeout_s=540)
         widget = page.locator(".widget-vbox").filter(has=page.locator(".widget-dropdown")).first
         widget.scroll_into_view_if_needed()
         chart = widget.locator("img").first

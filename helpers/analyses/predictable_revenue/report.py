@@ -35,11 +35,12 @@ def hiring_sentence(plan: pd.DataFrame, *, month: str, goal_month: str, ramp: in
     """When the extra reps of a capacity plan must start. A start month that has already come (the goal is
     nearer than the ramp) is said as such: hire at once, and from when those hires are productive; never
     "start them by" a month that is over."""
-    roles = [str(item).split(" (")[0].lower() for item, row in plan.iterrows() if row.get("hire_by")]
-    if not roles:
+    hiring = plan["hire_by"].fillna("").astype(str)
+    hiring = hiring[hiring != ""]  # one start month for every role (the goal month minus the ramp)
+    if hiring.empty:
         return ""
-    start = str(plan.loc[[r for r in plan.index if plan.loc[r].get("hire_by")][0], "hire_by"])
-    who = " and ".join(roles)
+    start = hiring.iloc[0]
+    who = " and ".join(str(item).split(" (")[0].lower() for item in hiring.index)
     if M.month_index(start) > M.month_index(month):
         return f" New hires take {ramp} months to ramp ({ramp_how}), so start the extra {who} by {start}."
     first_start = M.month_label(M.month_index(month) + 1)
@@ -64,7 +65,6 @@ def improvement_sentence(plan: pd.DataFrame, improved: pd.DataFrame, *, improvem
 
 
 @dataclass
-
 class PredictableRevenueAnalysis:
     """Everything notebook 07 shows, computed once from a report's data."""
 
