@@ -6,8 +6,8 @@ the sample data, minutes on a busy machine). It used to be built twice per ``mak
 command line builds it once and both read it. Load with ``pytest_plugins = ["shared_reports"]``.
 
 ``other_org_report`` is the same for an organisation unlike the sample (another seed, 16 reps, 13 months of
-gzipped CSV ending in March 2026): test_report_sources.py checks it ran whole and compares a database's
-reports with it, test_browser_report.py reads its pages as a leader would. Each used to build its own.
+gzipped CSV ending in March 2026): test_report_sources.py checks it ran whole, test_browser_report.py reads
+its pages as a leader would. Each used to build its own.
 """
 from __future__ import annotations
 
@@ -72,7 +72,6 @@ OTHER_ORG = dict(seed=11, reps=16, months=13, fmt="csv.gz", end_month="2026-03")
 
 @dataclass(frozen=True)
 class OtherOrgReport:
-    data: Path  # the generated data folder (read only)
     out: Path  # the reports folder
     result: object  # helpers.reporting.pipeline.ReportResult
 
@@ -91,4 +90,4 @@ def other_org_report(tmp_path_factory) -> OtherOrgReport:
     root = tmp_path_factory.mktemp("other-org")
     data, out = root / "data", root / "reports"
     generate_org(data, **OTHER_ORG)
-    return OtherOrgReport(data=data, out=out, result=build_report(data_dir=data, out_dir=out, jobs=2, progress=False))
+    return OtherOrgReport(out=out, result=build_report(data_dir=data, out_dir=out, jobs=2, progress=False))
