@@ -391,3 +391,10 @@ def test_buyer_states_with_an_empty_persona_or_stage_read_as_words():
     assert buyer_state_words(lv.MISSING, "awareness") == "leads with no persona at awareness"
     assert buyer_state_words("marketing_mary", lv.MISSING) == "Marketing Mary with no journey stage recorded"
     assert buyer_state_words("owner_ollie", "decision") == "Owner Ollie at decision"
+
+
+def test_buyer_states_without_any_persona_name_the_stage_only():
+    """An export with no persona column read "Nurture ...: leads with no persona at awareness"."""
+    from helpers.analyses.lead_value.report import buyer_state_words
+
+    assert buyer_state_words(lv.MISSING, "awareness", personas_recorded=False) == "leads at awareness"

@@ -512,3 +512,23 @@ def test_capacity_text_without_roles_counts_reps_once(generated_org, tmp_path: P
     assert a.roles_problem
     text = a.plan_text()
     assert "market-response reps (now" not in text and "every rep here both works leads and closes" in text
+    assert "closers hired now" not in text and "market-response reps instead" not in text
+
+
+def test_plan_sentences_without_roles_speak_of_reps():
+    """Without roles the what-if said "6 market-response reps instead of 7" and the hiring "extra closers"."""
+    import pandas as pd
+
+    from helpers.analyses.predictable_revenue.report import hiring_sentence, improvement_sentence
+
+    items = ["Nets (marketing) leads per month", "Won deals per month",
+             "Market-response reps (at most 400 inbound leads each)", "Closers"]
+    plan = pd.DataFrame({"item": items, "needed": [2800, 90, 7, 31], "now": [2000, None, 24, 24],
+                         "hire_by": ["", "", "", "2026-10"]})
+    better = plan.assign(needed=[2550, 90, 6, 31])
+    assert improvement_sentence(plan, better, improvement=0.1, specialised_roles=False).endswith(
+        "the reps needed stay the same (closers follow the won deals the goal needs).")
+    assert "6 market-response reps instead of 7" in improvement_sentence(plan, better, improvement=0.1)
+    text = hiring_sentence(plan.set_index("item"), month="2026-10", goal_month="2027-01", ramp=5, ramp_how="x",
+                           specialised_roles=False)
+    assert "extra reps hired now (starting 2026-11)" in text

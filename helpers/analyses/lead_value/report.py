@@ -48,10 +48,12 @@ def _stage_shown(stage: str) -> str:
     return "no stage recorded" if stage == lv.MISSING else stage
 
 
-def buyer_state_words(persona: str, journey_stage: str) -> str:
+def buyer_state_words(persona: str, journey_stage: str, *, personas_recorded: bool = True) -> str:
     """A buyer state in a sentence: "Marketing Mary at awareness"; leads whose export left the persona or the
-    journey stage empty read "leads with no persona at awareness", never "(missing) at awareness"."""
-    who = "leads with no persona" if persona == lv.MISSING else name_label(persona)
+    journey stage empty read "leads with no persona at awareness", never "(missing) at awareness"; with no
+    persona recorded on any lead (the column absent), plainly "leads at awareness"."""
+    who = ("leads" if not personas_recorded else
+           "leads with no persona" if persona == lv.MISSING else name_label(persona))
     where = "with no journey stage recorded" if journey_stage == lv.MISSING else f"at {journey_stage}"
     return f"{who} {where}"
 
@@ -278,7 +280,8 @@ class LeadValueSection:
                 f"({self.settings.target_band[0]:g} to {self.settings.target_band[1]:g} times the overall rate). ")
         early = b.loc[b["recommendation"] == "pass earlier"]
         late = b.loc[b["recommendation"] == "pass later"]
-        name = lambda r: buyer_state_words(r.persona, r.journey_stage)  # noqa: E731
+        recorded = bool((b["persona"] != lv.MISSING).any())
+        name = lambda r: buyer_state_words(r.persona, r.journey_stage, personas_recorded=recorded)  # noqa: E731
         if len(early):
             text += ("Pass to sales as soon as they arrive: " + ", ".join(name(r) for r in early.itertuples())
                      + " (converting far above target). ")

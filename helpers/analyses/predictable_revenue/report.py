@@ -31,16 +31,18 @@ def _pct(x: float) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.0%}"
 
 
-def hiring_sentence(plan: pd.DataFrame, *, month: str, goal_month: str, ramp: int, ramp_how: str) -> str:
+def hiring_sentence(plan: pd.DataFrame, *, month: str, goal_month: str, ramp: int, ramp_how: str,
+                    specialised_roles: bool = True) -> str:
     """When the extra reps of a capacity plan must start. A start month that has already come (the goal is
     nearer than the ramp) is said as such: hire at once, and from when those hires are productive; never
-    "start them by" a month that is over."""
+    "start them by" a month that is over. Without specialised roles the hires are "reps", not "closers"."""
     hiring = plan["hire_by"].fillna("").astype(str)
     hiring = hiring[hiring != ""]  # one start month for every role (the goal month minus the ramp)
     if hiring.empty:
         return ""
     start = hiring.iloc[0]
-    who = " and ".join(str(item).split(" (")[0].lower() for item in hiring.index)
+    who = (" and ".join(str(item).split(" (")[0].lower() for item in hiring.index) if specialised_roles
+           else "reps")
     if M.month_index(start) > M.month_index(month):
         return f" New hires take {ramp} months to ramp ({ramp_how}), so start the extra {who} by {start}."
     first_start = M.month_label(M.month_index(month) + 1)
@@ -49,11 +51,17 @@ def hiring_sentence(plan: pd.DataFrame, *, month: str, goal_month: str, ramp: in
             f"are productive from {productive}, after {goal_month}; hire at once, or set the goal for a later month.")
 
 
-def improvement_sentence(plan: pd.DataFrame, improved: pd.DataFrame, *, improvement: float) -> str:
+def improvement_sentence(plan: pd.DataFrame, improved: pd.DataFrame, *, improvement: float,
+                         specialised_roles: bool = True) -> str:
     """What a coaching lift of every conversion rate changes in a capacity plan (``capacity_plan`` tables, before
     and after): fewer leads a month, and fewer reps only where the plan's reps follow the leads. Closers follow
-    the won deals the goal needs, which a better conversion does not change: said so, not "28 closers cover it"."""
+    the won deals the goal needs, which a better conversion does not change: said so, not "28 closers cover it".
+    Without specialised roles every rep both works leads and closes: the reps needed are the larger of the two."""
     before, after = plan.set_index("item")["needed"], improved.set_index("item")["needed"]
+    if not specialised_roles:
+        reps = [i for i in before.index if not str(i).endswith("per month")]
+        before = pd.concat([before.drop(reps), pd.Series({"Reps": before[reps].max()})])
+        after = pd.concat([after.drop(reps), pd.Series({"Reps": after[reps].max()})])
     leads = [i for i in before.index if str(i).endswith("leads per month")]
     text = (f" If coaching lifts every conversion rate by {improvement:.0%}, the goal needs "
             f"{after[leads].sum():,.0f} leads a month instead of {before[leads].sum():,.0f}")
@@ -245,9 +253,12 @@ class PredictableRevenueAnalysis:
                    f"; {max(mr.needed, closers.needed):.0f} reps (now {closers.now:.0f}), since every rep here both "
                    f"works leads and closes: {closers.needed:.0f} for the won deals, {mr.needed:.0f} to keep each "
                    f"under {self.settings.lead_ceiling:,.0f} inbound leads a month."))
-        text += hiring_sentence(p, month=self.month, goal_month=self.goal_month, ramp=self.ramp, ramp_how=self.ramp_how)
+        roles = not self.roles_problem
+        text += hiring_sentence(p, month=self.month, goal_month=self.goal_month, ramp=self.ramp,
+                                ramp_how=self.ramp_how, specialised_roles=roles)
         if self.plan_improved is not None:
-            text += improvement_sentence(self.plan, self.plan_improved, improvement=self.settings.improvement)
+            text += improvement_sentence(self.plan, self.plan_improved, improvement=self.settings.improvement,
+                                         specialised_roles=roles)
         return text
 
     @property
